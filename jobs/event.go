@@ -1,0 +1,90 @@
+package jobs
+
+import "sync"
+
+// Event types published after a change has committed.
+const (
+	EventJobCreated   = "job_created"
+	EventJobUpdated   = "job_updated"
+	EventGateOpened   = "gate_opened"
+	EventGateResolved = "gate_resolved"
+	EventLogAppended  = "log_appended"
+	EventLateAttempt  = "late_attempt"
+)
+
+// Event tells subscribers that a job changed. It is a hint: the store is the
+// truth, and a subscriber that falls behind re-reads it.
+type Event struct {
+	Type    string
+	Job     *Job
+	Gate    *Gate
+	Entries []LogEntry
+	Actor   string
+	Via     string
+}
+
+// Broker fans events out to subscribers and wakes waiters on a job without
+// any polling. Publishing never blocks: a slow subscriber misses events.
+type Broker struct {
+	mu      sync.Mutex
+	subs    map[chan Event]struct{}
+	waiters map[string]chan struct{}
+	any     chan struct{}
+}
+
+// NewBroker returns an empty broker.
+func NewBroker() *Broker {
+	return &Broker{subs: map[chan Event]struct{}{}, waiters: map[string]chan struct{}{}, any: make(chan struct{})}
+}
+
+// Subscribe returns a channel of events with the given buffer, and a
+// function that ends the subscription.
+func (b *Broker) Subscribe(buffer int) (<-chan Event, func()) {
+	ch := make(chan Event, buffer)
+	b.mu.Lock()
+	b.subs[ch] = struct{}{}
+	b.mu.Unlock()
+	return ch, func() {
+		b.mu.Lock()
+		delete(b.subs, ch)
+		b.mu.Unlock()
+	}
+}
+
+// Watch returns a channel closed at the next event for the job. Take it
+// before reading the state you compare against, then wait on it.
+func (b *Broker) Watch(jobID string) <-chan struct{} {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	ch, ok := b.waiters[jobID]
+	if !ok {
+		ch = make(chan struct{})
+		b.waiters[jobID] = ch
+	}
+	return ch
+}
+
+// WatchAll returns a channel closed at the next event of any job.
+func (b *Broker) WatchAll() <-chan struct{} {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.any
+}
+
+// Publish delivers e to every subscriber that has room and wakes watchers.
+func (b *Broker) Publish(e Event) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if ch, ok := b.waiters[e.Job.ID]; ok {
+		close(ch)
+		delete(b.waiters, e.Job.ID)
+	}
+	close(b.any)
+	b.any = make(chan struct{})
+	for ch := range b.subs {
+		select {
+		case ch <- e:
+		default:
+		}
+	}
+}

@@ -1,0 +1,234 @@
+package jobs
+
+import (
+	"strings"
+	"time"
+)
+
+// GateKind names the kind of manual step.
+type GateKind string
+
+// Gate kinds (SPEC §2).
+const (
+	KindAction   GateKind = "action"
+	KindApproval GateKind = "approval"
+	KindPause    GateKind = "pause"
+	KindTrap     GateKind = "trap"
+)
+
+// Gate states.
+const (
+	GateOpen   = "open"
+	GateClosed = "closed"
+)
+
+// Outcome is how a gate ended.
+type Outcome string
+
+// Gate outcomes.
+const (
+	OutcomeSuccessful Outcome = "successful"
+	OutcomeFailure    Outcome = "failure"
+	OutcomeApproved   Outcome = "approved"
+	OutcomeRejected   Outcome = "rejected"
+	OutcomeResumed    Outcome = "resumed"
+	OutcomeRetry      Outcome = "retry"
+	OutcomeSkip       Outcome = "skip"
+	OutcomeAbort      Outcome = "abort"
+	OutcomeTimedOut   Outcome = "timed_out"
+	OutcomeCancelled  Outcome = "cancelled"
+)
+
+// Doors through which a gate can be resolved (resolvedVia).
+const (
+	ViaSlack   = "slack"
+	ViaAPI     = "api"
+	ViaCLI     = "cli"
+	ViaWeb     = "web"
+	ViaWebhook = "webhook"
+	ViaTimeout = "timeout"
+)
+
+// Gate is one manual step of a job: its configuration plus its live state.
+type Gate struct {
+	ID string `json:"id"`
+	GateConfig
+	State       string     `json:"state"`
+	Outcome     *Outcome   `json:"outcome"`
+	OpenedAt    time.Time  `json:"openedAt"`
+	Deadline    *time.Time `json:"deadline,omitempty"`
+	Approvals   []Vote     `json:"approvals"`
+	Ticks       []Tick     `json:"ticks,omitempty"`
+	ResolvedBy  *string    `json:"resolvedBy"`
+	ResolvedVia *string    `json:"resolvedVia"`
+	ResolvedAt  *time.Time `json:"resolvedAt"`
+	Message     *string    `json:"message"`
+	Evidence    *Evidence  `json:"evidence"`
+	// Timers and notification bookkeeping, stored with the gate so that they
+	// survive restarts.
+	NextReminderAt  *time.Time   `json:"nextReminderAt,omitempty"`
+	RemindersSent   int          `json:"remindersSent,omitempty"`
+	EscalationsDone int          `json:"escalationsDone,omitempty"`
+	Messages        []MessageRef `json:"messages,omitempty"`
+}
+
+// Vote is one approval of an approval gate.
+type Vote struct {
+	By      string    `json:"by"`
+	Via     string    `json:"via"`
+	At      time.Time `json:"at"`
+	Message string    `json:"message,omitempty"`
+}
+
+// Tick records a checklist item ticked (or unticked) by someone.
+type Tick struct {
+	Item    int       `json:"item"`
+	Checked bool      `json:"checked"`
+	By      string    `json:"by"`
+	Via     string    `json:"via"`
+	At      time.Time `json:"at"`
+}
+
+// Evidence is what a person attaches when completing a manual action.
+type Evidence struct {
+	Message string `json:"message,omitempty"`
+	URL     string `json:"url,omitempty"`
+}
+
+// Empty reports whether the evidence says nothing.
+func (e *Evidence) Empty() bool {
+	return e == nil || (strings.TrimSpace(e.Message) == "" && strings.TrimSpace(e.URL) == "")
+}
+
+// MessageRef is a chat message that announced a gate, kept so that it can
+// be updated whichever door resolves the gate, even after a restart.
+type MessageRef struct {
+	Channel string `json:"channel"`
+	TS      string `json:"ts"`
+}
+
+// GateConfig is what the opener of a gate says about it (SPEC §2): a superset
+// of ctrlplane's manual-action agent config.
+type GateConfig struct {
+	Kind              GateKind        `json:"kind"`
+	Name              string          `json:"name"`
+	Description       string          `json:"description,omitempty"`
+	Assignees         []string        `json:"assignees"`
+	Channels          []NotifyChannel `json:"channels,omitempty"`
+	Timeout           string          `json:"timeout,omitempty"`
+	RequireEvidence   bool            `json:"requireEvidence"`
+	Reminder          *Reminder       `json:"reminder,omitempty"`
+	Escalation        []Escalation    `json:"escalation,omitempty"`
+	Checklist         []string        `json:"checklist,omitempty"`
+	AllowPartial      bool            `json:"allowPartialChecklist,omitempty"`
+	Required          int             `json:"required,omitempty"`
+	AllowSelfApproval bool            `json:"allowSelfApproval,omitempty"`
+	ContinueOnFailure bool            `json:"continueOnFailure,omitempty"`
+	CompletesJob      bool            `json:"completesJob,omitempty"`
+}
+
+// NotifyChannel is where a gate's notifications go.
+type NotifyChannel struct {
+	Type      string `json:"type"`
+	ChannelID string `json:"channelId,omitempty"`
+	To        string `json:"to,omitempty"`
+	URL       string `json:"url,omitempty"`
+}
+
+// Target is the address of the channel, whatever its type.
+func (c NotifyChannel) Target() string {
+	switch c.Type {
+	case "email":
+		return c.To
+	case "webhook":
+		return c.URL
+	}
+	return c.ChannelID
+}
+
+// Reminder re-notifies while a gate stays open: every Interval, or at the
+// times of a cron expression in Timezone, at most MaxReminders times.
+type Reminder struct {
+	Interval     string `json:"interval,omitempty"`
+	Cron         string `json:"cron,omitempty"`
+	Timezone     string `json:"timezone,omitempty"`
+	MaxReminders int    `json:"maxReminders,omitempty"`
+}
+
+// Escalation is a tier that adds assignees (and channels) when its time,
+// counted from the gate's opening, comes.
+type Escalation struct {
+	After     string          `json:"after"`
+	Assignees []string        `json:"assignees,omitempty"`
+	Channels  []NotifyChannel `json:"channels,omitempty"`
+}
+
+func (g *Gate) clone() *Gate {
+	c := *g
+	c.Assignees = append([]string(nil), g.Assignees...)
+	c.Approvals = append([]Vote(nil), g.Approvals...)
+	c.Ticks = append([]Tick(nil), g.Ticks...)
+	c.Messages = append([]MessageRef(nil), g.Messages...)
+	return &c
+}
+
+// Checked reports whether checklist item i is currently ticked.
+func (g *Gate) Checked(i int) bool {
+	checked := false
+	for _, t := range g.Ticks {
+		if t.Item == i {
+			checked = t.Checked
+		}
+	}
+	return checked
+}
+
+// Unchecked lists the checklist items not ticked yet.
+func (g *Gate) Unchecked() []string {
+	var out []string
+	for i, item := range g.Checklist {
+		if !g.Checked(i) {
+			out = append(out, item)
+		}
+	}
+	return out
+}
+
+// RequiredApprovals is the quorum of an approval gate.
+func (g *Gate) RequiredApprovals() int {
+	if g.Required < 1 {
+		return 1
+	}
+	return g.Required
+}
+
+// AllAssignees is the gate's assignees plus those added by escalations that
+// have fired.
+func (g *Gate) AllAssignees() []string {
+	out := append([]string(nil), g.Assignees...)
+	for i := 0; i < g.EscalationsDone && i < len(g.Escalation); i++ {
+		out = append(out, g.Escalation[i].Assignees...)
+	}
+	return out
+}
+
+// close records the resolution of the gate.
+func (g *Gate) close(o Outcome, by, via string, at time.Time, msg string, ev *Evidence) {
+	g.State = GateClosed
+	g.Outcome = &o
+	g.ResolvedBy, g.ResolvedVia, g.ResolvedAt = &by, &via, &at
+	if msg != "" {
+		g.Message = &msg
+	}
+	g.Evidence = ev
+	g.NextReminderAt = nil
+}
+
+// ResolvedText says who closed the gate, how and when, for conflict answers.
+func (g *Gate) ResolvedText() string {
+	if g.State != GateClosed || g.ResolvedBy == nil {
+		return "not resolved"
+	}
+	return "already resolved (" + string(*g.Outcome) + ") by " + *g.ResolvedBy + " via " + *g.ResolvedVia +
+		" at " + g.ResolvedAt.UTC().Format(time.RFC3339)
+}

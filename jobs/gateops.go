@@ -1,0 +1,189 @@
+package jobs
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// OpenGate opens a gate on a job that has none open.
+func (s *Service) OpenGate(ctx context.Context, actor Identity, via, id string, cfg GateConfig) (*Job, *Gate, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, nil, err
+	}
+	return s.change(ctx, id, EventGateOpened, func(j *Job, fx *Effects, now time.Time) (*Gate, error) {
+		g, gfx, err := s.openGate(j, actor, via, cfg, now)
+		if err != nil {
+			return nil, err
+		}
+		*fx = gfx
+		return g, nil
+	})
+}
+
+// openGate adds a gate to j in memory: render, schedule, move the job,
+// and say whom to notify.
+func (s *Service) openGate(j *Job, actor Identity, via string, cfg GateConfig, now time.Time) (*Gate, Effects, error) {
+	var fx Effects
+	if err := cfg.Validate(); err != nil {
+		return nil, fx, err
+	}
+	if err := activeJob(j); err != nil {
+		return nil, fx, err
+	}
+	if open := j.OpenGate(); open != nil {
+		return nil, fx, Errorf(ECONFLICT, "job %s already has an open gate: %s", j.ID, gateLabel(open))
+	}
+	desc, err := RenderDescription(cfg.Description, j)
+	if err != nil {
+		return nil, fx, err
+	}
+	cfg.Description = desc
+	if cfg.Assignees == nil {
+		cfg.Assignees = []string{}
+	}
+	g := &Gate{ID: fmt.Sprintf("g%d", len(j.Gates)+1), GateConfig: cfg, State: GateOpen, OpenedAt: now, Approvals: []Vote{}}
+	if cfg.Timeout != "" {
+		d, _ := ParseDuration(cfg.Timeout)
+		deadline := now.Add(d)
+		g.Deadline = &deadline
+	}
+	if g.NextReminderAt, err = g.reminderAfter(now); err != nil {
+		return nil, fx, Errorf(EINVALID, "%v", err)
+	}
+	if err := j.setStatus(openStatus(cfg.Kind)); err != nil {
+		return nil, fx, err
+	}
+	j.Gates = append(j.Gates, g)
+	fx.Log = append(fx.Log, audit(now, actor, via, g.ID, fmt.Sprintf("opened %s; assignees %s", gateLabel(g), assigneeText(g.Assignees))))
+	fx.Notify = notifications(j, g, NotifyGateOpened, "", g.Channels, g.Assignees, now)
+	return g, fx, nil
+}
+
+func openStatus(k GateKind) Status {
+	switch k {
+	case KindApproval:
+		return StatusAwaitingApproval
+	case KindPause:
+		return StatusPaused
+	}
+	return StatusActionRequired
+}
+
+func assigneeText(a []string) string {
+	if len(a) == 0 {
+		return "anyone"
+	}
+	return strings.Join(a, ", ")
+}
+
+// Reassign replaces the open gate's assignees and notifies the new ones.
+// An assignee, the job's requester or an admin may reassign.
+func (s *Service) Reassign(ctx context.Context, actor Identity, via, id string, assignees []string) (*Job, *Gate, error) {
+	if len(assignees) == 0 {
+		return nil, nil, Errorf(EINVALID, "reassign needs at least one assignee")
+	}
+	return s.change(ctx, id, EventJobUpdated, func(j *Job, fx *Effects, now time.Time) (*Gate, error) {
+		g := j.OpenGate()
+		if g == nil {
+			return nil, Errorf(ECONFLICT, "job %s has no open gate to reassign", j.ID)
+		}
+		if !actor.Admin && actor.Name != j.Requester && len(g.AllAssignees()) > 0 && !actor.MatchesAny(g.AllAssignees()) {
+			return nil, Errorf(EFORBIDDEN, "%s may not reassign %s: only its assignees, the requester or an admin", actor.Name, gateLabel(g))
+		}
+		old := assigneeText(g.Assignees)
+		g.Assignees = append([]string(nil), assignees...)
+		fx.Log = append(fx.Log, audit(now, actor, via, g.ID, fmt.Sprintf("reassigned %s from %s to %s", gateLabel(g), old, assigneeText(assignees))))
+		fx.Notify = notifications(j, g, NotifyReassigned, fmt.Sprint(j.Version), g.Channels, assignees, now)
+		return g, nil
+	})
+}
+
+// ToggleChecklist ticks or unticks one checklist item of the open gate.
+func (s *Service) ToggleChecklist(ctx context.Context, actor Identity, via, id string, item int, checked bool) (*Job, *Gate, error) {
+	return s.change(ctx, id, EventJobUpdated, func(j *Job, fx *Effects, now time.Time) (*Gate, error) {
+		g := j.OpenGate()
+		if g == nil {
+			return nil, Errorf(ECONFLICT, "job %s has no open gate", j.ID)
+		}
+		if item < 0 || item >= len(g.Checklist) {
+			return nil, Errorf(EINVALID, "checklist item %d does not exist (the gate has %d)", item+1, len(g.Checklist))
+		}
+		if len(g.AllAssignees()) > 0 && !actor.MatchesAny(g.AllAssignees()) {
+			return nil, Errorf(EFORBIDDEN, "%s is not an assignee of %s", actor.Name, gateLabel(g))
+		}
+		g.Ticks = append(g.Ticks, Tick{Item: item, Checked: checked, By: actor.Name, Via: via, At: now})
+		verb := "ticked"
+		if !checked {
+			verb = "unticked"
+		}
+		fx.Log = append(fx.Log, audit(now, actor, via, g.ID, fmt.Sprintf("%s checklist item %d: %s", verb, item+1, g.Checklist[item])))
+		return g, nil
+	})
+}
+
+// RecordMessage remembers a chat message that announced a gate, so that it
+// can be updated when the gate is resolved. Recording twice is harmless.
+func (s *Service) RecordMessage(ctx context.Context, id, gateID string, ref MessageRef) error {
+	_, _, err := s.change(ctx, id, EventJobUpdated, func(j *Job, fx *Effects, now time.Time) (*Gate, error) {
+		g := j.Gate(gateID)
+		if g == nil {
+			return nil, Errorf(ENOTFOUND, "job %s has no gate %s", j.ID, gateID)
+		}
+		for _, m := range g.Messages {
+			if m == ref {
+				return nil, errUnchanged
+			}
+		}
+		g.Messages = append(g.Messages, ref)
+		return g, nil
+	})
+	if err == errUnchanged {
+		return nil
+	}
+	return err
+}
+
+var errUnchanged = &Error{Code: ECONFLICT, Message: "unchanged"}
+
+// notifications lists what to send about a gate: its own channels plus
+// every Slack channel bound to the job, each once.
+func notifications(j *Job, g *Gate, event, cause string, chs []NotifyChannel, assignees []string, now time.Time) []Notification {
+	all := append([]NotifyChannel(nil), chs...)
+	for _, c := range j.Channels {
+		all = append(all, NotifyChannel{Type: "slack", ChannelID: c.ID})
+	}
+	seen := map[string]bool{}
+	var out []Notification
+	for _, ch := range all {
+		id := fmt.Sprintf("%s/%s/%s/%s/%s:%s", j.ID, g.ID, event, cause, ch.Type, ch.Target())
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		out = append(out, Notification{ID: id, JobID: j.ID, GateID: g.ID, Event: event, Channel: ch,
+			Assignees: assignees, CreatedAt: now, DueAt: now})
+	}
+	return out
+}
+
+// resolvedNotifications asks the Slack side to update every message that
+// announced the gate; the announcement's refs are on the gate itself.
+func resolvedNotifications(j *Job, g *Gate, now time.Time) []Notification {
+	if len(g.Messages) == 0 && len(j.Channels) == 0 && !hasSlack(g.Channels) {
+		return nil
+	}
+	id := fmt.Sprintf("%s/%s/%s", j.ID, g.ID, NotifyGateResolved)
+	return []Notification{{ID: id, JobID: j.ID, GateID: g.ID, Event: NotifyGateResolved,
+		Channel: NotifyChannel{Type: "slack"}, CreatedAt: now, DueAt: now}}
+}
+
+func hasSlack(chs []NotifyChannel) bool {
+	for _, c := range chs {
+		if c.Type == "slack" {
+			return true
+		}
+	}
+	return false
+}

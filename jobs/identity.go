@@ -1,0 +1,101 @@
+package jobs
+
+import "strings"
+
+// Identity is a named actor: a person, a pipeline, or the server itself.
+// Adapters map tokens, Slack users and emails to identities.
+type Identity struct {
+	Name   string   `json:"name"`
+	Email  string   `json:"email,omitempty"`
+	Slack  string   `json:"slack,omitempty"`
+	Groups []string `json:"groups,omitempty"`
+	Admin  bool     `json:"admin,omitempty"`
+}
+
+// System is the identity of cla itself, used for timer firings.
+var System = Identity{Name: "cla"}
+
+// Matches reports whether an assignee entry names this identity: its name,
+// one of its groups, its email, its Slack user id (bare or "slack:U…"), or a
+// Slack user-group handle the adapter put in Groups.
+func (id Identity) Matches(assignee string) bool {
+	a := strings.TrimPrefix(strings.TrimSpace(assignee), "@")
+	if a == "" {
+		return false
+	}
+	if a == id.Name || (id.Email != "" && strings.EqualFold(a, id.Email)) {
+		return true
+	}
+	if id.Slack != "" && (a == id.Slack || a == "slack:"+id.Slack) {
+		return true
+	}
+	for _, g := range id.Groups {
+		if a == strings.TrimPrefix(g, "@") {
+			return true
+		}
+	}
+	return false
+}
+
+// MatchesAny reports whether any assignee names the identity.
+func (id Identity) MatchesAny(assignees []string) bool {
+	for _, a := range assignees {
+		if id.Matches(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// Directory finds identities by the names other systems give them. It is
+// built once from configuration and is safe for concurrent reads.
+type Directory struct {
+	byName  map[string]Identity
+	byEmail map[string]Identity
+	bySlack map[string]Identity
+}
+
+// NewDirectory indexes the configured identities.
+func NewDirectory(ids []Identity) *Directory {
+	d := &Directory{byName: map[string]Identity{}, byEmail: map[string]Identity{}, bySlack: map[string]Identity{}}
+	for _, id := range ids {
+		d.byName[id.Name] = id
+		if id.Email != "" {
+			d.byEmail[strings.ToLower(id.Email)] = id
+		}
+		if id.Slack != "" {
+			d.bySlack[id.Slack] = id
+		}
+	}
+	return d
+}
+
+// ByName returns the identity with that name.
+func (d *Directory) ByName(name string) (Identity, bool) {
+	id, ok := d.byName[name]
+	return id, ok
+}
+
+// ForSlackUser maps a Slack user to an identity: by configured Slack id,
+// then by email, else an ad-hoc "slack:<U…>" identity carrying that email.
+func (d *Directory) ForSlackUser(userID, email string) Identity {
+	if id, ok := d.bySlack[userID]; ok {
+		return id
+	}
+	if id, ok := d.byEmail[strings.ToLower(email)]; ok && email != "" {
+		if id.Slack == "" {
+			id.Slack = userID
+		}
+		return id
+	}
+	return Identity{Name: "slack:" + userID, Email: email, Slack: userID}
+}
+
+// All returns every configured identity.
+func (d *Directory) All() []Identity {
+	out := make([]Identity, 0, len(d.byName))
+	for _, id := range d.byName {
+		out = append(out, id)
+	}
+	return out
+}

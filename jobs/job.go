@@ -1,0 +1,114 @@
+package jobs
+
+import "time"
+
+// Job is a deployment job with the manual steps (gates) embedded in it.
+// Version increases by one on every change to the job record; log lines
+// have their own sequence and do not change it.
+type Job struct {
+	ID          string          `json:"id"`
+	Name        string          `json:"name"`
+	Status      Status          `json:"status"`
+	Version     uint64          `json:"version"`
+	Requester   string          `json:"requester"`
+	Context     map[string]any  `json:"context"`
+	CreatedAt   time.Time       `json:"createdAt"`
+	UpdatedAt   time.Time       `json:"updatedAt"`
+	Message     string          `json:"message,omitempty"`
+	Channels    []Channel       `json:"channels"`
+	Gates       []*Gate         `json:"gates"`
+	Annotations []AnnotationRef `json:"annotations"`
+}
+
+// Channel is a Slack channel bound to a job for discussion and mirroring.
+type Channel struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+// OpenGate returns the job's open gate, or nil. A job has at most one.
+func (j *Job) OpenGate() *Gate {
+	for _, g := range j.Gates {
+		if g.State == GateOpen {
+			return g
+		}
+	}
+	return nil
+}
+
+// Gate returns the gate with the given id, or nil.
+func (j *Job) Gate(id string) *Gate {
+	for _, g := range j.Gates {
+		if g.ID == id {
+			return g
+		}
+	}
+	return nil
+}
+
+// LastGate returns the most recently opened gate, or nil.
+func (j *Job) LastGate() *Gate {
+	if len(j.Gates) == 0 {
+		return nil
+	}
+	return j.Gates[len(j.Gates)-1]
+}
+
+// HasChannel reports whether the Slack channel id is bound to the job.
+func (j *Job) HasChannel(id string) bool {
+	for _, c := range j.Channels {
+		if c.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+// NextWake is the earliest instant at which a timer of the job's open gate
+// is due, or the zero time when nothing is scheduled.
+func (j *Job) NextWake() time.Time {
+	if g := j.OpenGate(); g != nil {
+		return g.NextWake()
+	}
+	return time.Time{}
+}
+
+// Clone returns a deep copy, so that a snapshot handed to subscribers is
+// never mutated by a later change.
+func (j *Job) Clone() *Job {
+	c := *j
+	c.Context = cloneMap(j.Context)
+	c.Channels = append([]Channel(nil), j.Channels...)
+	c.Annotations = append([]AnnotationRef(nil), j.Annotations...)
+	c.Gates = make([]*Gate, len(j.Gates))
+	for i, g := range j.Gates {
+		c.Gates[i] = g.clone()
+	}
+	return &c
+}
+
+func cloneMap(m map[string]any) map[string]any {
+	if m == nil {
+		return nil
+	}
+	c := make(map[string]any, len(m))
+	for k, v := range m {
+		if sub, ok := v.(map[string]any); ok {
+			v = cloneMap(sub)
+		}
+		c[k] = v
+	}
+	return c
+}
+
+// setStatus moves the job through the state machine.
+func (j *Job) setStatus(to Status) error {
+	if j.Status == to {
+		return nil
+	}
+	if !CanTransition(j.Status, to) {
+		return Errorf(ECONFLICT, "job %s is %s and cannot become %s", j.ID, j.Status, to)
+	}
+	j.Status = to
+	return nil
+}

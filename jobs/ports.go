@@ -1,0 +1,109 @@
+package jobs
+
+import (
+	"context"
+	"time"
+)
+
+// Store persists jobs. Every method that changes state does so in a single
+// transaction: the job record, its log entries, its notifications and the
+// store's own indexes (status, channel, timers) commit together or not at all.
+type Store interface {
+	// CreateJob stores a new job with its first effects; ECONFLICT if the
+	// id exists.
+	CreateJob(ctx context.Context, job *Job, fx Effects) error
+	// UpdateJob loads the job, lets fn change it and returns what fn wants
+	// recorded, then writes it all in one transaction. If fn returns an
+	// error nothing is written. ENOTFOUND for an unknown id. The store
+	// assigns log sequence numbers; fn must bump Version itself.
+	UpdateJob(ctx context.Context, id string, fn func(*Job) (Effects, error)) (*Job, []LogEntry, error)
+	// GetJob returns a copy of the job; ENOTFOUND for an unknown id.
+	GetJob(ctx context.Context, id string) (*Job, error)
+	// ListJobs lists jobs newest first from an index, never a full scan.
+	ListJobs(ctx context.Context, q ListQuery) (JobPage, error)
+	// AppendLog appends entries to an existing job's log with group commit,
+	// dropping entries whose Key was seen before for the job. It returns
+	// the entries actually appended, with their sequence numbers.
+	AppendLog(ctx context.Context, jobID string, entries []LogEntry) ([]LogEntry, error)
+	// Log returns up to limit entries with Seq > after, in order.
+	Log(ctx context.Context, jobID string, after uint64, limit int) ([]LogEntry, error)
+	// JobByChannel returns the id of the job a Slack channel is bound to;
+	// ENOTFOUND if none.
+	JobByChannel(ctx context.Context, channelID string) (string, error)
+	// DueJobs returns ids of jobs whose NextWake is at or before t, earliest
+	// first, and the earliest wake time after t (zero if none).
+	DueJobs(ctx context.Context, t time.Time, limit int) ([]string, time.Time, error)
+	// Outbox returns up to limit pending notifications due at or before t,
+	// oldest first, and the earliest due time of the rest (zero if none).
+	Outbox(ctx context.Context, t time.Time, limit int) ([]Notification, time.Time, error)
+	// SettleNotification removes a delivered (or abandoned) notification.
+	SettleNotification(ctx context.Context, id string) error
+	// DeferNotification records a failed attempt and when to try again.
+	DeferNotification(ctx context.Context, id string, next time.Time, lastErr string) error
+	// Once records key and reports whether it was new: durable dedupe for
+	// redelivered envelopes and single-use tokens.
+	Once(ctx context.Context, key string) (bool, error)
+}
+
+// Effects is what one state change records besides the job itself.
+type Effects struct {
+	Log    []LogEntry
+	Notify []Notification
+}
+
+// Notification is one message to deliver through the durable outbox. Its
+// ID is derived from its cause, so the same cause never enqueues twice.
+type Notification struct {
+	ID        string        `json:"id"`
+	JobID     string        `json:"jobId"`
+	GateID    string        `json:"gateId,omitempty"`
+	Event     string        `json:"event"`
+	Channel   NotifyChannel `json:"channel"`
+	Assignees []string      `json:"assignees,omitempty"`
+	CreatedAt time.Time     `json:"createdAt"`
+	DueAt     time.Time     `json:"dueAt"`
+	Attempts  int           `json:"attempts"`
+	LastError string        `json:"lastError,omitempty"`
+}
+
+// Notification events.
+const (
+	NotifyGateOpened   = "gate_opened"
+	NotifyReminder     = "reminder"
+	NotifyEscalated    = "escalated"
+	NotifyReassigned   = "reassigned"
+	NotifyGateResolved = "gate_resolved"
+)
+
+// ListQuery selects jobs for listing.
+type ListQuery struct {
+	Status Status
+	Limit  int
+	Cursor string
+}
+
+// JobPage is one page of a listing; Next is the cursor of the next page or
+// "" at the end.
+type JobPage struct {
+	Jobs []*Job `json:"jobs"`
+	Next string `json:"next,omitempty"`
+}
+
+// Notifier delivers one notification of a channel type ("slack", "email",
+// "webhook"). The outbox worker calls it and retries on error; a
+// *RetryAfterError says when (Slack's 429 Retry-After).
+type Notifier interface {
+	Notify(ctx context.Context, n Notification, job *Job) error
+}
+
+// RetryAfterError asks the outbox to retry no sooner than After.
+type RetryAfterError struct {
+	After time.Duration
+	Err   error
+}
+
+// Error implements error.
+func (e *RetryAfterError) Error() string { return "retry after " + e.After.String() + ": " + e.Err.Error() }
+
+// Unwrap returns the cause.
+func (e *RetryAfterError) Unwrap() error { return e.Err }

@@ -1,0 +1,200 @@
+package jobs
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// Action is a verb a person uses on a gate.
+type Action string
+
+// Actions, grouped by the gate kind they resolve.
+const (
+	ActComplete Action = "complete"
+	ActFail     Action = "fail"
+	ActApprove  Action = "approve"
+	ActReject   Action = "reject"
+	ActResume   Action = "resume"
+	ActRetry    Action = "retry"
+	ActSkip     Action = "skip"
+	ActAbort    Action = "abort"
+)
+
+var actionRules = map[Action]struct {
+	kind    GateKind
+	outcome Outcome
+}{
+	ActComplete: {KindAction, OutcomeSuccessful},
+	ActFail:     {KindAction, OutcomeFailure},
+	ActApprove:  {KindApproval, OutcomeApproved},
+	ActReject:   {KindApproval, OutcomeRejected},
+	ActResume:   {KindPause, OutcomeResumed},
+	ActRetry:    {KindTrap, OutcomeRetry},
+	ActSkip:     {KindTrap, OutcomeSkip},
+	ActAbort:    {KindTrap, OutcomeAbort},
+}
+
+// KindOf returns the gate kind an action resolves, and whether the action
+// is known.
+func KindOf(a Action) (GateKind, bool) {
+	r, ok := actionRules[a]
+	return r.kind, ok
+}
+
+// Resolution is what a person does to a job's open gate.
+type Resolution struct {
+	Action   Action    `json:"action"`
+	Message  string    `json:"message,omitempty"`
+	Evidence *Evidence `json:"evidence,omitempty"`
+}
+
+// Resolve applies a resolution to the job's open gate. The first resolution
+// wins; a later one gets ECONFLICT naming who resolved the gate, via what
+// and when, changes nothing, and is noted in the job log.
+func (s *Service) Resolve(ctx context.Context, actor Identity, via, id string, r Resolution) (*Job, *Gate, error) {
+	rule, ok := actionRules[r.Action]
+	if !ok {
+		return nil, nil, Errorf(EINVALID, "unknown action %q", r.Action)
+	}
+	var late *Gate
+	job, gate, err := s.change(ctx, id, EventGateResolved, func(j *Job, fx *Effects, now time.Time) (*Gate, error) {
+		g, err := gateFor(j, rule.kind)
+		if err != nil {
+			if last := lastOfKind(j, rule.kind); last != nil && last.State == GateClosed {
+				late = last
+			}
+			return nil, err
+		}
+		if err := s.authorize(j, g, actor, r); err != nil {
+			return nil, err
+		}
+		return g, s.apply(j, g, actor, via, r, rule.outcome, now, fx)
+	})
+	if late != nil {
+		s.noteLateAttempt(ctx, actor, via, id, late, r.Action)
+	}
+	return job, gate, err
+}
+
+// gateFor finds the open gate an action of the given kind applies to.
+func gateFor(j *Job, kind GateKind) (*Gate, error) {
+	g := j.OpenGate()
+	if g == nil {
+		if last := lastOfKind(j, kind); last != nil {
+			return nil, Errorf(ECONFLICT, "%s of job %s was %s", gateLabel(last), j.ID, last.ResolvedText())
+		}
+		if j.Status.Terminal() {
+			return nil, Errorf(ECONFLICT, "job %s is %s and has no open gate", j.ID, j.Status)
+		}
+		return nil, Errorf(ECONFLICT, "job %s has no open %s gate", j.ID, kind)
+	}
+	if g.Kind != kind {
+		return nil, Errorf(ECONFLICT, "job %s's open gate %s is a %s, not a %s", j.ID, g.ID, g.Kind, kind)
+	}
+	return g, nil
+}
+
+func lastOfKind(j *Job, kind GateKind) *Gate {
+	for i := len(j.Gates) - 1; i >= 0; i-- {
+		if j.Gates[i].Kind == kind {
+			return j.Gates[i]
+		}
+	}
+	return nil
+}
+
+// authorize checks who may resolve: assignees only (when set), no
+// self-approval, one vote each, evidence and checklist when required.
+func (s *Service) authorize(j *Job, g *Gate, actor Identity, r Resolution) error {
+	if actor.Name != System.Name && len(g.AllAssignees()) > 0 && !actor.MatchesAny(g.AllAssignees()) {
+		return Errorf(EFORBIDDEN, "%s is not an assignee of %s (assignees: %v)", actor.Name, gateLabel(g), g.AllAssignees())
+	}
+	switch r.Action {
+	case ActApprove:
+		if actor.Name == j.Requester && !g.AllowSelfApproval {
+			return Errorf(EFORBIDDEN, "%s requested job %s and may not approve it", actor.Name, j.ID)
+		}
+		for _, v := range g.Approvals {
+			if v.By == actor.Name {
+				return Errorf(ECONFLICT, "%s already approved %s at %s", actor.Name, gateLabel(g), v.At.UTC().Format(time.RFC3339))
+			}
+		}
+	case ActComplete:
+		if g.RequireEvidence && r.Evidence.Empty() {
+			return Errorf(EINVALID, "%s requires evidence: a message or a URL", gateLabel(g))
+		}
+		if left := g.Unchecked(); len(left) > 0 && !g.AllowPartial {
+			return Errorf(EINVALID, "tick every checklist item first; not ticked: %v", left)
+		}
+	}
+	return nil
+}
+
+// apply records the resolution (or the vote) and moves the job on.
+func (s *Service) apply(j *Job, g *Gate, actor Identity, via string, r Resolution, o Outcome, now time.Time, fx *Effects) error {
+	if r.Action == ActApprove {
+		g.Approvals = append(g.Approvals, Vote{By: actor.Name, Via: via, At: now, Message: r.Message})
+		if len(g.Approvals) < g.RequiredApprovals() {
+			fx.Log = append(fx.Log, audit(now, actor, via, g.ID, withMessage(fmt.Sprintf("approved %s (%d of %d)",
+				gateLabel(g), len(g.Approvals), g.RequiredApprovals()), r.Message)))
+			return nil
+		}
+	}
+	return closeGate(j, g, actor, via, o, r.Message, r.Evidence, now, fx)
+}
+
+// closeGate ends the gate with an outcome and moves the job accordingly.
+func closeGate(j *Job, g *Gate, actor Identity, via string, o Outcome, msg string, ev *Evidence, now time.Time, fx *Effects) error {
+	g.close(o, actor.Name, via, now, msg, ev)
+	if err := j.setStatus(StatusAfter(g, o)); err != nil {
+		return err
+	}
+	text := fmt.Sprintf("%s %s", gateLabel(g), describeOutcome(o))
+	if ev != nil && ev.URL != "" {
+		text += " (evidence " + ev.URL + ")"
+	}
+	fx.Log = append(fx.Log, audit(now, actor, via, g.ID, withMessage(text, msg)),
+		audit(now, actor, via, g.ID, "job status "+string(j.Status)))
+	fx.Notify = append(fx.Notify, resolvedNotifications(j, g, now)...)
+	return nil
+}
+
+// StatusAfter is the job status that follows a gate's outcome (SPEC §2).
+func StatusAfter(g *Gate, o Outcome) Status {
+	switch o {
+	case OutcomeCancelled:
+		return StatusCancelled
+	case OutcomeAbort:
+		return StatusFailure
+	case OutcomeRetry, OutcomeSkip:
+		return StatusInProgress
+	case OutcomeFailure, OutcomeTimedOut, OutcomeRejected:
+		if g.ContinueOnFailure && !g.CompletesJob {
+			return StatusInProgress
+		}
+		if o == OutcomeRejected {
+			return StatusRejected
+		}
+		return StatusFailure
+	}
+	if g.CompletesJob {
+		return StatusSuccessful
+	}
+	return StatusInProgress
+}
+
+// noteLateAttempt logs that someone tried to resolve a closed gate, so the
+// announcement can say "@bob also tried". It never changes the job.
+func (s *Service) noteLateAttempt(ctx context.Context, actor Identity, via, id string, g *Gate, a Action) {
+	now := s.Now()
+	entry := audit(now, actor, via, g.ID, fmt.Sprintf("%s also tried to %s %s; it was %s", actor.Name, a, gateLabel(g), g.ResolvedText()))
+	entry.Fields = map[string]string{"attempt": string(a)}
+	entries, err := s.store.AppendLog(ctx, id, []LogEntry{entry})
+	if err != nil {
+		return
+	}
+	if job, err := s.store.GetJob(ctx, id); err == nil {
+		s.publish(Event{Type: EventLateAttempt, Job: job, Gate: job.Gate(g.ID), Entries: entries, Actor: actor.Name, Via: via})
+	}
+}

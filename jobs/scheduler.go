@@ -1,0 +1,92 @@
+package jobs
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// RunTimers fires due gate timers until ctx ends. One goroutine sleeps until
+// the earliest stored deadline; nothing runs per gate and nothing scans all
+// gates. A change that moves a deadline wakes it. On start it fires
+// whatever fell due while the server was down, once.
+func (s *Service) RunTimers(ctx context.Context, log *slog.Logger) error {
+	const batch = 256
+	for {
+		now := s.Now()
+		ids, next, err := s.store.DueJobs(ctx, now, batch)
+		if err != nil {
+			log.Error("due timers", "err", err)
+			next = now.Add(time.Second)
+		}
+		for _, id := range ids {
+			if err := s.FireTimers(ctx, id); err != nil {
+				log.Error("fire timers", "job", id, "err", err)
+			}
+		}
+		if len(ids) == batch {
+			continue
+		}
+		if err := s.sleepUntil(ctx, next); err != nil {
+			return nil
+		}
+	}
+}
+
+func (s *Service) sleepUntil(ctx context.Context, next time.Time) error {
+	var wake <-chan time.Time
+	if !next.IsZero() {
+		t := time.NewTimer(next.Sub(s.Now()))
+		defer t.Stop()
+		wake = t.C
+	}
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-wake:
+	case <-s.timersPoke:
+	}
+	return nil
+}
+
+func (s *Service) pokeTimers() {
+	select {
+	case s.timersPoke <- struct{}{}:
+	default:
+	}
+}
+
+// FireTimers advances one job's gate timers to now: time it out, remind,
+// escalate, each recorded and notified like any other change.
+func (s *Service) FireTimers(ctx context.Context, id string) error {
+	_, _, err := s.change(ctx, id, EventJobUpdated, func(j *Job, fx *Effects, now time.Time) (*Gate, error) {
+		g := j.OpenGate()
+		if g == nil || g.NextWake().IsZero() || now.Before(g.NextWake()) {
+			return nil, errUnchanged
+		}
+		f, err := g.fire(now)
+		if err != nil {
+			return nil, fmt.Errorf("fire gate %s: %w", g.ID, err)
+		}
+		if f.TimedOut {
+			return g, closeGate(j, g, System, ViaTimeout, OutcomeTimedOut, "timeout "+g.Timeout+" passed", nil, now, fx)
+		}
+		for i, e := range f.Escalations {
+			tier := g.EscalationsDone - len(f.Escalations) + i + 1
+			fx.Log = append(fx.Log, audit(now, System, ViaTimeout, g.ID, fmt.Sprintf("escalated %s (tier %d, after %s) to %s",
+				gateLabel(g), tier, e.After, assigneeText(e.Assignees))))
+			chs := append(append([]NotifyChannel(nil), g.Channels...), e.Channels...)
+			fx.Notify = append(fx.Notify, notifications(j, g, NotifyEscalated, fmt.Sprint(tier), chs, e.Assignees, now)...)
+		}
+		if f.Reminded {
+			fx.Log = append(fx.Log, audit(now, System, ViaTimeout, g.ID, fmt.Sprintf("reminder %d for %s", g.RemindersSent, gateLabel(g))))
+			fx.Notify = append(fx.Notify, notifications(j, g, NotifyReminder, fmt.Sprint(g.RemindersSent), g.Channels, g.AllAssignees(), now)...)
+		}
+		return g, nil
+	})
+	if err == errUnchanged {
+		return nil
+	}
+	return err
+}

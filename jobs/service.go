@@ -1,0 +1,234 @@
+package jobs
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base32"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Service is every operation on jobs. Slack clicks, API calls, CLI commands
+// and timer firings all end here, each in one store transaction followed by
+// one published event.
+type Service struct {
+	store        Store
+	broker       *Broker
+	now          func() time.Time
+	maxFileBytes int
+	timersPoke   chan struct{}
+}
+
+// Options tune a Service; zero values mean the defaults.
+type Options struct {
+	// Now is the clock; time.Now by default.
+	Now func() time.Time
+	// MaxFileBytes caps a file annotation; 1 MiB by default.
+	MaxFileBytes int
+}
+
+// NewService wires the domain to its store and event broker.
+func NewService(store Store, broker *Broker, opts Options) *Service {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.MaxFileBytes <= 0 {
+		opts.MaxFileBytes = 1 << 20
+	}
+	return &Service{store: store, broker: broker, now: opts.Now, maxFileBytes: opts.MaxFileBytes,
+		timersPoke: make(chan struct{}, 1)}
+}
+
+// Broker returns the broker the service publishes to.
+func (s *Service) Broker() *Broker { return s.broker }
+
+// Store returns the store behind the service, for adapters that read.
+func (s *Service) Store() Store { return s.store }
+
+// Now returns the service clock's current time.
+func (s *Service) Now() time.Time { return s.now().UTC() }
+
+// NewJob is what a creator says about a job.
+type NewJob struct {
+	ID        string         `json:"id,omitempty"`
+	Name      string         `json:"name"`
+	Context   map[string]any `json:"context,omitempty"`
+	Requester string         `json:"requester,omitempty"`
+	Gate      *GateConfig    `json:"gate,omitempty"`
+}
+
+// CreateJob creates a job; a gate given with it opens at once and its
+// outcome ends the job (ctrlplane's dispatch of a manual-action job).
+func (s *Service) CreateJob(ctx context.Context, actor Identity, via string, in NewJob) (*Job, error) {
+	if in.ID == "" {
+		in.ID = newID()
+	}
+	if !ValidID(in.ID) {
+		return nil, Errorf(EINVALID, "job id %q must match [a-z0-9][a-z0-9._-]{0,63}", in.ID)
+	}
+	if strings.TrimSpace(in.Name) == "" {
+		return nil, Errorf(EINVALID, "job name is required")
+	}
+	if in.Requester == "" {
+		in.Requester = actor.Name
+	}
+	now := s.Now()
+	job := &Job{ID: in.ID, Name: in.Name, Status: StatusPending, Version: 1, Requester: in.Requester,
+		Context: in.Context, CreatedAt: now, UpdatedAt: now, Channels: []Channel{}, Gates: []*Gate{},
+		Annotations: []AnnotationRef{}}
+	fx := Effects{Log: []LogEntry{audit(now, actor, via, "", fmt.Sprintf("job created: %s", in.Name))}}
+	var gate *Gate
+	if in.Gate != nil {
+		cfg := *in.Gate
+		cfg.CompletesJob = true
+		g, gfx, err := s.openGate(job, actor, via, cfg, now)
+		if err != nil {
+			return nil, err
+		}
+		gate = g
+		fx.Log = append(fx.Log, gfx.Log...)
+		fx.Notify = gfx.Notify
+	}
+	if err := s.store.CreateJob(ctx, job, fx); err != nil {
+		return nil, fmt.Errorf("create job %s: %w", in.ID, err)
+	}
+	s.publish(Event{Type: EventJobCreated, Job: job.Clone(), Gate: gate, Entries: fx.Log, Actor: actor.Name, Via: via})
+	if gate != nil {
+		s.pokeTimers()
+	}
+	return job, nil
+}
+
+// GetJob returns one job.
+func (s *Service) GetJob(ctx context.Context, id string) (*Job, error) {
+	if !ValidID(id) {
+		return nil, Errorf(EINVALID, "job id %q is not valid", id)
+	}
+	return s.store.GetJob(ctx, id)
+}
+
+// ListJobs lists jobs, newest first.
+func (s *Service) ListJobs(ctx context.Context, q ListQuery) (JobPage, error) {
+	if q.Status != "" && !q.Status.Valid() {
+		return JobPage{}, Errorf(EINVALID, "unknown status %q", q.Status)
+	}
+	if q.Limit <= 0 || q.Limit > 500 {
+		q.Limit = 50
+	}
+	return s.store.ListJobs(ctx, q)
+}
+
+// Wait returns the job as soon as its version is greater than since, or the
+// current job when ctx ends first. It costs one parked goroutine, no polling.
+func (s *Service) Wait(ctx context.Context, id string, since uint64) (*Job, error) {
+	for {
+		changed := s.broker.Watch(id)
+		job, err := s.GetJob(ctx, id)
+		if err != nil || job.Version > since {
+			return job, err
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return job, nil
+		}
+	}
+}
+
+// Progress records automated progress (PATCH): in_progress, successful,
+// failure or cancelled. Cancelling also cancels an open gate.
+func (s *Service) Progress(ctx context.Context, actor Identity, via, id string, status Status, msg string) (*Job, error) {
+	switch status {
+	case StatusInProgress, StatusSuccessful, StatusFailure, StatusCancelled:
+	default:
+		return nil, Errorf(EINVALID, "status must be in_progress, successful, failure or cancelled, not %q", status)
+	}
+	job, _, err := s.change(ctx, id, EventJobUpdated, func(j *Job, fx *Effects, now time.Time) (*Gate, error) {
+		if err := activeJob(j); err != nil {
+			return nil, err
+		}
+		g := j.OpenGate()
+		if g != nil && status != StatusCancelled {
+			return nil, Errorf(ECONFLICT, "job %s has open gate %s (%s); resolve it first", j.ID, g.ID, g.Name)
+		}
+		if g != nil {
+			g.close(OutcomeCancelled, actor.Name, via, now, msg, nil)
+			fx.Notify = append(fx.Notify, resolvedNotifications(j, g, now)...)
+		}
+		if err := j.setStatus(status); err != nil {
+			return nil, err
+		}
+		j.Message = msg
+		fx.Log = append(fx.Log, audit(now, actor, via, "", withMessage("status "+string(status), msg)))
+		return g, nil
+	})
+	return job, err
+}
+
+// change runs one state change: load, mutate, bump version, write with its
+// effects in one transaction, then publish.
+func (s *Service) change(ctx context.Context, id, event string, fn func(*Job, *Effects, time.Time) (*Gate, error)) (*Job, *Gate, error) {
+	if !ValidID(id) {
+		return nil, nil, Errorf(EINVALID, "job id %q is not valid", id)
+	}
+	var gate *Gate
+	var wakeBefore, wakeAfter time.Time
+	now := s.Now()
+	job, entries, err := s.store.UpdateJob(ctx, id, func(j *Job) (Effects, error) {
+		var fx Effects
+		wakeBefore = j.NextWake()
+		g, err := fn(j, &fx, now)
+		if err != nil {
+			return fx, err
+		}
+		gate = g
+		j.Version++
+		j.UpdatedAt = now
+		wakeAfter = j.NextWake()
+		return fx, nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	if gate != nil {
+		gate = job.Gate(gate.ID)
+	}
+	s.publish(Event{Type: event, Job: job.Clone(), Gate: gate, Entries: entries})
+	if !wakeAfter.Equal(wakeBefore) {
+		s.pokeTimers()
+	}
+	return job, gate, nil
+}
+
+func (s *Service) publish(e Event) {
+	if s.broker != nil {
+		s.broker.Publish(e)
+	}
+}
+
+func activeJob(j *Job) error {
+	if j.Status.Terminal() {
+		return Errorf(ECONFLICT, "job %s is %s; it accepts only annotations and log lines", j.ID, j.Status)
+	}
+	return nil
+}
+
+func audit(now time.Time, actor Identity, via, gate, text string) LogEntry {
+	return LogEntry{At: now, Kind: LogAudit, Actor: actor.Name, Via: via, Gate: gate, Text: text}
+}
+
+func withMessage(text, msg string) string {
+	if msg == "" {
+		return text
+	}
+	return text + ": " + msg
+}
+
+var idEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
+
+func newID() string {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	return "job-" + idEncoding.EncodeToString(b)
+}

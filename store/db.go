@@ -1,0 +1,143 @@
+// Package store is the embedded bbolt implementation of jobs.Store. It owns
+// the record encoding and the buckets; every state change is one bbolt
+// transaction, and concurrent changes share commits through Batch (group
+// commit), so many writers pay for one fsync.
+package store
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/cla-ops/cla/jobs"
+	bolt "go.etcd.io/bbolt"
+)
+
+var _ jobs.Store = (*DB)(nil)
+
+// Bucket names. Index buckets hold derived keys and are rewritten in the
+// same transaction as the job they index.
+var (
+	bucketJobs      = []byte("jobs")
+	bucketLogs      = []byte("logs")      // nested: job id → seq → entry
+	bucketLogKeys   = []byte("log_keys")  // job id + 0 + key → seq
+	bucketCreated   = []byte("idx_created") // created + id
+	bucketStatus    = []byte("idx_status")  // status + 0 + created + id
+	bucketTimers    = []byte("idx_timers")  // wake + id
+	bucketChannels  = []byte("idx_channels") // channel id → job id
+	bucketOutbox    = []byte("outbox")      // seq → notification
+	bucketOutboxIDs = []byte("outbox_ids")  // notification id → seq (kept after delivery: dedupe)
+	bucketOnce      = []byte("once")        // key → first seen
+	allBuckets      = [][]byte{bucketJobs, bucketLogs, bucketLogKeys, bucketCreated, bucketStatus,
+		bucketTimers, bucketChannels, bucketOutbox, bucketOutboxIDs, bucketOnce}
+)
+
+// DB is a bbolt-backed jobs.Store.
+type DB struct {
+	bolt *bolt.DB
+	now  func() time.Time
+}
+
+// Open opens (creating if needed) the bbolt file at path.
+func Open(path string) (*DB, error) {
+	b, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 5 * time.Second})
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	b.MaxBatchDelay = 2 * time.Millisecond
+	err = b.Update(func(tx *bolt.Tx) error {
+		for _, name := range allBuckets {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		_ = b.Close()
+		return nil, fmt.Errorf("init store %s: %w", path, err)
+	}
+	return &DB{bolt: b, now: time.Now}, nil
+}
+
+// Close closes the file; pending batches are committed first.
+func (db *DB) Close() error { return db.bolt.Close() }
+
+// Path returns the file the store lives in.
+func (db *DB) Path() string { return db.bolt.Path() }
+
+// batch runs fn in a group-commit transaction. A domain error from fn is
+// carried out without failing the shared transaction, so one refused change
+// never rolls back its neighbours; fn must have written nothing by then.
+func (db *DB) batch(ctx context.Context, fn func(tx *bolt.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	var domainErr error
+	err := db.bolt.Batch(func(tx *bolt.Tx) error {
+		domainErr = nil
+		err := fn(tx)
+		var de *jobs.Error
+		if errors.As(err, &de) {
+			domainErr = err
+			return nil
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return domainErr
+}
+
+func u64(v uint64) []byte {
+	b := make([]byte, 8)
+	binary.BigEndian.PutUint64(b, v)
+	return b
+}
+
+func timeKey(t time.Time, id string) []byte {
+	return append(u64(uint64(t.UnixNano())), id...)
+}
+
+func decodeJob(data []byte) (*jobs.Job, error) {
+	var j jobs.Job
+	if err := json.Unmarshal(data, &j); err != nil {
+		return nil, fmt.Errorf("decode job: %w", err)
+	}
+	return &j, nil
+}
+
+func getJob(tx *bolt.Tx, id string) (*jobs.Job, error) {
+	data := tx.Bucket(bucketJobs).Get([]byte(id))
+	if data == nil {
+		return nil, jobs.Errorf(jobs.ENOTFOUND, "job %s not found", id)
+	}
+	return decodeJob(data)
+}
+
+// Check verifies the file's page structure and that every job record and
+// index entry decodes and points at a job: what a crash must never break.
+func (db *DB) Check() error {
+	return db.bolt.View(func(tx *bolt.Tx) error {
+		for err := range tx.Check() {
+			return fmt.Errorf("bbolt check: %w", err)
+		}
+		err := tx.Bucket(bucketJobs).ForEach(func(k, v []byte) error {
+			_, err := decodeJob(v)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		return tx.Bucket(bucketCreated).ForEach(func(k, _ []byte) error {
+			if tx.Bucket(bucketJobs).Get(k[8:]) == nil {
+				return fmt.Errorf("index entry for missing job %q", k[8:])
+			}
+			return nil
+		})
+	})
+}

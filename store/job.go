@@ -1,0 +1,182 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/cla-ops/cla/jobs"
+	bolt "go.etcd.io/bbolt"
+)
+
+// CreateJob stores a new job with its first effects in one transaction.
+func (db *DB) CreateJob(ctx context.Context, job *jobs.Job, fx jobs.Effects) error {
+	return db.batch(ctx, func(tx *bolt.Tx) error {
+		if tx.Bucket(bucketJobs).Get([]byte(job.ID)) != nil {
+			return jobs.Errorf(jobs.ECONFLICT, "job %s already exists", job.ID)
+		}
+		if err := putJob(tx, nil, job); err != nil {
+			return err
+		}
+		if _, err := appendLog(tx, job.ID, fx.Log); err != nil {
+			return err
+		}
+		return enqueue(tx, fx.Notify)
+	})
+}
+
+// UpdateJob loads, changes and writes one job with its effects atomically.
+func (db *DB) UpdateJob(ctx context.Context, id string, fn func(*jobs.Job) (jobs.Effects, error)) (*jobs.Job, []jobs.LogEntry, error) {
+	var job *jobs.Job
+	var added []jobs.LogEntry
+	err := db.batch(ctx, func(tx *bolt.Tx) error {
+		old, err := getJob(tx, id)
+		if err != nil {
+			return err
+		}
+		j, _ := decodeJob(tx.Bucket(bucketJobs).Get([]byte(id)))
+		fx, err := fn(j)
+		if err != nil {
+			return err
+		}
+		if err := putJob(tx, old, j); err != nil {
+			return err
+		}
+		if added, err = appendLog(tx, id, fx.Log); err != nil {
+			return err
+		}
+		job = j
+		return enqueue(tx, fx.Notify)
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return job, added, nil
+}
+
+// GetJob returns a fresh copy of a job.
+func (db *DB) GetJob(ctx context.Context, id string) (*jobs.Job, error) {
+	var job *jobs.Job
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		var err error
+		job, err = getJob(tx, id)
+		return err
+	})
+	return job, err
+}
+
+// putJob writes the record and moves its index entries from old (nil for a
+// new job) to the new values.
+func putJob(tx *bolt.Tx, old, j *jobs.Job) error {
+	data, err := json.Marshal(j)
+	if err != nil {
+		return fmt.Errorf("encode job %s: %w", j.ID, err)
+	}
+	if err := tx.Bucket(bucketJobs).Put([]byte(j.ID), data); err != nil {
+		return err
+	}
+	return reindex(tx, old, j)
+}
+
+func reindex(tx *bolt.Tx, old, j *jobs.Job) error {
+	status, timers, channels := tx.Bucket(bucketStatus), tx.Bucket(bucketTimers), tx.Bucket(bucketChannels)
+	if old == nil {
+		if err := tx.Bucket(bucketCreated).Put(timeKey(j.CreatedAt, j.ID), nil); err != nil {
+			return err
+		}
+	}
+	if old == nil || old.Status != j.Status {
+		if old != nil {
+			_ = status.Delete(statusKey(old))
+		}
+		if err := status.Put(statusKey(j), nil); err != nil {
+			return err
+		}
+	}
+	var oldWake = j.NextWake()
+	if old != nil {
+		oldWake = old.NextWake()
+	}
+	if old == nil || !oldWake.Equal(j.NextWake()) {
+		if old != nil && !oldWake.IsZero() {
+			_ = timers.Delete(timeKey(oldWake, j.ID))
+		}
+		if w := j.NextWake(); !w.IsZero() {
+			if err := timers.Put(timeKey(w, j.ID), nil); err != nil {
+				return err
+			}
+		}
+	}
+	for _, c := range j.Channels {
+		if old == nil || !old.HasChannel(c.ID) {
+			if err := channels.Put([]byte(c.ID), []byte(j.ID)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func statusKey(j *jobs.Job) []byte {
+	return append(append([]byte(j.Status), 0), timeKey(j.CreatedAt, j.ID)...)
+}
+
+// ListJobs pages through the created index (or one status's index),
+// newest first. The cursor names the first key not returned yet.
+func (db *DB) ListJobs(ctx context.Context, q jobs.ListQuery) (jobs.JobPage, error) {
+	page := jobs.JobPage{Jobs: []*jobs.Job{}}
+	prefix, bucket := []byte(nil), bucketCreated
+	if q.Status != "" {
+		prefix, bucket = append([]byte(q.Status), 0), bucketStatus
+	}
+	cursor, err := decodeCursor(q.Cursor)
+	if err != nil {
+		return page, err
+	}
+	err = db.bolt.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucket).Cursor()
+		k := seekBefore(c, prefix, cursor)
+		for ; k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Prev() {
+			if len(page.Jobs) == q.Limit {
+				page.Next = encodeCursor(k[len(prefix):], true)
+				return nil
+			}
+			job, err := getJob(tx, string(k[len(prefix)+8:]))
+			if err != nil {
+				return err
+			}
+			page.Jobs = append(page.Jobs, job)
+		}
+		return nil
+	})
+	return page, err
+}
+
+// seekBefore positions c on the newest key under prefix that sorts before
+// the cursor key (or the newest of all when there is no cursor).
+func seekBefore(c *bolt.Cursor, prefix, cursor []byte) []byte {
+	if cursor != nil {
+		target := append(append([]byte(nil), prefix...), cursor...)
+		k, _ := c.Seek(target)
+		switch {
+		case k == nil:
+			k, _ = c.Last()
+		case !bytes.Equal(k, target): // the job moved to another status since
+			k, _ = c.Prev()
+		}
+		return k // the cursor key itself was not returned yet
+	}
+	end := append(append([]byte(nil), prefix...), 0xff)
+	if prefix == nil {
+		k, _ := c.Last()
+		return k
+	}
+	k, _ := c.Seek(end)
+	if k == nil {
+		k, _ = c.Last()
+		return k
+	}
+	k, _ = c.Prev()
+	return k
+}
