@@ -1,17 +1,20 @@
-# Multi-stage build: a static cla binary on a minimal, non-root image.
+# Multi-stage build: a static cla binary on an empty, non-root image.
 FROM golang:1.26 AS build
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
-RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/cla ./cmd/cla
+RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/cla ./cmd/cla \
+ && mkdir -p /out/data && chown 65532:65532 /out/data
 
-FROM gcr.io/distroless/static-debian12:nonroot
-COPY --from=build /out/cla /usr/local/bin/cla
-USER nonroot:nonroot
+FROM scratch
+COPY --from=build /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/
+COPY --from=build /out/cla /cla
+COPY --from=build --chown=65532:65532 /out/data /data
+USER 65532:65532
 WORKDIR /data
 ENV CLA_DB=/data/cla.db CLA_ADDR=0.0.0.0:8080
 EXPOSE 8080
 VOLUME ["/data"]
-ENTRYPOINT ["/usr/local/bin/cla"]
+ENTRYPOINT ["/cla"]
 CMD ["serve"]
