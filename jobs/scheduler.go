@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -20,18 +22,36 @@ func (s *Service) RunTimers(ctx context.Context, log *slog.Logger) error {
 			log.Error("due timers", "err", err)
 			next = now.Add(time.Second)
 		}
-		for _, id := range ids {
-			if err := s.FireTimers(ctx, id); err != nil {
-				log.Error("fire timers", "job", id, "err", err)
-			}
-		}
-		if len(ids) == batch {
+		if failed := s.fireAll(ctx, ids, log); failed > 0 && failed == len(ids) {
+			next = s.Now().Add(time.Second) // the store is failing: do not spin
+		} else if len(ids) == batch {
 			continue
 		}
 		if err := s.sleepUntil(ctx, next); err != nil {
 			return nil
 		}
 	}
+}
+
+// fireAll fires due jobs concurrently so that their commits share group
+// commits instead of paying one fsync each; it returns how many failed.
+func (s *Service) fireAll(ctx context.Context, ids []string, log *slog.Logger) int {
+	var wg sync.WaitGroup
+	var failed atomic.Int64
+	sem := make(chan struct{}, 32)
+	for _, id := range ids {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			if err := s.FireTimers(ctx, id); err != nil {
+				failed.Add(1)
+				log.Error("fire timers", "job", id, "err", err)
+			}
+		}()
+	}
+	wg.Wait()
+	return int(failed.Load())
 }
 
 func (s *Service) sleepUntil(ctx context.Context, next time.Time) error {

@@ -300,3 +300,21 @@ func TestService_ChannelsAndLog(t *testing.T) {
 	require.Contains(t, targets, "gate_opened email:ops@example.com")
 	require.Contains(t, targets, "gate_opened slack:C1")
 }
+
+func TestService_WaitingOn(t *testing.T) {
+	ctx := context.Background()
+	svc := newService(t)
+	createWithGate(t, svc, "w-1", jobs.GateConfig{Kind: jobs.KindAction, Name: "x", Assignees: []string{"ops"}})
+	createWithGate(t, svc, "w-2", jobs.GateConfig{Kind: jobs.KindApproval, Name: "y", Assignees: []string{"carol"}})
+	createWithGate(t, svc, "w-3", jobs.GateConfig{Kind: jobs.KindPause, Name: "z", Assignees: []string{"alice"}})
+	got, err := svc.WaitingOn(ctx, alice, 0)
+	require.NoError(t, err)
+	var ids []string
+	for _, j := range got {
+		ids = append(ids, j.ID)
+	}
+	require.Equal(t, []string{"w-3", "w-1"}, ids)
+	got, err = svc.WaitingOn(ctx, jobs.Identity{Name: "nobody"}, 0)
+	require.NoError(t, err)
+	require.Empty(t, got)
+}

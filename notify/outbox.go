@@ -1,0 +1,159 @@
+package notify
+
+import (
+	"context"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/cla-ops/cla/jobs"
+)
+
+// Outbox tuning.
+const (
+	// maxPending caps one pass's read of the outbox; beyond it, newer
+	// notifications wait until older ones drain.
+	maxPending = 100_000
+	// maxLanes bounds concurrent deliveries (one per lane).
+	maxLanes = 16
+	// deliveryTimeout bounds one Notify call, so a hung target cannot
+	// hold its lane forever.
+	deliveryTimeout = 60 * time.Second
+	// coalesce groups a burst of job changes into one pass.
+	coalesce = 10 * time.Millisecond
+)
+
+// horizon is later than any due time: a pass reads every pending
+// notification, so that lanes keep their order even across restarts.
+var horizon = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// Outbox is the one worker that delivers notifications. It reads the
+// store's durable outbox, hands each notification to the Notifier of its
+// channel type, settles it after success and defers it with backoff after
+// a failure. Lanes (channel type + target) are delivered in order and
+// independently: a dead webhook never holds Slack back. It sleeps until
+// the next due retry or the next job change; it never polls.
+type Outbox struct {
+	svc       *jobs.Service
+	notifiers map[string]jobs.Notifier
+	log       *slog.Logger
+	poke      chan struct{}
+	sem       chan struct{}
+	jitter    func() float64
+	timeout   time.Duration
+
+	mu   sync.Mutex
+	busy map[string]bool
+	wg   sync.WaitGroup
+}
+
+// NewOutbox builds the worker; notifiers maps a channel type ("slack",
+// "email", "webhook") to its Notifier. A type without one is settled
+// unsent (with a debug log): Slack or SMTP simply not configured.
+func NewOutbox(svc *jobs.Service, notifiers map[string]jobs.Notifier, log *slog.Logger) *Outbox {
+	return &Outbox{svc: svc, notifiers: notifiers, log: log.With("component", "notify"),
+		poke: make(chan struct{}, 1), sem: make(chan struct{}, maxLanes),
+		jitter: rand.Float64, timeout: deliveryTimeout, busy: map[string]bool{}}
+}
+
+// Poke makes the worker look at the outbox now, for callers that enqueue
+// without going through the Service's broker.
+func (o *Outbox) Poke() {
+	select {
+	case o.poke <- struct{}{}:
+	default:
+	}
+}
+
+// Run delivers until ctx ends, then waits for deliveries in flight. A
+// notification interrupted by the shutdown stays pending and is sent at
+// the next start.
+func (o *Outbox) Run(ctx context.Context) error {
+	defer o.wg.Wait()
+	for {
+		changed := o.svc.Broker().WatchAll()
+		next := o.pass(ctx)
+		if !o.sleep(ctx, next, changed) {
+			return nil
+		}
+	}
+}
+
+// pass reads every pending notification, starts a delivery for each lane
+// with due work, and returns when the next stopped lane becomes due.
+func (o *Outbox) pass(ctx context.Context) time.Time {
+	now := o.svc.Now()
+	pending, _, err := o.svc.Store().Outbox(ctx, horizon, maxPending)
+	if err != nil {
+		if ctx.Err() == nil {
+			o.log.Error("read outbox", "err", err)
+		}
+		return now.Add(time.Second)
+	}
+	pendingGauge.Set(float64(len(pending)))
+	lanes, next := plan(pending, now, o.isBusy)
+	for _, l := range lanes {
+		if !o.acquire(l.key) {
+			break // every slot taken; a finishing lane pokes us
+		}
+		o.wg.Add(1)
+		go func() {
+			defer o.wg.Done()
+			o.runLane(ctx, l)
+		}()
+	}
+	return next
+}
+
+func (o *Outbox) sleep(ctx context.Context, next time.Time, changed <-chan struct{}) bool {
+	var wake <-chan time.Time
+	if !next.IsZero() {
+		t := time.NewTimer(max(next.Sub(o.svc.Now()), 0))
+		defer t.Stop()
+		wake = t.C
+	}
+	select {
+	case <-ctx.Done():
+		return false
+	case <-wake:
+	case <-o.poke:
+	case <-changed:
+		t := time.NewTimer(coalesce)
+		defer t.Stop()
+		select {
+		case <-ctx.Done():
+			return false
+		case <-t.C:
+		}
+	}
+	return true
+}
+
+func (o *Outbox) isBusy(key string) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.busy[key]
+}
+
+// acquire takes a delivery slot for a lane, if one is free.
+func (o *Outbox) acquire(key string) bool {
+	select {
+	case o.sem <- struct{}{}:
+	default:
+		return false
+	}
+	o.mu.Lock()
+	o.busy[key] = true
+	o.mu.Unlock()
+	return true
+}
+
+// release frees the lane's slot and wakes the loop to plan again.
+func (o *Outbox) release(key string) {
+	o.mu.Lock()
+	delete(o.busy, key)
+	o.mu.Unlock()
+	<-o.sem
+	o.Poke()
+}
