@@ -377,7 +377,7 @@ func BenchmarkTimers_Rearm100k(b *testing.B) {
 	debug.FreeOSMemory()
 
 	// Restart 3 s (virtual) before the first reminder is due.
-	shift := v0.Add(time.Hour - 3*time.Second).Sub(time.Now())
+	shift := time.Until(v0.Add(time.Hour - 3*time.Second))
 	clock := func() time.Time { return time.Now().Add(shift) }
 	b.ResetTimer()
 	began := time.Now()
