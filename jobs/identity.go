@@ -15,6 +15,10 @@ type Identity struct {
 // System is the identity of cla itself, used for timer firings.
 var System = Identity{Name: "cla"}
 
+// Webhook is the identity recorded for a resolution through a signed
+// webhook callback link.
+var Webhook = Identity{Name: "webhook"}
+
 // Matches reports whether an assignee entry names this identity: its name,
 // one of its groups, its email, its Slack user id (bare or "slack:U…"), or a
 // Slack user-group handle the adapter put in Groups.

@@ -53,9 +53,9 @@ func VerifyClaWebhook(r *http.Request, secret []byte, maxAge time.Duration) ([]b
 // README example end
 
 func TestREADME_ReceiverExampleIsTested(t *testing.T) {
-	readme, err := os.ReadFile("README.md")
+	readme, err := os.ReadFile("../README.md")
 	require.NoError(t, err)
-	m := regexp.MustCompile("(?s)```go\n(.*?)```").FindSubmatch(readme)
+	m := regexp.MustCompile("(?s)```go\n(// VerifyClaWebhook.*?)```").FindSubmatch(readme)
 	require.NotNil(t, m, "README.md has a Go example")
 	self, err := os.ReadFile("receiver_example_test.go")
 	require.NoError(t, err)

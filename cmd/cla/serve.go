@@ -1,0 +1,195 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync/atomic"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/cla-ops/cla/jobs"
+	"github.com/cla-ops/cla/store"
+	"github.com/cla-ops/cla/talkback"
+	"github.com/cla-ops/cla/web"
+)
+
+func runServe(ctx context.Context, e *env, args []string) int {
+	cfg, code, ok := serveConfig(e, args)
+	if !ok {
+		return code
+	}
+	log := newLogger(e, cfg.LogLevel)
+	if err := serve(ctx, cfg, log); err != nil {
+		log.Error("serve stopped", "err", err)
+		return exitError
+	}
+	return exitOK
+}
+
+// serveConfig parses serve's flags and assembles the configuration:
+// defaults → YAML → env → flags → secret files → Validate.
+func serveConfig(e *env, args []string) (*Config, int, bool) {
+	var flags Config
+	var configPath string
+	fs := newFlags(e, "serve", help{usage: "cla serve [flags]",
+		about: "Runs the cla server: the HTTP API (/v1), the web monitor, gate timers, notifications and,\n" +
+			"when SLACK_APP_TOKEN and SLACK_BOT_TOKEN are set, the Slack bot (Socket Mode).\n" +
+			"Settings come from defaults, then the --config YAML (${ENV} expanded), then the environment\n" +
+			"(CLA_DB, CLA_ADDR, CLA_PUBLIC_URL, CLA_TALKBACK, CLA_LOG_LEVEL, SLACK_APP_TOKEN, SLACK_BOT_TOKEN,\n" +
+			"SLACK_API_URL), then flags. If no identity has a token, an admin token is created once in\n" +
+			"cla.token next to the database (mode 0600). SIGTERM or Ctrl-C stops it cleanly.",
+		examples: "  cla serve\n  cla serve --db /var/lib/cla/cla.db --addr 0.0.0.0:8080 --public-url https://cla.example.com\n" +
+			"  CLA_CONFIG=/etc/cla/cla.yaml SLACK_APP_TOKEN=xapp-… SLACK_BOT_TOKEN=xoxb-… cla serve"})
+	fs.StringVar(&flags.DB, "db", "", "bbolt database file (env CLA_DB, default cla.db)")
+	fs.StringVar(&flags.Addr, "addr", "", "listen address (env CLA_ADDR, default 127.0.0.1:8080; port 0 picks one)")
+	fs.StringVar(&flags.PublicURL, "public-url", "", "base URL for links in Slack and email (env CLA_PUBLIC_URL, default http://<addr>)")
+	fs.StringVar(&flags.Talkback, "talkback", "", "TalkBack allowlist YAML (env CLA_TALKBACK)")
+	fs.StringVar(&flags.LogLevel, "log-level", "", "debug, info, warn or error (env CLA_LOG_LEVEL, default info)")
+	fs.StringVar(&configPath, "config", e.getenv("CLA_CONFIG"), "YAML config file (env CLA_CONFIG)")
+	if _, code, ok := parse(e, fs, args, 0); !ok {
+		return nil, code, false
+	}
+	cfg := defaultConfig()
+	if configPath != "" {
+		if err := loadYAML(&cfg, configPath, e.lookupEnv); err != nil {
+			e.errorf("serve: %v", err)
+			return nil, exitError, false
+		}
+	}
+	applyEnv(&cfg, e.getenv)
+	applyFlags(&cfg, flags)
+	if err := cfg.readSecretFiles(); err != nil {
+		e.errorf("serve: %v", err)
+		return nil, exitError, false
+	}
+	if err := cfg.Validate(); err != nil {
+		e.errorf("serve: bad configuration:\n%v", err)
+		return nil, exitError, false
+	}
+	return &cfg, exitOK, true
+}
+
+func applyFlags(c *Config, f Config) {
+	for _, p := range []struct{ dst, v *string }{
+		{&c.DB, &f.DB}, {&c.Addr, &f.Addr}, {&c.PublicURL, &f.PublicURL}, {&c.Talkback, &f.Talkback}, {&c.LogLevel, &f.LogLevel},
+	} {
+		if *p.v != "" {
+			*p.dst = *p.v
+		}
+	}
+}
+
+func newLogger(e *env, level string) *slog.Logger {
+	var lvl slog.Level
+	_ = lvl.UnmarshalText([]byte(level))
+	return slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: lvl})).With("component", "cla")
+}
+
+// serve runs every component until ctx ends: open the store, build the
+// service and the components, run them in one errgroup, and on shutdown
+// let the HTTP server finish in-flight requests before bbolt is closed.
+func serve(ctx context.Context, cfg *Config, log *slog.Logger) error {
+	db, err := store.Open(cfg.DB)
+	if err != nil {
+		return fmt.Errorf("open database %s: %w", cfg.DB, err)
+	}
+	defer db.Close()
+	svc := jobs.NewService(db, jobs.NewBroker(), jobs.Options{})
+	creds, ids, err := credentials(cfg, log)
+	if err != nil {
+		return err
+	}
+	dir := jobs.NewDirectory(ids)
+	tb, err := loadTalkback(cfg.Talkback, log)
+	if err != nil {
+		return err
+	}
+	if !cfg.Slack.Enabled() {
+		log.Info("slack is off: SLACK_APP_TOKEN and SLACK_BOT_TOKEN are not set; the API, web monitor and timers run without it")
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	publicURL := cfg.PublicURL
+	if publicURL == "" {
+		publicURL = "http://" + ln.Addr().String()
+	}
+	log.Info("listening", "addr", ln.Addr().String(), "public_url", publicURL, "db", cfg.DB)
+	api := web.New(web.Config{Service: svc, Keyring: web.NewKeyring(creds), Logger: log,
+		ReloadTalkback: tb.reloader()})
+	c := &components{cfg: cfg, svc: svc, dir: dir, talkback: tb, publicURL: publicURL, log: log}
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return api.Run(gctx, ln) })
+	g.Go(func() error { return svc.RunTimers(gctx, log.With("component", "timers")) })
+	c.start(gctx, g)
+	err = g.Wait()
+	if cerr := db.Close(); cerr != nil && err == nil {
+		err = fmt.Errorf("close database: %w", cerr)
+	}
+	if err == nil {
+		log.Info("stopped cleanly")
+	}
+	return err
+}
+
+// components holds what the optional parts (Slack bot, notification
+// outbox, web monitor) are built from.
+type components struct {
+	cfg       *Config
+	svc       *jobs.Service
+	dir       *jobs.Directory
+	talkback  *talkbackHolder
+	publicURL string
+	log       *slog.Logger
+}
+
+// start adds the optional components to the group.
+// TODO(lead): wire bot (Slack), notify.Outbox (email, webhook and the
+// callback verifier for web.Config.Callbacks) and web/monitor (Monitor).
+func (c *components) start(ctx context.Context, g *errgroup.Group) {
+}
+
+// talkbackHolder keeps the current TalkBack allowlist; reloading swaps it
+// only when the new file is good.
+type talkbackHolder struct {
+	path string
+	cur  atomic.Pointer[talkback.Allowlist]
+	log  *slog.Logger
+}
+
+// loadTalkback loads the allowlist at start; a bad file stops serve with
+// file, line and reason. An empty path means TalkBack is off.
+func loadTalkback(path string, log *slog.Logger) (*talkbackHolder, error) {
+	h := &talkbackHolder{path: path, log: log}
+	if path == "" {
+		return h, nil
+	}
+	if err := h.reload(); err != nil {
+		return nil, fmt.Errorf("talkback allowlist: %w", err)
+	}
+	return h, nil
+}
+
+func (h *talkbackHolder) reload() error {
+	al, err := talkback.Load(h.path)
+	if err != nil {
+		return err
+	}
+	h.cur.Store(al)
+	h.log.Info("talkback allowlist loaded", "path", h.path)
+	return nil
+}
+
+// reloader is web's reload hook, nil when TalkBack is off.
+func (h *talkbackHolder) reloader() func() error {
+	if h.path == "" {
+		return nil
+	}
+	return h.reload
+}
+
+// Allowlist returns the current allowlist (nil when TalkBack is off).
+func (h *talkbackHolder) Allowlist() *talkback.Allowlist { return h.cur.Load() }

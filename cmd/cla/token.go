@@ -1,0 +1,116 @@
+package main
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/cla-ops/cla/jobs"
+	"github.com/cla-ops/cla/web"
+)
+
+func hashToken(token string) []byte {
+	d := sha256.Sum256([]byte(token))
+	return d[:]
+}
+
+// bootstrapName is the identity of the token serve creates when the
+// configuration gives none.
+const bootstrapName = "admin"
+
+// credentials turns configured identities into API credentials. When no
+// identity has a token, it creates (once) or reuses an admin token in
+// cla.token next to the database, so a fresh install is usable and never
+// open; the CLI on the same machine finds that file by itself.
+func credentials(c *Config, log *slog.Logger) ([]web.Credential, []jobs.Identity, error) {
+	var creds []web.Credential
+	var ids []jobs.Identity
+	for _, ic := range c.Identities {
+		id := jobs.Identity{Name: ic.Name, Email: ic.Email, Slack: ic.Slack, Groups: ic.Groups, Admin: ic.Admin}
+		ids = append(ids, id)
+		d, err := ic.digest()
+		if err != nil {
+			return nil, nil, err
+		}
+		if d == "" {
+			continue
+		}
+		var cred web.Credential
+		raw, _ := hex.DecodeString(d)
+		copy(cred.Digest[:], raw)
+		cred.Identity = id
+		creds = append(creds, cred)
+	}
+	if len(creds) > 0 {
+		return creds, ids, nil
+	}
+	path := tokenPath(c.DB)
+	if abs, err := filepath.Abs(path); err == nil {
+		path = abs
+	}
+	token, created, err := adminToken(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	verb := "using the admin token in"
+	if created {
+		verb = "created an admin token in"
+	}
+	log.Info(verb+" "+path+"; the cla CLI on this machine finds it there, others need it as CLA_TOKEN",
+		"identity", bootstrapName, "path", path)
+	admin := adminIdentity(ids)
+	return []web.Credential{{Digest: web.HashToken(token), Identity: admin}}, ids, nil
+}
+
+// adminIdentity is the configured identity named admin (made an admin), or
+// a new one.
+func adminIdentity(ids []jobs.Identity) jobs.Identity {
+	for _, id := range ids {
+		if id.Name == bootstrapName {
+			id.Admin = true
+			return id
+		}
+	}
+	return jobs.Identity{Name: bootstrapName, Admin: true}
+}
+
+// adminToken reads the token file, or creates it with mode 0600 if it does
+// not exist. Creation is exclusive, so two servers never write two tokens.
+func adminToken(path string) (token string, created bool, err error) {
+	data, err := os.ReadFile(path)
+	if err == nil {
+		token = strings.TrimSpace(string(data))
+		if token == "" {
+			return "", false, fmt.Errorf("token file %s is empty; delete it to have a new token created", path)
+		}
+		return token, false, nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return "", false, fmt.Errorf("read admin token: %w", err)
+	}
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", false, fmt.Errorf("generate admin token: %w", err)
+	}
+	token = "cla_" + base64.RawURLEncoding.EncodeToString(b)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return "", false, fmt.Errorf("create admin token file: %w", err)
+	}
+	if _, err := f.WriteString(token + "\n"); err != nil {
+		f.Close()
+		return "", false, fmt.Errorf("write admin token file: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return "", false, fmt.Errorf("write admin token file: %w", err)
+	}
+	return token, true, nil
+}

@@ -1,0 +1,102 @@
+package monitor
+
+import (
+	"bytes"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// sseLines puts each line of a payload in its own data field; a bare \r is
+// a line break to EventSource too, so it must not let text forge a field.
+var sseLines = strings.NewReplacer("\r\n", "\ndata: ", "\r", "\ndata: ", "\n", "\ndata: ")
+
+// heartbeat keeps idle streams open through proxies.
+const heartbeat = 20 * time.Second
+
+// events streams a job page's updates as Server-Sent Events: a "log" event
+// with the rendered HTML of each new log entry (id = its seq, so a
+// reconnecting EventSource resumes with Last-Event-ID) and a "job" event
+// when the job's version passes ?v=, on which the page reloads its gates.
+// It parks on the broker's Watch between changes; nothing polls.
+func (m *Monitor) events(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	if _, err := m.svc.GetJob(r.Context(), id); err != nil {
+		http.Error(w, "no such job", httpStatus(err))
+		return
+	}
+	fl, ok := w.(http.Flusher)
+	if !ok {
+		http.Error(w, "streaming unsupported", http.StatusInternalServerError)
+		return
+	}
+	after, _ := strconv.ParseUint(r.URL.Query().Get("after"), 10, 64)
+	if last, err := strconv.ParseUint(r.Header.Get("Last-Event-ID"), 10, 64); err == nil && last > after {
+		after = last
+	}
+	version, _ := strconv.ParseUint(r.URL.Query().Get("v"), 10, 64)
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("X-Accel-Buffering", "no")
+	fmt.Fprint(w, "retry: 2000\n\n")
+	fl.Flush()
+	m.stream(w, fl, r, id, after, version)
+}
+
+// stream sends what changed since (after, version), then waits for the next
+// change, until the client goes away.
+func (m *Monitor) stream(w http.ResponseWriter, fl http.Flusher, r *http.Request, id string, after, version uint64) {
+	ctx := r.Context()
+	tick := time.NewTicker(heartbeat)
+	defer tick.Stop()
+	for {
+		changed := m.svc.Broker().Watch(id)
+		job, err := m.svc.GetJob(ctx, id)
+		if err != nil {
+			return
+		}
+		if job.Version > version {
+			version = job.Version
+			fmt.Fprintf(w, "event: job\ndata: %d\n\n", version)
+		}
+		if after, err = m.sendLog(w, r, id, after); err != nil {
+			return
+		}
+		fl.Flush()
+		select {
+		case <-ctx.Done():
+			return
+		case <-changed:
+		case <-tick.C:
+			fmt.Fprint(w, ": ping\n\n")
+		}
+	}
+}
+
+// sendLog writes every log entry after seq as a "log" event.
+func (m *Monitor) sendLog(w http.ResponseWriter, r *http.Request, id string, after uint64) (uint64, error) {
+	const batch = 200
+	for {
+		entries, err := m.svc.Log(r.Context(), id, after, batch)
+		if err != nil {
+			return after, err
+		}
+		for _, e := range entries {
+			var buf bytes.Buffer
+			if err := m.pages["job"].ExecuteTemplate(&buf, "entry", viewLog(id, e)); err != nil {
+				m.log.Error("render log entry", "job", id, "seq", e.Seq, "err", err)
+				return after, err
+			}
+			data := sseLines.Replace(strings.TrimSpace(buf.String()))
+			if _, err := fmt.Fprintf(w, "id: %d\nevent: log\ndata: %s\n\n", e.Seq, data); err != nil {
+				return after, err
+			}
+			after = e.Seq
+		}
+		if len(entries) < batch {
+			return after, nil
+		}
+	}
+}

@@ -1,0 +1,163 @@
+package monitor
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/cla-ops/cla/jobs"
+)
+
+// Cookie names. The session cookie carries a signed claim; the login cookie
+// only a random nonce that ties the sign-in forms' CSRF token to a browser.
+const (
+	sessionCookie = "cla_session"
+	loginCookie   = "cla_login"
+)
+
+// Purposes separate the HMACs so that a value signed for one use is never
+// accepted for another.
+const (
+	purposeSession = "session"
+	purposeLink    = "login-link"
+	purposeCSRF    = "csrf"
+	purposeLogin   = "login-csrf"
+)
+
+// claim is what a session cookie or a login link says: who, until when, and
+// a random nonce (the session's CSRF secret, the link's single-use key).
+type claim struct {
+	Name  string `json:"n"`
+	Exp   int64  `json:"x"`
+	Nonce string `json:"s"`
+}
+
+// viewer is the signed-in person of one request.
+type viewer struct {
+	jobs.Identity
+	CSRF string
+}
+
+type viewerKey struct{}
+
+func viewerOf(ctx context.Context) viewer {
+	v, _ := ctx.Value(viewerKey{}).(viewer)
+	return v
+}
+
+func (m *Monitor) mac(purpose string, data []byte) []byte {
+	h := hmac.New(sha256.New, m.cfg.SessionKey)
+	h.Write([]byte(purpose))
+	h.Write([]byte{0})
+	h.Write(data)
+	return h.Sum(nil)
+}
+
+// seal signs a claim for one purpose as "<payload>.<mac>", base64url.
+func (m *Monitor) seal(purpose string, c claim) string {
+	payload, _ := json.Marshal(c)
+	return b64(payload) + "." + b64(m.mac(purpose, payload))
+}
+
+// open verifies a sealed claim and its expiry.
+func (m *Monitor) open(purpose, token string) (claim, bool) {
+	var c claim
+	p, s, ok := strings.Cut(token, ".")
+	if !ok {
+		return c, false
+	}
+	payload, err1 := base64.RawURLEncoding.DecodeString(p)
+	sig, err2 := base64.RawURLEncoding.DecodeString(s)
+	if err1 != nil || err2 != nil || !hmac.Equal(sig, m.mac(purpose, payload)) {
+		return c, false
+	}
+	if json.Unmarshal(payload, &c) != nil || c.Name == "" || c.Nonce == "" {
+		return c, false
+	}
+	return c, time.Now().Unix() < c.Exp
+}
+
+func (m *Monitor) csrfFor(purpose, nonce string) string { return b64(m.mac(purpose, []byte(nonce))) }
+
+func validToken(want, got string) bool {
+	return got != "" && subtle.ConstantTimeCompare([]byte(want), []byte(got)) == 1
+}
+
+func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
+
+func nonce() string {
+	b := make([]byte, 18)
+	_, _ = rand.Read(b)
+	return b64(b)
+}
+
+// session returns the signed-in viewer of the request, if any.
+func (m *Monitor) session(r *http.Request) (viewer, bool) {
+	ck, err := r.Cookie(sessionCookie)
+	if err != nil {
+		return viewer{}, false
+	}
+	c, ok := m.open(purposeSession, ck.Value)
+	if !ok {
+		return viewer{}, false
+	}
+	id, ok := m.cfg.Identity(c.Name)
+	if !ok {
+		return viewer{}, false
+	}
+	return viewer{Identity: id, CSRF: m.csrfFor(purposeCSRF, c.Nonce)}, true
+}
+
+// startSession sets the session cookie for an identity.
+func (m *Monitor) startSession(w http.ResponseWriter, r *http.Request, id jobs.Identity) {
+	exp := time.Now().Add(m.cfg.SessionTTL)
+	value := m.seal(purposeSession, claim{Name: id.Name, Exp: exp.Unix(), Nonce: nonce()})
+	http.SetCookie(w, m.cookie(r, sessionCookie, value, exp))
+	m.clearCookie(w, r, loginCookie)
+	m.log.Info("signed in", "identity", id.Name)
+}
+
+func (m *Monitor) cookie(r *http.Request, name, value string, exp time.Time) *http.Cookie {
+	return &http.Cookie{Name: name, Value: value, Path: "/", Expires: exp, MaxAge: int(time.Until(exp).Seconds()),
+		HttpOnly: true, Secure: m.secure || r.TLS != nil, SameSite: http.SameSiteStrictMode}
+}
+
+func (m *Monitor) clearCookie(w http.ResponseWriter, r *http.Request, name string) {
+	c := m.cookie(r, name, "", time.Unix(0, 0))
+	c.MaxAge = -1
+	http.SetCookie(w, c)
+}
+
+// loginCSRF returns the CSRF token of the sign-in forms, setting the login
+// cookie that it is tied to when the browser has none.
+func (m *Monitor) loginCSRF(w http.ResponseWriter, r *http.Request) string {
+	n := ""
+	if ck, err := r.Cookie(loginCookie); err == nil && len(ck.Value) >= 16 {
+		n = ck.Value
+	} else {
+		n = nonce()
+		http.SetCookie(w, m.cookie(r, loginCookie, n, time.Now().Add(time.Hour)))
+	}
+	return m.csrfFor(purposeLogin, n)
+}
+
+// checkLoginCSRF verifies a sign-in form's token against the login cookie.
+func (m *Monitor) checkLoginCSRF(r *http.Request) bool {
+	ck, err := r.Cookie(loginCookie)
+	return err == nil && validToken(m.csrfFor(purposeLogin, ck.Value), r.PostFormValue("csrf"))
+}
+
+// LoginLink makes a signed, single-use sign-in link for an identity, valid
+// for 10 minutes: what `cla web-login` prints so that a person who is signed
+// in on the command line opens the monitor without pasting a token.
+func (m *Monitor) LoginLink(id jobs.Identity) string {
+	c := claim{Name: id.Name, Exp: time.Now().Add(10 * time.Minute).Unix(), Nonce: nonce()}
+	return m.cfg.PublicURL + "/login/" + m.seal(purposeLink, c)
+}

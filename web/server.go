@@ -1,0 +1,204 @@
+// Package web serves cla's HTTP API (/v1, JSON, SPEC §3): jobs, gates and
+// their resolution, the job log with a Server-Sent Events stream, signed
+// webhook callbacks, health and metrics. The web monitor pages are mounted
+// from outside as an http.Handler. Every change goes through jobs.Service.
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/cla-ops/cla/jobs"
+)
+
+// CallbackVerifier checks a signed, expiring webhook callback token and says
+// which job and gate it may resolve. The notify package implements it.
+type CallbackVerifier interface {
+	Verify(token string) (jobID, gateID string, err error)
+}
+
+// Config is what the API needs; only Service is required.
+type Config struct {
+	Service *jobs.Service
+	// Keyring authenticates bearer tokens; without credentials every /v1
+	// request is refused.
+	Keyring *Keyring
+	Logger  *slog.Logger
+	// Callbacks verifies webhook callback tokens; nil disables
+	// POST /v1/callbacks/{token} (404).
+	Callbacks CallbackVerifier
+	// ReloadTalkback re-reads the TalkBack allowlist (admin only); nil means
+	// TalkBack is not configured (404).
+	ReloadTalkback func() error
+	// Monitor, if set, serves every path outside /v1 and the health and
+	// metrics endpoints (the web monitor pages).
+	Monitor http.Handler
+	// MaxBody caps request bodies; 1 MiB by default. Annotations may be
+	// half as large again (a base64 file).
+	MaxBody int64
+	// ShutdownTimeout bounds how long Run waits for in-flight requests;
+	// 8s by default, to exit within 10s of SIGTERM.
+	ShutdownTimeout time.Duration
+}
+
+// Server is the HTTP API. It is an http.Handler; Run serves it on a
+// listener until a context ends.
+type Server struct {
+	svc      *jobs.Service
+	keys     *Keyring
+	log      *slog.Logger
+	verifier CallbackVerifier
+	reload   func() error
+	maxBody  int64
+	grace    time.Duration
+	mux      *http.ServeMux
+	handler  http.Handler
+	// stopping ends when shutdown starts: long-polls and log streams
+	// return so that in-flight requests can finish.
+	stopping context.Context
+	stop     context.CancelFunc
+}
+
+// New builds the API server.
+func New(cfg Config) *Server {
+	s := &Server{svc: cfg.Service, keys: cfg.Keyring, log: cfg.Logger, verifier: cfg.Callbacks,
+		reload: cfg.ReloadTalkback, maxBody: cfg.MaxBody, grace: cfg.ShutdownTimeout,
+		mux: http.NewServeMux()}
+	s.stopping, s.stop = context.WithCancel(context.Background())
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	s.log = s.log.With("component", "web")
+	if s.maxBody <= 0 {
+		s.maxBody = defaultMaxBody
+	}
+	if s.grace <= 0 {
+		s.grace = 8 * time.Second
+	}
+	s.routes(cfg.Monitor)
+	s.handler = s.instrument(s.mux)
+	return s
+}
+
+func (s *Server) routes(monitor http.Handler) {
+	m := s.mux
+	m.HandleFunc("GET /healthz", s.health)
+	m.HandleFunc("GET /metrics", s.metrics)
+	m.HandleFunc("POST /v1/jobs", s.auth(s.createJob))
+	m.HandleFunc("GET /v1/jobs", s.auth(s.listJobs))
+	m.HandleFunc("GET /v1/jobs/{id}", s.auth(s.getJob))
+	m.HandleFunc("PATCH /v1/jobs/{id}", s.auth(s.progress))
+	m.HandleFunc("POST /v1/jobs/{id}/gates", s.auth(s.openGate))
+	m.HandleFunc("POST /v1/jobs/{id}/complete", s.auth(s.complete))
+	m.HandleFunc("POST /v1/jobs/{id}/approve", s.auth(s.simple(jobs.ActApprove)))
+	m.HandleFunc("POST /v1/jobs/{id}/reject", s.auth(s.simple(jobs.ActReject)))
+	m.HandleFunc("POST /v1/jobs/{id}/resume", s.auth(s.simple(jobs.ActResume)))
+	m.HandleFunc("POST /v1/jobs/{id}/decide", s.auth(s.decide))
+	m.HandleFunc("POST /v1/jobs/{id}/reassign", s.auth(s.reassign))
+	m.HandleFunc("POST /v1/jobs/{id}/checklist", s.auth(s.checklist))
+	m.HandleFunc("POST /v1/jobs/{id}/annotations", s.auth(s.annotate))
+	m.HandleFunc("GET /v1/jobs/{id}/log", s.auth(s.jobLog))
+	m.HandleFunc("POST /v1/callbacks/{token}", s.callback)
+	m.HandleFunc("POST /v1/talkback/reload", s.auth(s.reloadTalkback))
+	m.HandleFunc("/v1/", s.noRoute)
+	if monitor != nil {
+		m.Handle("/", monitor)
+	} else {
+		m.HandleFunc("/", s.noRoute)
+	}
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// Run serves on ln until ctx ends, then stops accepting, ends long-polls
+// and log streams, and waits (up to the shutdown timeout) for in-flight
+// requests to finish.
+func (s *Server) Run(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelDebug)}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve http: %w", err)
+	case <-ctx.Done():
+	}
+	s.Stop()
+	sctx, cancel := context.WithTimeout(context.Background(), s.grace)
+	defer cancel()
+	err := srv.Shutdown(sctx)
+	if serr := <-errc; serr != nil && !errors.Is(serr, http.ErrServerClosed) {
+		return fmt.Errorf("serve http: %w", serr)
+	}
+	if err != nil {
+		return fmt.Errorf("shut down http: %w", err)
+	}
+	return nil
+}
+
+// Stop ends long-polls and log streams (they answer with what they have).
+// Run calls it on shutdown; it is safe to call more than once.
+func (s *Server) Stop() { s.stop() }
+
+func (s *Server) health(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// noRoute answers 405 when the path exists with another method, else 404.
+func (s *Server) noRoute(w http.ResponseWriter, r *http.Request) {
+	for _, m := range []string{"GET", "POST", "PATCH", "PUT", "DELETE"} {
+		if m == r.Method {
+			continue
+		}
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pat := s.mux.Handler(probe); pat != "/v1/" && pat != "/" && pat != "" {
+			w.Header().Set("Allow", m)
+			s.writeError(w, r, errorf(http.StatusMethodNotAllowed, codeMethodNotAllowed, "%s is not allowed on %s", r.Method, r.URL.Path))
+			return
+		}
+	}
+	s.writeError(w, r, errorf(http.StatusNotFound, jobs.ENOTFOUND, "no such route: %s %s", r.Method, r.URL.Path))
+}
+
+// caller is who is making a request and through which door.
+type caller struct {
+	id  jobs.Identity
+	via string
+}
+
+// auth requires a bearer token and hands the handler the identity it
+// authenticates.
+func (s *Server) auth(h func(http.ResponseWriter, *http.Request, caller)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		token := bearer(r.Header.Get("Authorization"))
+		if token == "" {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="cla"`)
+			s.writeError(w, r, errorf(http.StatusUnauthorized, codeUnauthorized, "missing bearer token: send Authorization: Bearer <token>"))
+			return
+		}
+		id, ok := s.keys.Lookup(token)
+		if !ok {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="cla", error="invalid_token"`)
+			s.writeError(w, r, errorf(http.StatusUnauthorized, codeUnauthorized, "unknown bearer token"))
+			return
+		}
+		h(w, r, caller{id: id, via: viaOf(r)})
+	}
+}
+
+// viaOf reads the door a client says it is (X-Cla-Via): the CLI and the
+// web monitor say so; anything else is the API. Slack, webhook and timeout
+// cannot be claimed.
+func viaOf(r *http.Request) string {
+	switch v := r.Header.Get("X-Cla-Via"); v {
+	case jobs.ViaCLI, jobs.ViaWeb:
+		return v
+	}
+	return jobs.ViaAPI
+}
