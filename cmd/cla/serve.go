@@ -5,13 +5,11 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"sync/atomic"
 
 	"golang.org/x/sync/errgroup"
 
 	"github.com/cla-ops/cla/jobs"
 	"github.com/cla-ops/cla/store"
-	"github.com/cla-ops/cla/talkback"
 	"github.com/cla-ops/cla/web"
 )
 
@@ -101,14 +99,6 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	dir := jobs.NewDirectory(ids)
-	tb, err := loadTalkback(cfg.Talkback, log)
-	if err != nil {
-		return err
-	}
-	if !cfg.Slack.Enabled() {
-		log.Info("slack is off: SLACK_APP_TOKEN and SLACK_BOT_TOKEN are not set; the API, web monitor and timers run without it")
-	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
@@ -117,14 +107,21 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger) error {
 	if publicURL == "" {
 		publicURL = "http://" + ln.Addr().String()
 	}
+	keyring := web.NewKeyring(creds)
+	c, err := newComponents(cfg, svc, jobs.NewDirectory(ids), keyring, publicURL, log)
+	if err != nil {
+		_ = ln.Close()
+		return err
+	}
 	log.Info("listening", "addr", ln.Addr().String(), "public_url", publicURL, "db", cfg.DB)
-	api := web.New(web.Config{Service: svc, Keyring: web.NewKeyring(creds), Logger: log,
-		ReloadTalkback: tb.reloader()})
-	c := &components{cfg: cfg, svc: svc, dir: dir, talkback: tb, publicURL: publicURL, log: log}
+	api := web.New(web.Config{Service: svc, Keyring: keyring, Logger: log,
+		ReloadTalkback: c.reloadTalkback(), Callbacks: c.callbacks, Monitor: c.monitor})
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return api.Run(gctx, ln) })
 	g.Go(func() error { return svc.RunTimers(gctx, log.With("component", "timers")) })
-	c.start(gctx, g)
+	for _, run := range c.runners {
+		g.Go(func() error { return run(gctx) })
+	}
 	err = g.Wait()
 	if cerr := db.Close(); cerr != nil && err == nil {
 		err = fmt.Errorf("close database: %w", cerr)
@@ -134,62 +131,3 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger) error {
 	}
 	return err
 }
-
-// components holds what the optional parts (Slack bot, notification
-// outbox, web monitor) are built from.
-type components struct {
-	cfg       *Config
-	svc       *jobs.Service
-	dir       *jobs.Directory
-	talkback  *talkbackHolder
-	publicURL string
-	log       *slog.Logger
-}
-
-// start adds the optional components to the group.
-// TODO(lead): wire bot (Slack), notify.Outbox (email, webhook and the
-// callback verifier for web.Config.Callbacks) and web/monitor (Monitor).
-func (c *components) start(ctx context.Context, g *errgroup.Group) {
-}
-
-// talkbackHolder keeps the current TalkBack allowlist; reloading swaps it
-// only when the new file is good.
-type talkbackHolder struct {
-	path string
-	cur  atomic.Pointer[talkback.Allowlist]
-	log  *slog.Logger
-}
-
-// loadTalkback loads the allowlist at start; a bad file stops serve with
-// file, line and reason. An empty path means TalkBack is off.
-func loadTalkback(path string, log *slog.Logger) (*talkbackHolder, error) {
-	h := &talkbackHolder{path: path, log: log}
-	if path == "" {
-		return h, nil
-	}
-	if err := h.reload(); err != nil {
-		return nil, fmt.Errorf("talkback allowlist: %w", err)
-	}
-	return h, nil
-}
-
-func (h *talkbackHolder) reload() error {
-	al, err := talkback.Load(h.path)
-	if err != nil {
-		return err
-	}
-	h.cur.Store(al)
-	h.log.Info("talkback allowlist loaded", "path", h.path)
-	return nil
-}
-
-// reloader is web's reload hook, nil when TalkBack is off.
-func (h *talkbackHolder) reloader() func() error {
-	if h.path == "" {
-		return nil
-	}
-	return h.reload
-}
-
-// Allowlist returns the current allowlist (nil when TalkBack is off).
-func (h *talkbackHolder) Allowlist() *talkback.Allowlist { return h.cur.Load() }

@@ -1,0 +1,124 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/cla-ops/cla/jobs"
+	"github.com/cla-ops/cla/notify"
+	"github.com/cla-ops/cla/talkback"
+	"github.com/cla-ops/cla/web"
+)
+
+// components are the parts of serve around the API: notification
+// delivery, TalkBack, the Slack bot and the web monitor. Each optional part
+// is built only when configured; runners are started in serve's errgroup.
+type components struct {
+	cfg       *Config
+	svc       *jobs.Service
+	dir       *jobs.Directory
+	keyring   *web.Keyring
+	publicURL string
+	log       *slog.Logger
+
+	talkback  *talkback.Registry
+	callbacks web.CallbackVerifier
+	monitor   http.Handler
+	notifiers map[string]jobs.Notifier
+	runners   []func(context.Context) error
+}
+
+func newComponents(cfg *Config, svc *jobs.Service, dir *jobs.Directory, keyring *web.Keyring, publicURL string, log *slog.Logger) (*components, error) {
+	c := &components{cfg: cfg, svc: svc, dir: dir, keyring: keyring, publicURL: publicURL, log: log,
+		notifiers: map[string]jobs.Notifier{}}
+	for _, build := range []func() error{c.buildTalkback, c.buildNotify, c.buildSlack, c.buildMonitor} {
+		if err := build(); err != nil {
+			return nil, err
+		}
+	}
+	outbox := notify.NewOutbox(svc, c.notifiers, log.With("component", "outbox"))
+	c.runners = append(c.runners, outbox.Run)
+	return c, nil
+}
+
+// buildTalkback loads the allowlist; a bad file stops serve with file,
+// line and reason. SIGHUP reloads it, keeping the old one if the new is bad.
+func (c *components) buildTalkback() error {
+	c.talkback = talkback.NewRegistry(nil, c.log.With("component", "talkback"))
+	if c.cfg.Talkback == "" {
+		return nil
+	}
+	if err := c.talkback.Reload(c.cfg.Talkback); err != nil {
+		return fmt.Errorf("talkback allowlist: %w", err)
+	}
+	c.runners = append(c.runners, c.reloadOnSIGHUP)
+	return nil
+}
+
+func (c *components) reloadOnSIGHUP(ctx context.Context) error {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-hup:
+			if err := c.talkback.Reload(c.cfg.Talkback); err != nil {
+				c.log.Error("talkback reload refused; the previous allowlist stays in force", "err", err)
+			}
+		}
+	}
+}
+
+// reloadTalkback is web's reload hook, nil when TalkBack is off.
+func (c *components) reloadTalkback() func() error {
+	if c.cfg.Talkback == "" {
+		return nil
+	}
+	return func() error { return c.talkback.Reload(c.cfg.Talkback) }
+}
+
+// buildNotify configures email and signed webhooks (and their callback
+// tokens) when the config file has settings for them.
+func (c *components) buildNotify() error {
+	if e := c.cfg.Notify.Email; e.Host != "" {
+		email, err := notify.NewEmail(notify.EmailConfig{Host: e.Host, Port: e.Port, From: e.From, Username: e.Username,
+			Password: string(e.Password), StartTLS: e.StartTLS}, c.publicURL, c.log.With("component", "email"))
+		if err != nil {
+			return fmt.Errorf("email notifications: %w", err)
+		}
+		c.notifiers["email"] = email
+	}
+	if secret := string(c.cfg.Notify.Webhook.Secret); secret != "" {
+		cb, err := notify.NewCallbacks(secret, nil)
+		if err != nil {
+			return fmt.Errorf("webhook callbacks: %w", err)
+		}
+		hook, err := notify.NewWebhook(secret, c.publicURL, cb, nil)
+		if err != nil {
+			return fmt.Errorf("webhook notifications: %w", err)
+		}
+		c.notifiers["webhook"], c.callbacks = hook, cb
+	}
+	return nil
+}
+
+// buildSlack starts the Socket Mode bot when both tokens are set.
+func (c *components) buildSlack() error {
+	if !c.cfg.Slack.Enabled() {
+		c.log.Info("slack is off: SLACK_APP_TOKEN and SLACK_BOT_TOKEN are not set; the API, web monitor and timers run without it")
+		return nil
+	}
+	return nil
+}
+
+// buildMonitor mounts the web job monitor.
+func (c *components) buildMonitor() error {
+	return nil
+}

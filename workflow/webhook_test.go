@@ -1,0 +1,110 @@
+package workflow
+
+import (
+	"crypto/hmac"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// hook records the requests it gets and answers with status.
+type hook struct {
+	status int
+	got    chan *http.Request
+	bodies chan []byte
+}
+
+func newHook(t *testing.T, status int) (*hook, string) {
+	h := &hook{status: status, got: make(chan *http.Request, 4), bodies: make(chan []byte, 4)}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		h.got <- r
+		h.bodies <- body
+		w.WriteHeader(h.status)
+		_, _ = io.WriteString(w, "ok")
+	}))
+	t.Cleanup(srv.Close)
+	return h, srv.URL
+}
+
+func TestRun_WebhookStep(t *testing.T) {
+	t.Run("signed", func(t *testing.T) {
+		h, url := newHook(t, http.StatusOK)
+		f := newFixture(t, `
+name: hooks
+steps:
+  - {id: v, type: shell, config: {command: "echo 2.0"}}
+  - id: call
+    type: webhook
+    depends_on: [v]
+    config: {url: "`+url+`/deploy", secret: s3cret, headers: {X-Env: prod}, body: {version: "{{steps.v.output}}", n: 1}}
+`)
+		code, out, _ := f.run()
+		require.Equal(t, ExitDone, code, out)
+		req, body := <-h.got, <-h.bodies
+		require.JSONEq(t, `{"version": "2.0", "n": 1}`, string(body))
+		require.Equal(t, "prod", req.Header.Get("X-Env"))
+		ts := req.Header.Get("X-Cla-Timestamp")
+		_, want := Sign("s3cret", time.Unix(mustInt(t, ts), 0), body)
+		require.True(t, hmac.Equal([]byte(want), []byte(req.Header.Get("X-Cla-Signature"))))
+		require.True(t, strings.HasPrefix(want, "sha256="))
+	})
+	t.Run("error status fails", func(t *testing.T) {
+		_, url := newHook(t, http.StatusTeapot)
+		f := newFixture(t, "name: h\nsteps:\n  - {id: call, type: webhook, config: {url: \""+url+"\"}}\n")
+		code, out, _ := f.run()
+		require.Equal(t, ExitFailed, code)
+		require.Contains(t, out, "answered 418")
+	})
+}
+
+func TestRun_SlackWebhook(t *testing.T) {
+	h, url := newHook(t, http.StatusOK)
+	f := newFixture(t, `
+name: slacky
+steps:
+  - id: tell
+    type: slack.notify
+    config: {webhook_url: "`+url+`", text: "Deploy done", link_url: "http://127.0.0.1/jobs/x", link_text: View}
+`)
+	code, out, _ := f.run()
+	require.Equal(t, ExitDone, code, out)
+	<-h.got
+	var msg struct {
+		Text   string `json:"text"`
+		Blocks []struct {
+			Type     string `json:"type"`
+			Elements []struct {
+				URL  string                `json:"url"`
+				Text struct{ Text string } `json:"text"`
+			} `json:"elements"`
+		} `json:"blocks"`
+	}
+	require.NoError(t, json.Unmarshal(<-h.bodies, &msg))
+	require.Equal(t, "Deploy done", msg.Text)
+	require.Len(t, msg.Blocks, 2)
+	require.Equal(t, "section", msg.Blocks[0].Type)
+	require.Equal(t, "actions", msg.Blocks[1].Type)
+	require.Equal(t, "http://127.0.0.1/jobs/x", msg.Blocks[1].Elements[0].URL)
+	require.Equal(t, "View", msg.Blocks[1].Elements[0].Text.Text)
+}
+
+func TestSign(t *testing.T) {
+	ts, sig := Sign("secret", time.Unix(1700000000, 0), []byte(`{"a":1}`))
+	require.Equal(t, "1700000000", ts)
+	// echo -n '1700000000.{"a":1}' | openssl dgst -sha256 -hmac secret
+	require.Equal(t, "sha256=49f24e537407743fa4a0242bb63b94b9a47ee99cbbe071ccd8a22550ae411686", sig)
+}
+
+func mustInt(t *testing.T, s string) int64 {
+	t.Helper()
+	var n int64
+	require.NoError(t, json.Unmarshal([]byte(s), &n))
+	return n
+}

@@ -1,0 +1,105 @@
+package workflow
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/expr-lang/expr/vm"
+)
+
+// Step types a workflow may use.
+const (
+	TypeShell       = "shell"
+	TypeSlackNotify = "slack.notify"
+	TypeWebhook     = "webhook"
+	TypeGate        = "gate"
+)
+
+// Workflow is a parsed and validated workflow file. Steps keep the file's
+// order; Order is a topological order of them.
+type Workflow struct {
+	Name  string
+	Steps []*Step
+	// Hash identifies the file's bytes, so that a state file saved for
+	// another version of the workflow is refused.
+	Hash string
+
+	byID map[string]*Step
+}
+
+// Step is one node of the workflow DAG.
+type Step struct {
+	ID        string
+	Type      string
+	Config    map[string]any
+	DependsOn []string
+	Pause     bool
+	Trap      *Trap
+	If        string
+	Timeout   time.Duration
+	Retries   int
+	// Line is where the step starts in the file, for messages.
+	Line int
+
+	cond *vm.Program
+}
+
+// Trap says what to do when the step fails for good: open a trap gate and
+// follow the decision (retry, skip, abort); Default applies when the gate
+// times out after Timeout.
+type Trap struct {
+	Timeout time.Duration
+	Default string
+}
+
+// Step returns the step with the given id, or nil.
+func (w *Workflow) Step(id string) *Step { return w.byID[id] }
+
+// ParseError is a problem in a workflow file, located by line (1-based; 0
+// when the problem concerns the whole file).
+type ParseError struct {
+	File string
+	Line int
+	Msg  string
+}
+
+// Error implements error as "file:line: message".
+func (e *ParseError) Error() string {
+	file := e.File
+	if file == "" {
+		file = "workflow"
+	}
+	if e.Line > 0 {
+		return fmt.Sprintf("%s:%d: %s", file, e.Line, e.Msg)
+	}
+	return file + ": " + e.Msg
+}
+
+var (
+	stepIDPattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]{0,62}$`)
+	namePattern   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$`)
+)
+
+func fileHash(src []byte) string {
+	sum := sha256.Sum256(src)
+	return hex.EncodeToString(sum[:])
+}
+
+// slug turns a workflow name into a job id fragment.
+func slug(s string) string {
+	s = strings.ToLower(s)
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '.', r == '_', r == '-':
+			b.WriteRune(r)
+		default:
+			b.WriteByte('-')
+		}
+	}
+	return strings.Trim(b.String(), "-._")
+}
