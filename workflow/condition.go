@@ -49,7 +49,7 @@ func (v *stepRefs) Visit(node *ast.Node) {
 
 // evalCondition runs a compiled `if` against the run's variables.
 func evalCondition(prog *vm.Program, vars Vars) (bool, error) {
-	out, err := expr.Run(prog, condEnv{Env: vars.Env, Steps: vars.Steps})
+	out, err := expr.Run(prog, condEnv(vars))
 	if err != nil {
 		return false, err
 	}
