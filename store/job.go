@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/cla-ops/cla/jobs"
 	bolt "go.etcd.io/bbolt"
@@ -31,16 +32,16 @@ func (db *DB) UpdateJob(ctx context.Context, id string, fn func(*jobs.Job) (jobs
 	var job *jobs.Job
 	var added []jobs.LogEntry
 	err := db.batch(ctx, func(tx *bolt.Tx) error {
-		old, err := getJob(tx, id)
+		j, err := getJob(tx, id)
 		if err != nil {
 			return err
 		}
-		j, _ := decodeJob(tx.Bucket(bucketJobs).Get([]byte(id)))
+		old := indexedOf(j)
 		fx, err := fn(j)
 		if err != nil {
 			return err
 		}
-		if err := putJob(tx, old, j); err != nil {
+		if err := putJob(tx, &old, j); err != nil {
 			return err
 		}
 		if added, err = appendLog(tx, id, fx.Log); err != nil {
@@ -66,9 +67,25 @@ func (db *DB) GetJob(ctx context.Context, id string) (*jobs.Job, error) {
 	return job, err
 }
 
+// indexed is what the indexes know of a job, taken before a change so
+// that the change can move its entries.
+type indexed struct {
+	status   jobs.Status
+	wake     time.Time
+	channels map[string]bool
+}
+
+func indexedOf(j *jobs.Job) indexed {
+	ix := indexed{status: j.Status, wake: j.NextWake(), channels: map[string]bool{}}
+	for _, c := range j.Channels {
+		ix.channels[c.ID] = true
+	}
+	return ix
+}
+
 // putJob writes the record and moves its index entries from old (nil for a
 // new job) to the new values.
-func putJob(tx *bolt.Tx, old, j *jobs.Job) error {
+func putJob(tx *bolt.Tx, old *indexed, j *jobs.Job) error {
 	data, err := json.Marshal(j)
 	if err != nil {
 		return fmt.Errorf("encode job %s: %w", j.ID, err)
@@ -79,28 +96,24 @@ func putJob(tx *bolt.Tx, old, j *jobs.Job) error {
 	return reindex(tx, old, j)
 }
 
-func reindex(tx *bolt.Tx, old, j *jobs.Job) error {
+func reindex(tx *bolt.Tx, old *indexed, j *jobs.Job) error {
 	status, timers, channels := tx.Bucket(bucketStatus), tx.Bucket(bucketTimers), tx.Bucket(bucketChannels)
 	if old == nil {
 		if err := tx.Bucket(bucketCreated).Put(timeKey(j.CreatedAt, j.ID), nil); err != nil {
 			return err
 		}
 	}
-	if old == nil || old.Status != j.Status {
+	if old == nil || old.status != j.Status {
 		if old != nil {
-			_ = status.Delete(statusKey(old))
+			_ = status.Delete(statusKey(old.status, j))
 		}
-		if err := status.Put(statusKey(j), nil); err != nil {
+		if err := status.Put(statusKey(j.Status, j), nil); err != nil {
 			return err
 		}
 	}
-	var oldWake = j.NextWake()
-	if old != nil {
-		oldWake = old.NextWake()
-	}
-	if old == nil || !oldWake.Equal(j.NextWake()) {
-		if old != nil && !oldWake.IsZero() {
-			_ = timers.Delete(timeKey(oldWake, j.ID))
+	if old == nil || !old.wake.Equal(j.NextWake()) {
+		if old != nil && !old.wake.IsZero() {
+			_ = timers.Delete(timeKey(old.wake, j.ID))
 		}
 		if w := j.NextWake(); !w.IsZero() {
 			if err := timers.Put(timeKey(w, j.ID), nil); err != nil {
@@ -109,7 +122,7 @@ func reindex(tx *bolt.Tx, old, j *jobs.Job) error {
 		}
 	}
 	for _, c := range j.Channels {
-		if old == nil || !old.HasChannel(c.ID) {
+		if old == nil || !old.channels[c.ID] {
 			if err := channels.Put([]byte(c.ID), []byte(j.ID)); err != nil {
 				return err
 			}
@@ -118,8 +131,8 @@ func reindex(tx *bolt.Tx, old, j *jobs.Job) error {
 	return nil
 }
 
-func statusKey(j *jobs.Job) []byte {
-	return append(append([]byte(j.Status), 0), timeKey(j.CreatedAt, j.ID)...)
+func statusKey(s jobs.Status, j *jobs.Job) []byte {
+	return append(append([]byte(s), 0), timeKey(j.CreatedAt, j.ID)...)
 }
 
 // ListJobs pages through the created index (or one status's index),
