@@ -1,0 +1,229 @@
+package bot
+
+import (
+	"context"
+	"hash/fnv"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/cla-ops/cla/jobs"
+)
+
+// maxMirrorBatch caps how many messages one worker appends at once.
+const maxMirrorBatch = 256
+
+// mirror copies messages of bound channels into job logs. Each channel
+// maps to one worker, so a channel's messages are appended in the order
+// Slack delivered them; a worker appends everything waiting in one call,
+// and the store's group commit merges the workers' appends. A message is
+// acked only after its append is durable; the entry's Key makes a
+// redelivery a no-op.
+type mirror struct {
+	b      *Bot
+	shards []chan mirrorItem
+	bound  sync.Map // channel id -> job id; a binding never changes
+	wg     sync.WaitGroup
+}
+
+// mirrorItem is one message waiting for its append and its ack.
+type mirrorItem struct {
+	in  *Incoming
+	ack func(any)
+}
+
+// done acks the message and records how long the ack took.
+func (it mirrorItem) done() {
+	it.ack(nil)
+	if !it.in.received.IsZero() {
+		ackSeconds.Observe(time.Since(it.in.received).Seconds(), string(KindMessage))
+	}
+}
+
+func newMirror(b *Bot, shards int) *mirror {
+	m := &mirror{b: b, shards: make([]chan mirrorItem, shards)}
+	for i := range m.shards {
+		m.shards[i] = make(chan mirrorItem, maxMirrorBatch)
+	}
+	return m
+}
+
+// start runs the workers until ctx ends.
+func (m *mirror) start(ctx context.Context) {
+	for _, ch := range m.shards {
+		m.wg.Add(1)
+		go func() {
+			defer m.wg.Done()
+			m.work(ctx, ch)
+		}()
+	}
+}
+
+// wait blocks until every worker has stopped.
+func (m *mirror) wait() { m.wg.Wait() }
+
+// enqueue hands a message to its channel's worker.
+func (m *mirror) enqueue(ctx context.Context, in *Incoming, ack func(any)) {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(in.Channel))
+	select {
+	case m.shards[h.Sum32()%uint32(len(m.shards))] <- mirrorItem{in: in, ack: ack}:
+	case <-ctx.Done():
+	}
+}
+
+// work appends batches from one shard until ctx ends.
+func (m *mirror) work(ctx context.Context, ch chan mirrorItem) {
+	batch := make([]mirrorItem, 0, maxMirrorBatch)
+	for {
+		select {
+		case it := <-ch:
+			batch = append(batch[:0], it)
+		case <-ctx.Done():
+			return
+		}
+	drain:
+		for len(batch) < maxMirrorBatch {
+			select {
+			case it := <-ch:
+				batch = append(batch, it)
+			default:
+				break drain
+			}
+		}
+		m.flush(ctx, batch)
+	}
+}
+
+// jobBatch is the part of a batch bound for one job, in delivery order.
+type jobBatch struct {
+	job     string
+	entries []jobs.LogEntry
+	items   []mirrorItem
+}
+
+// flush appends a batch, one call per job, then acks what is durable.
+func (m *mirror) flush(ctx context.Context, batch []mirrorItem) {
+	var groups []*jobBatch
+	byJob := map[string]*jobBatch{}
+	for _, it := range batch {
+		job, entry, err := m.prepare(ctx, it.in)
+		if err != nil {
+			m.b.log.Warn("mirror lookup failed; slack will redeliver", "channel", it.in.Channel, "err", err)
+			continue
+		}
+		if job == "" {
+			it.done()
+			continue
+		}
+		g := byJob[job]
+		if g == nil {
+			g = &jobBatch{job: job}
+			byJob[job] = g
+			groups = append(groups, g)
+		}
+		g.entries = append(g.entries, entry)
+		g.items = append(g.items, it)
+	}
+	for _, g := range groups {
+		m.append(ctx, g)
+	}
+}
+
+// append writes one job's entries and acks them once durable. A job that
+// vanished is acked anyway: retrying cannot help.
+func (m *mirror) append(ctx context.Context, g *jobBatch) {
+	added, err := m.b.svc.AppendLog(ctx, g.job, g.entries)
+	if err != nil && jobs.ErrorCode(err) == jobs.EINTERNAL {
+		m.b.log.Error("mirror append failed; slack will redeliver", "job", g.job, "n", len(g.entries), "err", err)
+		return
+	}
+	if err != nil {
+		m.b.log.Warn("mirror append refused", "job", g.job, "err", err)
+	}
+	m.b.log.Debug("mirrored", "job", g.job, "n", len(g.entries), "new", len(added))
+	mirroredTotal.Add(float64(len(added)))
+	for _, it := range g.items {
+		it.done()
+	}
+}
+
+// prepare finds the job a message belongs to and builds its log entry;
+// job is "" for a message that is not mirrored.
+func (m *mirror) prepare(ctx context.Context, in *Incoming) (string, jobs.LogEntry, error) {
+	if !mirrored(in) {
+		return "", jobs.LogEntry{}, nil
+	}
+	job, err := m.jobFor(ctx, in.Channel)
+	if err != nil || job == "" {
+		return "", jobs.LogEntry{}, err
+	}
+	return job, mirrorEntry(in, m.b.actorName(ctx, in.User, in.BotID)), nil
+}
+
+// jobFor returns the job bound to a channel, or "".
+func (m *mirror) jobFor(ctx context.Context, channel string) (string, error) {
+	if v, ok := m.bound.Load(channel); ok {
+		return v.(string), nil
+	}
+	id, err := m.b.svc.Store().JobByChannel(ctx, channel)
+	if jobs.ErrorCode(err) == jobs.ENOTFOUND {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	m.bound.Store(channel, id)
+	return id, nil
+}
+
+// mirroredSubtypes are the message subtypes that become log entries: what
+// people write, edit, delete and share. Joins, topics, pins and the like
+// are not conversation.
+var mirroredSubtypes = map[string]bool{
+	"": true, "thread_broadcast": true, "file_share": true, "me_message": true, "bot_message": true,
+	"message_changed": true, "message_deleted": true,
+}
+
+// mirrored reports whether a message event becomes a log entry. An edit
+// without edited.ts is Slack re-rendering (unfurls), not a person.
+func mirrored(in *Incoming) bool {
+	if in.Channel == "" || in.TS == "" || !mirroredSubtypes[in.Subtype] {
+		return false
+	}
+	return in.Subtype != "message_changed" || in.EditedTS != ""
+}
+
+// mirrorEntry is the job log entry for one message. Its Key is unique per
+// message, edit and delete, so the store drops redeliveries atomically.
+func mirrorEntry(in *Incoming, actor string) jobs.LogEntry {
+	f := map[string]string{"user": in.User, "ts": in.TS, "channel": in.Channel}
+	key := "slack:" + in.Channel + ":" + in.TS
+	switch in.Subtype {
+	case "message_changed":
+		key += ":edit:" + in.EditedTS
+		f["edited_ts"] = in.EditedTS
+	case "message_deleted":
+		key += ":delete"
+	}
+	put := func(k, v string) {
+		if v != "" {
+			f[k] = v
+		}
+	}
+	if in.ThreadTS != in.TS { // a thread's parent carries its own ts; only replies name a thread
+		put("thread_ts", in.ThreadTS)
+	}
+	put("subtype", in.Subtype)
+	put("bot_id", in.BotID)
+	for i, file := range in.Files {
+		p := "file." + strconv.Itoa(i+1) + "."
+		put(p+"name", file.Name)
+		put(p+"size", strconv.Itoa(file.Size))
+		put(p+"permalink", file.Permalink)
+	}
+	if len(in.Files) > 0 {
+		f["files"] = strconv.Itoa(len(in.Files))
+	}
+	return jobs.LogEntry{Kind: jobs.LogMessage, Actor: actor, Via: jobs.ViaSlack, Text: in.Text, Fields: f, Key: key}
+}

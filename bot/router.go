@@ -1,0 +1,131 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// Route is how the bot treats one kind of request.
+type Route struct {
+	// Ack returns the payload sent with the ack (nil for a bare ack). It
+	// runs on the socket loop, so it must be fast and must not call Slack;
+	// a slash command or a view submission answers through it.
+	Ack func(in *Incoming) any
+	// Handle does the slow work after the ack, with bounded concurrency.
+	Handle func(ctx context.Context, in *Incoming)
+	// Dedupe makes Handle run once per event (or envelope) across
+	// redeliveries and restarts, through the store's Once.
+	Dedupe bool
+}
+
+// router maps kinds to routes. Messages are not here: they go to the
+// mirror, which acks after the durable append.
+type router struct {
+	b      *Bot
+	routes map[Kind]Route
+}
+
+func newRouter(b *Bot) *router {
+	r := &router{b: b, routes: map[Kind]Route{}}
+	r.routes[KindMention] = Route{Handle: b.handleMention, Dedupe: true}
+	return r
+}
+
+// SetRoute installs the route for a kind (slash commands, interactions, App
+// Home), replacing any earlier one. Call it before Run.
+func (b *Bot) SetRoute(k Kind, r Route) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.router.routes[k] = r
+}
+
+// route acks one request and hands it to its handler.
+func (r *router) route(ctx context.Context, in *Incoming, ack func(any)) {
+	envelopesTotal.Inc(string(in.Kind))
+	if in.received.IsZero() {
+		in.received = time.Now()
+	}
+	if in.Kind == KindMessage {
+		r.b.mirror.enqueue(ctx, in, ack)
+		return
+	}
+	r.b.mu.Lock()
+	rt, ok := r.routes[in.Kind]
+	r.b.mu.Unlock()
+	var payload any
+	if ok && rt.Ack != nil {
+		payload = rt.Ack(in)
+	}
+	ack(payload)
+	ackSeconds.Observe(time.Since(in.received).Seconds(), string(in.Kind))
+	if !ok || rt.Handle == nil {
+		return
+	}
+	r.b.spawn(ctx, func(ctx context.Context) {
+		if rt.Dedupe && !r.b.firstTime(ctx, in) {
+			return
+		}
+		rt.Handle(ctx, in)
+	})
+}
+
+// task is one handler call waiting for a worker.
+type task func(context.Context)
+
+// spawn queues fn for a handler worker. The queue is deep, so the socket
+// loop (which has already acked) only waits when handlers fall far behind.
+func (b *Bot) spawn(ctx context.Context, fn task) {
+	b.pending.Add(1)
+	select {
+	case b.tasks <- fn:
+	case <-ctx.Done():
+		b.pending.Done()
+	}
+}
+
+// work runs queued handlers until ctx ends; Concurrency workers bound how
+// many run at once.
+func (b *Bot) work(ctx context.Context) {
+	for {
+		select {
+		case fn := <-b.tasks:
+			b.runTask(ctx, fn)
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// runTask runs one handler with a deadline, surviving its panic.
+func (b *Bot) runTask(ctx context.Context, fn task) {
+	defer b.pending.Done()
+	defer func() {
+		if p := recover(); p != nil {
+			handlerErrorsTotal.Inc()
+			b.log.Error("handler panicked", "panic", fmt.Sprint(p))
+		}
+	}()
+	hctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	fn(hctx)
+}
+
+// firstTime records the request's event id (or envelope id) durably and
+// reports whether it is new, so a redelivery or a restart never handles
+// it twice.
+func (b *Bot) firstTime(ctx context.Context, in *Incoming) bool {
+	key := "slack-event:" + in.EventID
+	if in.EventID == "" {
+		key = "slack-envelope:" + in.EnvelopeID
+	}
+	fresh, err := b.svc.Store().Once(ctx, key)
+	if err != nil {
+		b.log.Error("dedupe failed; handling anyway", "key", key, "err", err)
+		return true
+	}
+	if !fresh {
+		b.log.Debug("duplicate request dropped", "key", key)
+	}
+	return fresh
+}
