@@ -9,6 +9,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/cla-ops/cla/bot"
 	"github.com/cla-ops/cla/jobs"
 	"github.com/cla-ops/cla/notify"
 	"github.com/cla-ops/cla/talkback"
@@ -115,6 +116,13 @@ func (c *components) buildSlack() error {
 		c.log.Info("slack is off: SLACK_APP_TOKEN and SLACK_BOT_TOKEN are not set; the API, web monitor and timers run without it")
 		return nil
 	}
+	b, err := bot.New(bot.Config{Service: c.svc, Directory: c.dir, AppToken: string(c.cfg.Slack.AppToken),
+		BotToken: string(c.cfg.Slack.BotToken), APIURL: c.cfg.Slack.APIURL, PublicURL: c.publicURL,
+		Logger: c.log.With("component", "slack")})
+	if err != nil {
+		return fmt.Errorf("slack: %w", err)
+	}
+	c.runners = append(c.runners, b.Run)
 	return nil
 }
 
