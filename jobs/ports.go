@@ -107,3 +107,14 @@ func (e *RetryAfterError) Error() string { return "retry after " + e.After.Strin
 
 // Unwrap returns the cause.
 func (e *RetryAfterError) Unwrap() error { return e.Err }
+
+// PermanentError marks a delivery failure that retrying cannot fix (a
+// malformed address, a deleted channel). The outbox drops such a
+// notification, counts it and says why in the job log.
+type PermanentError struct{ Err error }
+
+// Error implements error.
+func (e *PermanentError) Error() string { return "permanent: " + e.Err.Error() }
+
+// Unwrap returns the cause.
+func (e *PermanentError) Unwrap() error { return e.Err }

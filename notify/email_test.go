@@ -148,7 +148,7 @@ func TestEmail_NotifyFailures(t *testing.T) {
 			n.Channel = jobs.NotifyChannel{Type: "email", To: tc.to}
 			err := e.Notify(context.Background(), n, job)
 			require.Error(t, err)
-			var p *notify.PermanentError
+			var p *jobs.PermanentError
 			require.Equal(t, tc.permanent, asPermanent(err, &p), "%v", err)
 			require.Empty(t, plain.got)
 		})

@@ -5,11 +5,10 @@ import (
 	"strconv"
 
 	"github.com/cla-ops/cla/jobs"
-	"github.com/cla-ops/cla/notify"
 )
 
 func asRetryAfter(err error, target **jobs.RetryAfterError) bool { return errors.As(err, target) }
 
 func itoa(v int64) string { return strconv.FormatInt(v, 10) }
 
-func asPermanent(err error, target **notify.PermanentError) bool { return errors.As(err, target) }
+func asPermanent(err error, target **jobs.PermanentError) bool { return errors.As(err, target) }
