@@ -10,6 +10,8 @@ import (
 	"syscall"
 
 	"github.com/cla-ops/cla/bot"
+	"github.com/cla-ops/cla/bot/gates"
+	"github.com/cla-ops/cla/bot/talkbot"
 	"github.com/cla-ops/cla/jobs"
 	"github.com/cla-ops/cla/notify"
 	"github.com/cla-ops/cla/talkback"
@@ -122,7 +124,18 @@ func (c *components) buildSlack() error {
 	if err != nil {
 		return fmt.Errorf("slack: %w", err)
 	}
-	c.runners = append(c.runners, b.Run)
+	gcfg := gates.Config{API: b.Client(), Service: c.svc, Directory: c.dir, PublicURL: c.publicURL,
+		Logger: c.log.With("component", "slack-gates")}
+	handler := gates.NewHandler(gcfg)
+	var tb *talkbot.Handler
+	if c.cfg.Talkback != "" {
+		tb = talkbot.New(talkbot.Config{Service: c.svc, Directory: c.dir, Registry: c.talkback, Slack: b.Client(),
+			Executor: talkback.NewExecutor(talkback.ExecutorConfig{MaxPerJob: 1, MaxTotal: 4, Logger: c.log.With("component", "talkback")}),
+			Logger: c.log.With("component", "slack-talkback")})
+	}
+	b.UseGates(handler, tb)
+	c.notifiers["slack"] = gates.NewNotifier(gcfg)
+	c.runners = append(c.runners, b.Run, handler.Run)
 	return nil
 }
 
