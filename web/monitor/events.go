@@ -23,6 +23,12 @@ const heartbeat = 20 * time.Second
 // It parks on the broker's Watch between changes; nothing polls.
 func (m *Monitor) events(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
+	select {
+	case <-m.done:
+		w.WriteHeader(http.StatusNoContent)
+		return
+	default:
+	}
 	if _, err := m.svc.GetJob(r.Context(), id); err != nil {
 		http.Error(w, "no such job", httpStatus(err))
 		return
@@ -67,6 +73,8 @@ func (m *Monitor) stream(w http.ResponseWriter, fl http.Flusher, r *http.Request
 		fl.Flush()
 		select {
 		case <-ctx.Done():
+			return
+		case <-m.done:
 			return
 		case <-changed:
 		case <-tick.C:

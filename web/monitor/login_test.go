@@ -125,10 +125,12 @@ func TestMonitor_loginToken(t *testing.T) {
 		require.Equal(t, "/jobs/a?x=1", safeNext("/jobs/a?x=1"))
 	})
 	t.Run("https public url makes the cookie secure", func(t *testing.T) {
-		m := *f.mon
-		m.secure = true
+		m, err := New(Config{Service: f.svc, Authenticate: f.mon.cfg.Authenticate, Identity: f.mon.cfg.Identity,
+			SessionKey: f.mon.cfg.SessionKey, PublicURL: "https://cla.example/"})
+		require.NoError(t, err)
 		req := httptestRequest(t, http.MethodGet, "/")
 		require.True(t, m.cookie(req, sessionCookie, "v", time.Now().Add(time.Hour)).Secure)
+		require.Equal(t, "https://cla.example/login/", m.LoginLink(f.id("bob"))[:len("https://cla.example/login/")])
 	})
 }
 

@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cla-ops/cla/jobs"
@@ -57,6 +58,8 @@ type Monitor struct {
 	mux    *http.ServeMux
 	secure bool
 	md     *markdown
+	done   chan struct{}
+	close  sync.Once
 }
 
 // New checks the configuration and builds the monitor.
@@ -84,7 +87,7 @@ func New(cfg Config) (*Monitor, error) {
 		return nil, err
 	}
 	m := &Monitor{cfg: cfg, svc: cfg.Service, log: cfg.Logger.With("component", "monitor"), pages: pages,
-		secure: strings.HasPrefix(cfg.PublicURL, "https://"), md: newMarkdown()}
+		secure: strings.HasPrefix(cfg.PublicURL, "https://"), md: newMarkdown(), done: make(chan struct{})}
 	m.routes()
 	return m, nil
 }
@@ -118,6 +121,13 @@ func (m *Monitor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Referrer-Policy", "same-origin")
 	m.mux.ServeHTTP(w, r)
+}
+
+// Close ends every live stream and refuses new ones (204, which tells
+// EventSource not to reconnect), so that http.Server.Shutdown does not wait
+// for open pages: register it with srv.RegisterOnShutdown(m.Close).
+func (m *Monitor) Close() {
+	m.close.Do(func() { close(m.done) })
 }
 
 func cacheFor(h http.Handler) http.Handler {

@@ -56,6 +56,7 @@ func newFixtureClock(t *testing.T, now func() time.Time) *fixture {
 	require.NoError(t, err)
 	f.srv = httptest.NewServer(f.mon)
 	t.Cleanup(f.srv.Close)
+	t.Cleanup(f.mon.Close) // runs first: ends the live streams that Close would wait for
 	f.mon.cfg.PublicURL = f.srv.URL
 	return f
 }
