@@ -59,22 +59,22 @@ func (c *components) buildTalkback() error {
 	if err := c.talkback.Reload(c.cfg.Talkback); err != nil {
 		return fmt.Errorf("talkback allowlist: %w", err)
 	}
-	c.runners = append(c.runners, c.reloadOnSIGHUP)
+	// Listen before serve announces itself, so that no SIGHUP is missed
+	// (or, unhandled, kills the process).
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	c.runners = append(c.runners, func(ctx context.Context) error { return c.reloadOnSIGHUP(ctx, hup) })
 	return nil
 }
 
-func (c *components) reloadOnSIGHUP(ctx context.Context) error {
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
+func (c *components) reloadOnSIGHUP(ctx context.Context, hup chan os.Signal) error {
 	defer signal.Stop(hup)
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-hup:
-			if err := c.talkback.Reload(c.cfg.Talkback); err != nil {
-				c.log.Error("talkback reload refused; the previous allowlist stays in force", "err", err)
-			}
+			_ = c.talkback.Reload(c.cfg.Talkback) // it logs the outcome; a bad file keeps the old list
 		}
 	}
 }
