@@ -103,7 +103,9 @@ type RetryAfterError struct {
 }
 
 // Error implements error.
-func (e *RetryAfterError) Error() string { return "retry after " + e.After.String() + ": " + e.Err.Error() }
+func (e *RetryAfterError) Error() string {
+	return "retry after " + e.After.String() + ": " + e.Err.Error()
+}
 
 // Unwrap returns the cause.
 func (e *RetryAfterError) Unwrap() error { return e.Err }

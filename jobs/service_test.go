@@ -141,7 +141,10 @@ func TestService_BadInput(t *testing.T) {
 			return err
 		}, jobs.EINVALID},
 		{"create no name", func() error { _, err := svc.CreateJob(ctx, ci, jobs.ViaAPI, jobs.NewJob{ID: "x"}); return err }, jobs.EINVALID},
-		{"duplicate id", func() error { _, err := svc.CreateJob(ctx, ci, jobs.ViaAPI, jobs.NewJob{ID: "qa-2", Name: "x"}); return err }, jobs.ECONFLICT},
+		{"duplicate id", func() error {
+			_, err := svc.CreateJob(ctx, ci, jobs.ViaAPI, jobs.NewJob{ID: "qa-2", Name: "x"})
+			return err
+		}, jobs.ECONFLICT},
 		{"unknown gate kind", func() error {
 			_, err := svc.CreateJob(ctx, ci, jobs.ViaAPI, jobs.NewJob{ID: "k", Name: "x", Gate: &jobs.GateConfig{Kind: "vote", Name: "x"}})
 			return err
@@ -158,7 +161,10 @@ func TestService_BadInput(t *testing.T) {
 			_, _, err := svc.OpenGate(ctx, ci, jobs.ViaAPI, "qa-2", jobs.GateConfig{Kind: jobs.KindPause, Name: "x", Reminder: &jobs.Reminder{Cron: "every day"}})
 			return err
 		}, jobs.EINVALID},
-		{"unknown action", func() error { _, _, err := svc.Resolve(ctx, ci, jobs.ViaAPI, "qa-2", jobs.Resolution{Action: "merge"}); return err }, jobs.EINVALID},
+		{"unknown action", func() error {
+			_, _, err := svc.Resolve(ctx, ci, jobs.ViaAPI, "qa-2", jobs.Resolution{Action: "merge"})
+			return err
+		}, jobs.EINVALID},
 		{"bad progress", func() error { _, err := svc.Progress(ctx, ci, jobs.ViaAPI, "qa-2", jobs.StatusPaused, ""); return err }, jobs.EINVALID},
 		{"bad annotation", func() error {
 			_, err := svc.Annotate(ctx, ci, jobs.ViaAPI, "qa-2", jobs.NewAnnotation{Kind: "poem", Text: "x"})

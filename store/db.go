@@ -22,15 +22,15 @@ var _ jobs.Store = (*DB)(nil)
 // same transaction as the job they index.
 var (
 	bucketJobs      = []byte("jobs")
-	bucketLogs      = []byte("logs")      // nested: job id → seq → entry
-	bucketLogKeys   = []byte("log_keys")  // job id + 0 + key → seq
-	bucketCreated   = []byte("idx_created") // created + id
-	bucketStatus    = []byte("idx_status")  // status + 0 + created + id
-	bucketTimers    = []byte("idx_timers")  // wake + id
+	bucketLogs      = []byte("logs")         // nested: job id → seq → entry
+	bucketLogKeys   = []byte("log_keys")     // job id + 0 + key → seq
+	bucketCreated   = []byte("idx_created")  // created + id
+	bucketStatus    = []byte("idx_status")   // status + 0 + created + id
+	bucketTimers    = []byte("idx_timers")   // wake + id
 	bucketChannels  = []byte("idx_channels") // channel id → job id
-	bucketOutbox    = []byte("outbox")      // seq → notification
-	bucketOutboxIDs = []byte("outbox_ids")  // notification id → seq (kept after delivery: dedupe)
-	bucketOnce      = []byte("once")        // key → first seen
+	bucketOutbox    = []byte("outbox")       // seq → notification
+	bucketOutboxIDs = []byte("outbox_ids")   // notification id → seq (kept after delivery: dedupe)
+	bucketOnce      = []byte("once")         // key → first seen
 	allBuckets      = [][]byte{bucketJobs, bucketLogs, bucketLogKeys, bucketCreated, bucketStatus,
 		bucketTimers, bucketChannels, bucketOutbox, bucketOutboxIDs, bucketOnce}
 )

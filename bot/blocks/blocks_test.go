@@ -24,7 +24,6 @@ var (
 	now    = opened.Add(time.Minute)
 )
 
-
 func job(g *jobs.Gate) *jobs.Job {
 	return &jobs.Job{ID: "qa-1234", Name: "Deploy v3.1.0", Status: jobs.StatusActionRequired, Requester: "ci",
 		Context: map[string]any{

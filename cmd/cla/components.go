@@ -131,7 +131,7 @@ func (c *components) buildSlack() error {
 	if c.cfg.Talkback != "" {
 		tb = talkbot.New(talkbot.Config{Service: c.svc, Directory: c.dir, Registry: c.talkback, Slack: b.Client(),
 			Executor: talkback.NewExecutor(talkback.ExecutorConfig{MaxPerJob: 1, MaxTotal: 4, Logger: c.log.With("component", "talkback")}),
-			Logger: c.log.With("component", "slack-talkback")})
+			Logger:   c.log.With("component", "slack-talkback")})
 	}
 	b.UseGates(handler, tb)
 	c.notifiers["slack"] = gates.NewNotifier(gcfg)
