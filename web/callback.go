@@ -111,3 +111,13 @@ func (s *Server) reloadTalkback(w http.ResponseWriter, r *http.Request, c caller
 	s.log.Info("talkback reloaded", "by", c.id.Name)
 	writeJSON(w, http.StatusOK, map[string]bool{"reloaded": true})
 }
+
+// webLogin answers a one-time sign-in link to the web monitor for the
+// caller: a terminal user swaps their API token for a browser session.
+func (s *Server) webLogin(w http.ResponseWriter, r *http.Request, c caller) {
+	if s.login == nil {
+		s.writeError(w, r, errorf(http.StatusNotFound, jobs.ENOTFOUND, "the web monitor is not served by this server"))
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"url": s.login(c.id)})
+}

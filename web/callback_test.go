@@ -91,6 +91,21 @@ func TestServer_Monitor(t *testing.T) {
 	require.Equal(t, http.StatusOK, r.status)
 }
 
+func TestServer_WebLogin(t *testing.T) {
+	f := newFixture(t)
+	r := f.call("POST", "/v1/web-login", tokAlice, nil)
+	require.Equal(t, http.StatusNotFound, r.status, "no monitor, no link")
+
+	f = newFixture(t, func(c *web.Config) {
+		c.LoginLink = func(id jobs.Identity) string { return "http://cla/login/for-" + id.Name }
+	})
+	r = f.call("POST", "/v1/web-login", "", nil)
+	require.Equal(t, http.StatusUnauthorized, r.status)
+	r = f.call("POST", "/v1/web-login", tokAlice, nil)
+	require.Equal(t, http.StatusOK, r.status, "%s", r.body)
+	require.Equal(t, "http://cla/login/for-alice", r.json()["url"])
+}
+
 func TestServer_Via(t *testing.T) {
 	f := newFixture(t)
 	f.actionJob("via-1", jobs.GateConfig{})

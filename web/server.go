@@ -38,6 +38,10 @@ type Config struct {
 	// Monitor, if set, serves every path outside /v1 and the health and
 	// metrics endpoints (the web monitor pages).
 	Monitor http.Handler
+	// LoginLink makes a one-time sign-in link to the monitor for an
+	// identity (POST /v1/web-login, what `cla web-login` prints); nil
+	// disables the route (404).
+	LoginLink func(jobs.Identity) string
 	// MaxBody caps request bodies; 1 MiB by default. Annotations may be
 	// half as large again (a base64 file).
 	MaxBody int64
@@ -54,6 +58,7 @@ type Server struct {
 	log      *slog.Logger
 	verifier CallbackVerifier
 	reload   func() error
+	login    func(jobs.Identity) string
 	maxBody  int64
 	grace    time.Duration
 	mux      *http.ServeMux
@@ -67,7 +72,7 @@ type Server struct {
 // New builds the API server.
 func New(cfg Config) *Server {
 	s := &Server{svc: cfg.Service, keys: cfg.Keyring, log: cfg.Logger, verifier: cfg.Callbacks,
-		reload: cfg.ReloadTalkback, maxBody: cfg.MaxBody, grace: cfg.ShutdownTimeout,
+		reload: cfg.ReloadTalkback, login: cfg.LoginLink, maxBody: cfg.MaxBody, grace: cfg.ShutdownTimeout,
 		mux: http.NewServeMux()}
 	s.stopping, s.stop = context.WithCancel(context.Background())
 	if s.log == nil {
@@ -105,6 +110,7 @@ func (s *Server) routes(monitor http.Handler) {
 	m.HandleFunc("GET /v1/jobs/{id}/log", s.auth(s.jobLog))
 	m.HandleFunc("POST /v1/callbacks/{token}", s.callback)
 	m.HandleFunc("POST /v1/talkback/reload", s.auth(s.reloadTalkback))
+	m.HandleFunc("POST /v1/web-login", s.auth(s.webLogin))
 	m.HandleFunc("/v1/", s.noRoute)
 	if monitor != nil {
 		m.Handle("/", monitor)

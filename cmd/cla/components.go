@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 
 	"github.com/cla-ops/cla/bot"
@@ -16,6 +17,7 @@ import (
 	"github.com/cla-ops/cla/notify"
 	"github.com/cla-ops/cla/talkback"
 	"github.com/cla-ops/cla/web"
+	"github.com/cla-ops/cla/web/monitor"
 )
 
 // components are the parts of serve around the API: notification
@@ -32,6 +34,7 @@ type components struct {
 	talkback  *talkback.Registry
 	callbacks web.CallbackVerifier
 	monitor   http.Handler
+	loginLink func(jobs.Identity) string
 	notifiers map[string]jobs.Notifier
 	runners   []func(context.Context) error
 }
@@ -139,7 +142,20 @@ func (c *components) buildSlack() error {
 	return nil
 }
 
-// buildMonitor mounts the web job monitor.
+// buildMonitor builds the web job monitor, signing its session cookies
+// with a key kept next to the database so sessions survive restarts.
 func (c *components) buildMonitor() error {
+	key, _, err := secretFile(filepath.Join(filepath.Dir(c.cfg.DB), "cla.session-key"), "web session key")
+	if err != nil {
+		return err
+	}
+	m, err := monitor.New(monitor.Config{Service: c.svc, Authenticate: c.keyring.Lookup, Identity: c.dir.ByName,
+		SessionKey: []byte(key), PublicURL: c.publicURL, Logger: c.log.With("component", "monitor")})
+	if err != nil {
+		return fmt.Errorf("web monitor: %w", err)
+	}
+	c.monitor, c.loginLink = m, m.LoginLink
+	// Live pages hold streams open: end them when shutdown starts.
+	c.runners = append(c.runners, func(ctx context.Context) error { <-ctx.Done(); m.Close(); return nil })
 	return nil
 }

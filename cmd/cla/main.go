@@ -64,6 +64,7 @@ func commands() []command {
 		{"wait", "wait until the open gate is resolved or the job ends", runWait},
 		{"reassign", "give the job's open gate to other assignees", runReassign},
 		{"talkback", "check a TalkBack allowlist file", runTalkback},
+		{"web-login", "print a one-time link that signs a browser in to the web monitor", runWebLogin},
 		{"run", "run a workflow file (shell steps, notifications, gates)", runWorkflow},
 	}
 }

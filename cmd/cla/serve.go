@@ -108,6 +108,9 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger) error {
 		publicURL = "http://" + ln.Addr().String()
 	}
 	keyring := web.NewKeyring(creds)
+	for _, cred := range creds { // the bootstrap admin has no config entry
+		ids = append(ids, cred.Identity)
+	}
 	c, err := newComponents(cfg, svc, jobs.NewDirectory(ids), keyring, publicURL, log)
 	if err != nil {
 		_ = ln.Close()
@@ -115,7 +118,7 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger) error {
 	}
 	log.Info("listening", "addr", ln.Addr().String(), "public_url", publicURL, "db", cfg.DB)
 	api := web.New(web.Config{Service: svc, Keyring: keyring, Logger: log,
-		ReloadTalkback: c.reloadTalkback(), Callbacks: c.callbacks, Monitor: c.monitor})
+		ReloadTalkback: c.reloadTalkback(), Callbacks: c.callbacks, Monitor: c.monitor, LoginLink: c.loginLink})
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return api.Run(gctx, ln) })
 	g.Go(func() error { return svc.RunTimers(gctx, log.With("component", "timers")) })

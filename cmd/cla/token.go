@@ -56,7 +56,7 @@ func credentials(c *Config, log *slog.Logger) ([]web.Credential, []jobs.Identity
 	if abs, err := filepath.Abs(path); err == nil {
 		path = abs
 	}
-	token, created, err := adminToken(path)
+	token, created, err := secretFile(path, "admin token")
 	if err != nil {
 		return nil, nil, err
 	}
@@ -82,35 +82,36 @@ func adminIdentity(ids []jobs.Identity) jobs.Identity {
 	return jobs.Identity{Name: bootstrapName, Admin: true}
 }
 
-// adminToken reads the token file, or creates it with mode 0600 if it does
-// not exist. Creation is exclusive, so two servers never write two tokens.
-func adminToken(path string) (token string, created bool, err error) {
+// secretFile reads a random secret kept in a file (the admin token, the
+// web session key), or creates it with mode 0600 if it does not exist.
+// Creation is exclusive, so two servers never write two secrets.
+func secretFile(path, what string) (secret string, created bool, err error) {
 	data, err := os.ReadFile(path)
 	if err == nil {
-		token = strings.TrimSpace(string(data))
-		if token == "" {
-			return "", false, fmt.Errorf("token file %s is empty; delete it to have a new token created", path)
+		secret = strings.TrimSpace(string(data))
+		if secret == "" {
+			return "", false, fmt.Errorf("%s file %s is empty; delete it to have a new one created", what, path)
 		}
-		return token, false, nil
+		return secret, false, nil
 	}
 	if !errors.Is(err, fs.ErrNotExist) {
-		return "", false, fmt.Errorf("read admin token: %w", err)
+		return "", false, fmt.Errorf("read %s: %w", what, err)
 	}
 	b := make([]byte, 32)
 	if _, err := rand.Read(b); err != nil {
-		return "", false, fmt.Errorf("generate admin token: %w", err)
+		return "", false, fmt.Errorf("generate %s: %w", what, err)
 	}
-	token = "cla_" + base64.RawURLEncoding.EncodeToString(b)
+	secret = "cla_" + base64.RawURLEncoding.EncodeToString(b)
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
-		return "", false, fmt.Errorf("create admin token file: %w", err)
+		return "", false, fmt.Errorf("create %s file: %w", what, err)
 	}
-	if _, err := f.WriteString(token + "\n"); err != nil {
+	if _, err := f.WriteString(secret + "\n"); err != nil {
 		f.Close()
-		return "", false, fmt.Errorf("write admin token file: %w", err)
+		return "", false, fmt.Errorf("write %s file: %w", what, err)
 	}
 	if err := f.Close(); err != nil {
-		return "", false, fmt.Errorf("write admin token file: %w", err)
+		return "", false, fmt.Errorf("write %s file: %w", what, err)
 	}
-	return token, true, nil
+	return secret, true, nil
 }

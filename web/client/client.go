@@ -166,3 +166,15 @@ func retryDelay(n int) time.Duration {
 	d := 250 * time.Millisecond << min(n, 5)
 	return min(d, 5*time.Second)
 }
+
+// WebLogin asks for a one-time sign-in link to the web monitor for the
+// identity of the client's token.
+func (c *Client) WebLogin(ctx context.Context) (string, error) {
+	var out struct {
+		URL string `json:"url"`
+	}
+	if err := c.do(ctx, http.MethodPost, "/v1/web-login", struct{}{}, &out); err != nil {
+		return "", err
+	}
+	return out.URL, nil
+}

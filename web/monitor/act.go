@@ -48,7 +48,9 @@ func (m *Monitor) resolve(w http.ResponseWriter, r *http.Request) {
 		m.renderJob(w, r, http.StatusUnprocessableEntity, form, nil)
 		return
 	}
-	if _, _, err := m.svc.Resolve(r.Context(), viewerOf(r.Context()).Identity, jobs.ViaWeb, id, res); err != nil {
+	_, _, err = m.svc.Resolve(r.Context(), viewerOf(r.Context()).Identity, jobs.ViaWeb, id, res)
+	metricActions.Inc(string(act), result(err))
+	if err != nil {
 		m.logIfInternal(r, err)
 		form.Errors["form"] = jobs.ErrorMessage(err)
 		m.renderJob(w, r, httpStatus(err), form, nil)
@@ -82,6 +84,7 @@ func (m *Monitor) checklist(w http.ResponseWriter, r *http.Request) {
 	}
 	checked := r.PostFormValue("checked") == "1"
 	_, g, err := m.svc.ToggleChecklist(r.Context(), viewerOf(r.Context()).Identity, jobs.ViaWeb, id, item, checked)
+	metricActions.Inc("checklist", result(err))
 	if err != nil {
 		m.logIfInternal(r, err)
 		m.renderJob(w, r, httpStatus(err), &actionForm{Errors: formErrors{"form": jobs.ErrorMessage(err)}}, nil)
@@ -98,7 +101,9 @@ func (m *Monitor) annotate(w http.ResponseWriter, r *http.Request) {
 		m.renderJob(w, r, http.StatusBadRequest, nil, formErrors{"note": "The file could not be read."})
 		return
 	}
-	if _, err := m.svc.Annotate(r.Context(), viewerOf(r.Context()).Identity, jobs.ViaWeb, id, in); err != nil {
+	_, err = m.svc.Annotate(r.Context(), viewerOf(r.Context()).Identity, jobs.ViaWeb, id, in)
+	metricActions.Inc("note", result(err))
+	if err != nil {
 		m.logIfInternal(r, err)
 		m.renderJob(w, r, httpStatus(err), nil, formErrors{"note": jobs.ErrorMessage(err), "text": in.Text})
 		return

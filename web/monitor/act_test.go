@@ -87,6 +87,7 @@ func TestMonitor_resolve(t *testing.T) {
 		require.Equal(t, http.StatusBadRequest, resp.StatusCode)
 	})
 	t.Run("complete records via web", func(t *testing.T) {
+		counted := metricActions.Value("complete", "ok")
 		resp, _ := alice.act("/jobs/qa-1/resolve", url.Values{"action": {"complete"}, "gate": {"g1"},
 			"evidence_message": {"swapped"}, "evidence_url": {"https://tickets.example/1"}})
 		require.Equal(t, http.StatusSeeOther, resp.StatusCode)
@@ -97,6 +98,7 @@ func TestMonitor_resolve(t *testing.T) {
 		require.Equal(t, "alice", *g.ResolvedBy)
 		require.Equal(t, jobs.ViaWeb, *g.ResolvedVia)
 		require.Equal(t, "https://tickets.example/1", g.Evidence.URL)
+		require.Equal(t, counted+1, metricActions.Value("complete", "ok"))
 		_, page := alice.get("/jobs/qa-1?done=complete")
 		require.Contains(t, page, "Marked as completed.")
 		require.Contains(t, page, "Completed by <strong>alice</strong> via web")

@@ -177,10 +177,10 @@ func TestMonitor_LoginLink(t *testing.T) {
 		require.Contains(t, msg, "already used")
 	})
 	for name, bad := range map[string]string{
-		"tampered": path[:len(path)-3] + "abc",
-		"expired":  "/login/" + f.mon.seal(purposeLink, claim{Name: "bob", Exp: time.Now().Add(-time.Second).Unix(), Nonce: "n0123456789abcdef"}),
+		"tampered":                     path[:len(path)-3] + "abc",
+		"expired":                      "/login/" + f.mon.seal(purposeLink, claim{Name: "bob", Exp: time.Now().Add(-time.Second).Unix(), Nonce: "n0123456789abcdef"}),
 		"session cookie is not a link": "/login/" + f.mon.seal(purposeSession, claim{Name: "bob", Exp: time.Now().Add(time.Hour).Unix(), Nonce: "n0123456789abcdef"}),
-		"garbage":  "/login/not-a-token",
+		"garbage":                      "/login/not-a-token",
 	} {
 		t.Run(name, func(t *testing.T) {
 			resp, page := f.browser().get(bad)

@@ -154,9 +154,9 @@ func TestNew(t *testing.T) {
 	auth := func(string) (jobs.Identity, bool) { return jobs.Identity{}, false }
 	key := []byte("0123456789abcdef0123456789abcdef")
 	for name, cfg := range map[string]Config{
-		"no service":   {Authenticate: auth, Identity: func(string) (jobs.Identity, bool) { return jobs.Identity{}, false }, SessionKey: key},
-		"no auth":      {Service: svc, SessionKey: key},
-		"short key":    {Service: svc, Authenticate: auth, Identity: func(string) (jobs.Identity, bool) { return jobs.Identity{}, false }, SessionKey: key[:16]},
+		"no service": {Authenticate: auth, Identity: func(string) (jobs.Identity, bool) { return jobs.Identity{}, false }, SessionKey: key},
+		"no auth":    {Service: svc, SessionKey: key},
+		"short key":  {Service: svc, Authenticate: auth, Identity: func(string) (jobs.Identity, bool) { return jobs.Identity{}, false }, SessionKey: key[:16]},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := New(cfg)
