@@ -8,6 +8,7 @@ const (
 	EventJobUpdated   = "job_updated"
 	EventGateOpened   = "gate_opened"
 	EventGateResolved = "gate_resolved"
+	EventGateVoted    = "gate_voted" // an approval counted, quorum not reached yet
 	EventLogAppended  = "log_appended"
 	EventLateAttempt  = "late_attempt"
 )

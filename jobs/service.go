@@ -193,6 +193,9 @@ func (s *Service) change(ctx context.Context, id, event string, fn func(*Job, *E
 	}
 	if gate != nil {
 		gate = job.Gate(gate.ID)
+		if event == EventGateResolved && gate.State == GateOpen {
+			event = EventGateVoted
+		}
 	}
 	s.publish(Event{Type: event, Job: job.Clone(), Gate: gate, Entries: entries})
 	if !wakeAfter.Equal(wakeBefore) {

@@ -85,8 +85,7 @@ func (h *Handler) onEvent(ctx context.Context, e jobs.Event) {
 		return
 	}
 	if e.Gate != nil && !bySlack(e) {
-		vote := e.Type == jobs.EventGateResolved && e.Gate.State == jobs.GateOpen
-		if vote || e.Type == jobs.EventLateAttempt {
+		if e.Type == jobs.EventGateVoted || e.Type == jobs.EventLateAttempt {
 			h.refresh(ctx, e.Job.ID, e.Gate.ID)
 		}
 	}
