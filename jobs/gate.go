@@ -16,6 +16,14 @@ const (
 	KindTrap     GateKind = "trap"
 )
 
+// article returns the kind with its indefinite article ("an action").
+func (k GateKind) article() string {
+	if k == KindAction || k == KindApproval {
+		return "an " + string(k)
+	}
+	return "a " + string(k)
+}
+
 // Gate states.
 const (
 	GateOpen   = "open"

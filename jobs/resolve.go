@@ -61,8 +61,8 @@ func (s *Service) Resolve(ctx context.Context, actor Identity, via, id string, r
 	job, gate, err := s.change(ctx, id, EventGateResolved, func(j *Job, fx *Effects, now time.Time) (*Gate, error) {
 		g, err := gateFor(j, rule.kind)
 		if err != nil {
-			if last := lastOfKind(j, rule.kind); last != nil && last.State == GateClosed {
-				late = last
+			if last := lastOfKind(j, rule.kind); j.OpenGate() == nil && last != nil {
+				late = last // a gate of this kind was resolved before: note the attempt
 			}
 			return nil, err
 		}
@@ -90,7 +90,7 @@ func gateFor(j *Job, kind GateKind) (*Gate, error) {
 		return nil, Errorf(ECONFLICT, "job %s has no open %s gate", j.ID, kind)
 	}
 	if g.Kind != kind {
-		return nil, Errorf(ECONFLICT, "job %s's open gate %s is a %s, not a %s", j.ID, g.ID, g.Kind, kind)
+		return nil, Errorf(ECONFLICT, "job %s's open gate %s is %s gate, not %s gate", j.ID, g.ID, g.Kind.article(), kind.article())
 	}
 	return g, nil
 }

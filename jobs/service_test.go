@@ -55,6 +55,7 @@ func TestService_FullJob(t *testing.T) {
 	require.Equal(t, jobs.EINVALID, jobs.ErrorCode(err), "evidence missing")
 	_, _, err = svc.Resolve(ctx, alice, jobs.ViaAPI, "qa-1", jobs.Resolution{Action: jobs.ActApprove})
 	require.Equal(t, jobs.ECONFLICT, jobs.ErrorCode(err), "wrong kind")
+	require.Contains(t, err.Error(), "is an action gate, not an approval gate")
 
 	job, gate, err := svc.Resolve(ctx, alice, jobs.ViaSlack, "qa-1", jobs.Resolution{Action: jobs.ActComplete, Evidence: &jobs.Evidence{URL: "https://x/1"}})
 	require.NoError(t, err)
@@ -109,6 +110,7 @@ func TestService_FullJob(t *testing.T) {
 		texts = append(texts, e.Text)
 	}
 	all := strings.Join(texts, "\n")
+	require.NotContains(t, all, "alice also tried to approve", "an attempt on a gate of another kind is no late attempt")
 	for _, want := range []string{"job created", "opened action gate g1", "bob also tried to complete", "approved approval gate g2 (Release) (1 of 2)", "status successful: deployed", "post-mortem"} {
 		require.Contains(t, all, want)
 	}

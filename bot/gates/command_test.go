@@ -100,7 +100,7 @@ func TestHandler_Slash(t *testing.T) {
 		{"unknown job", alice, "", "complete qa-404 done", `There is no job "qa-404".`},
 		{"fail needs reason", alice, "", "fail qa-30", "Say why: `/manual-action fail qa-30 <reason>`."},
 		{"not assignee", carol, "", "complete qa-30", "slack:U0CAROL is not an assignee"},
-		{"wrong kind", alice, "", "approve qa-30", "is a action, not a approval"},
+		{"wrong kind", alice, "", "approve qa-30", "is an action gate, not an approval gate"},
 		{"show", alice, "", "show qa-31", "Approval needed: Release (job qa-31)"},
 		{"approve 1 of 2", alice, "", "approve qa-31 lgtm", "Approved *Release* of job qa-31 (1 of 2 approvals)."},
 		{"approve 2 of 2", bob, "", "approve qa-31", "✅ Approved *Release* of job qa-31; the job is now in_progress."},
