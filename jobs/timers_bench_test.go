@@ -1,0 +1,148 @@
+package jobs_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/cla-ops/cla/jobs"
+	"github.com/cla-ops/cla/store"
+	"github.com/stretchr/testify/require"
+)
+
+// firstDue signals when the scheduler's first DueJobs read returned: the
+// moment every stored timer is armed again.
+type firstDue struct {
+	jobs.Store
+	once  sync.Once
+	armed chan struct{}
+}
+
+func (f *firstDue) DueJobs(ctx context.Context, t time.Time, limit int) ([]string, time.Time, error) {
+	ids, next, err := f.Store.DueJobs(ctx, t, limit)
+	f.once.Do(func() { close(f.armed) })
+	return ids, next, err
+}
+
+// BenchmarkTimers_Rearm100k builds a store with 100,000 open gates whose
+// hourly reminders are spread evenly over the hour, restarts, and reports
+// the time to re-arm (open + first DueJobs + scheduler running), the memory
+// afterwards, and how late reminders fire under that load. On demand only:
+//
+//	go test -run='^$' -bench=BenchmarkTimers_Rearm100k -benchtime=1x -timeout=30m ./jobs/
+func BenchmarkTimers_Rearm100k(b *testing.B) {
+	const gates, window = 100_000, 10 * time.Second
+	spacing := time.Hour / gates
+	path := filepath.Join(b.TempDir(), "cla.db")
+	v0 := time.Date(2026, 3, 13, 0, 0, 0, 0, time.UTC)
+	buildGates(b, path, gates, v0, spacing)
+	runtime.GC()
+	debug.FreeOSMemory()
+
+	// Restart 3 s (virtual) before the first reminder is due.
+	shift := time.Until(v0.Add(time.Hour - 3*time.Second))
+	clock := func() time.Time { return time.Now().Add(shift) }
+	b.ResetTimer()
+	began := time.Now()
+	db, err := store.Open(path)
+	require.NoError(b, err)
+	spy := &firstDue{Store: db, armed: make(chan struct{})}
+	svc := jobs.NewService(spy, jobs.NewBroker(), jobs.Options{Now: clock})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = svc.RunTimers(ctx, slog.New(slog.DiscardHandler)) }()
+	<-spy.armed
+	rearm := time.Since(began)
+	b.StopTimer()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	rss := vmRSS()
+
+	time.Sleep(window) // reminders fall due every 36 ms meanwhile
+	cancel()
+	<-done
+	drifts := reminderDrifts(b, db, v0, spacing)
+	require.NoError(b, db.Close())
+	require.NotEmpty(b, drifts, "reminders fired during the window")
+	b.ReportMetric(float64(rearm)/float64(time.Millisecond), "rearm-ms")
+	b.ReportMetric(float64(ms.HeapInuse)/(1<<20), "heap-MB")
+	b.ReportMetric(rss/(1<<20), "rss-MB")
+	b.ReportMetric(float64(len(drifts)), "fired")
+	pct := func(q float64) float64 {
+		return float64(drifts[int(q*float64(len(drifts)-1))]) / float64(time.Millisecond)
+	}
+	b.ReportMetric(pct(0.5), "drift-p50-ms")
+	b.ReportMetric(pct(0.99), "drift-p99-ms")
+	b.ReportMetric(pct(1), "drift-max-ms")
+}
+
+// buildGates creates n jobs, each with an open gate (one Slack channel)
+// opened at v0, whose first reminder is due at v0 + 1h + i·spacing.
+func buildGates(b *testing.B, path string, n int, v0 time.Time, spacing time.Duration) {
+	db, err := store.Open(path)
+	require.NoError(b, err)
+	svc := jobs.NewService(db, jobs.NewBroker(), jobs.Options{Now: func() time.Time { return v0 }})
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range 64 { // concurrent creators share group commits
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
+				_, err := svc.CreateJob(context.Background(), ci, jobs.ViaAPI, jobs.NewJob{ID: fmt.Sprintf("bench-%d", i), Name: "bench",
+					Gate: &jobs.GateConfig{Kind: jobs.KindAction, Name: "step", Assignees: []string{"ops"},
+						Reminder: &jobs.Reminder{Interval: (time.Hour + time.Duration(i)*spacing).String()},
+						Channels: []jobs.NotifyChannel{{Type: "slack", ChannelID: "C0BENCH"}}}})
+				if err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	require.NoError(b, db.Close())
+}
+
+// reminderDrifts returns, sorted, how late each fired reminder was.
+func reminderDrifts(b *testing.B, db *store.DB, v0 time.Time, spacing time.Duration) []time.Duration {
+	all, _, err := db.Outbox(context.Background(), time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC), 1_000_000)
+	require.NoError(b, err)
+	var out []time.Duration
+	for _, n := range all {
+		if n.Event != jobs.NotifyReminder {
+			continue
+		}
+		i, err := strconv.Atoi(strings.TrimPrefix(n.JobID, "bench-"))
+		require.NoError(b, err)
+		out = append(out, n.CreatedAt.Sub(v0.Add(time.Hour+time.Duration(i)*spacing)))
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out
+}
+
+// vmRSS reads the resident set size of this process, in bytes.
+func vmRSS() float64 {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
+			kb, _ := strconv.ParseFloat(f[1], 64)
+			return kb * 1024
+		}
+	}
+	return 0
+}
