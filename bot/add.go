@@ -7,6 +7,7 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/cla-ops/cla/bot/ratelimit"
 	"github.com/cla-ops/cla/jobs"
 )
 
@@ -78,7 +79,7 @@ func (b *Bot) addTarget(ctx context.Context, m *Mention) (addTarget, error) {
 		}
 	}
 	if t.channel.ID != "" && t.channel.Name == "" {
-		err := retry(ctx, func(ctx context.Context) error {
+		err := ratelimit.Retry(ctx, func(ctx context.Context) error {
 			info, err := b.api.GetConversationInfoContext(ctx, &slack.GetConversationInfoInput{ChannelID: t.channel.ID})
 			if err == nil {
 				t.channel.Name = info.Name
@@ -117,7 +118,7 @@ func (b *Bot) ensureChannel(ctx context.Context, ch jobs.Channel) (jobs.Channel,
 		return ch, false, nil
 	}
 	var c *slack.Channel
-	err := retry(ctx, func(ctx context.Context) (err error) {
+	err := ratelimit.Retry(ctx, func(ctx context.Context) (err error) {
 		c, err = b.api.CreateConversationContext(ctx, slack.CreateConversationParams{ChannelName: ch.Name})
 		return err
 	})
@@ -141,7 +142,7 @@ func (b *Bot) findChannel(ctx context.Context, name string) (jobs.Channel, error
 	for {
 		var chans []slack.Channel
 		var next string
-		err := retry(ctx, func(ctx context.Context) (err error) {
+		err := ratelimit.Retry(ctx, func(ctx context.Context) (err error) {
 			chans, next, err = b.api.GetConversationsContext(ctx, p)
 			return err
 		})
@@ -167,7 +168,7 @@ func (b *Bot) findChannel(ctx context.Context, name string) (jobs.Channel, error
 // error.
 func (b *Bot) enter(ctx context.Context, ch jobs.Channel, created bool, m *Mention) (string, error) {
 	if !created {
-		err := retry(ctx, func(ctx context.Context) error {
+		err := ratelimit.Retry(ctx, func(ctx context.Context) error {
 			_, _, _, err := b.api.JoinConversationContext(ctx, ch.ID)
 			return err
 		})
@@ -182,7 +183,7 @@ func (b *Bot) enter(ctx context.Context, ch jobs.Channel, created bool, m *Menti
 	if m.In.Channel == ch.ID {
 		return "", nil
 	}
-	err := retry(ctx, func(ctx context.Context) error {
+	err := ratelimit.Retry(ctx, func(ctx context.Context) error {
 		_, err := b.api.InviteUsersToConversationContext(ctx, ch.ID, m.In.User)
 		return err
 	})

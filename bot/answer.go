@@ -7,6 +7,7 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/cla-ops/cla/bot/ratelimit"
 	"github.com/cla-ops/cla/jobs"
 )
 
@@ -40,7 +41,7 @@ func (b *Bot) answer(ctx context.Context, in *Incoming, ans Answer, err error) {
 
 // ephemeral tells one person something in a channel.
 func (b *Bot) ephemeral(ctx context.Context, channel, user, text string) error {
-	err := retry(ctx, func(ctx context.Context) error {
+	err := ratelimit.Retry(ctx, func(ctx context.Context) error {
 		_, err := b.api.PostEphemeralContext(ctx, channel, user, slack.MsgOptionText(text, false))
 		return err
 	})
@@ -53,7 +54,7 @@ func (b *Bot) ephemeral(ctx context.Context, channel, user, text string) error {
 // post writes a message in a channel.
 func (b *Bot) post(ctx context.Context, channel, text string, opts ...slack.MsgOption) error {
 	opts = append([]slack.MsgOption{slack.MsgOptionText(text, false)}, opts...)
-	err := retry(ctx, func(ctx context.Context) error {
+	err := ratelimit.Retry(ctx, func(ctx context.Context) error {
 		_, _, err := b.api.PostMessageContext(ctx, channel, opts...)
 		return err
 	})

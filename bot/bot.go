@@ -12,6 +12,7 @@ import (
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/socketmode"
 
+	"github.com/cla-ops/cla/bot/people"
 	"github.com/cla-ops/cla/jobs"
 )
 
@@ -37,6 +38,10 @@ type Config struct {
 	// MirrorShards is how many per-channel-ordered mirror workers run
 	// (default 8); messages of one channel always go to the same worker.
 	MirrorShards int
+	// People maps Slack users to identities. Share one Resolver with the
+	// gate handlers and TalkBot so they agree on who someone is and share
+	// one cache; nil builds one on the bot's client and Directory.
+	People *people.Resolver
 }
 
 // Bot is the Slack adapter. Create it with New, register extra commands
@@ -46,7 +51,7 @@ type Bot struct {
 	svc    *jobs.Service
 	api    *slack.Client
 	log    *slog.Logger
-	people *people
+	people *people.Resolver
 	self   selfInfo
 	router *router
 	mirror *mirror
@@ -96,7 +101,10 @@ func New(cfg Config) (*Bot, error) {
 	api := slack.New(cfg.BotToken, opts...)
 	b := &Bot{cfg: cfg, svc: cfg.Service, api: api, log: lg, tasks: make(chan task, 1024),
 		commands: map[string]CommandSpec{}}
-	b.people = newPeople(api, cfg.Directory, lg)
+	b.people = cfg.People
+	if b.people == nil {
+		b.people = people.New(api, cfg.Directory, cfg.Logger)
+	}
 	b.router = newRouter(b)
 	b.mirror = newMirror(b, cfg.MirrorShards)
 	for _, c := range builtinCommands(b) {
@@ -107,6 +115,10 @@ func New(cfg Config) (*Bot, error) {
 
 // Client is the Web API client, for extensions that post on their own.
 func (b *Bot) Client() *slack.Client { return b.api }
+
+// People is the bot's Slack user resolver, to hand to gates.Config and
+// talkbot.Config so that every Slack handler shares it.
+func (b *Bot) People() *people.Resolver { return b.people }
 
 // Service is the jobs service the bot acts through.
 func (b *Bot) Service() *jobs.Service { return b.svc }

@@ -61,7 +61,7 @@ func (b *Bot) handleMention(ctx context.Context, in *Incoming) {
 	if err != nil {
 		cmd = Command{Name: "help"}
 	}
-	m := &Mention{In: in, Command: cmd, Actor: b.people.identity(ctx, in.User)}
+	m := &Mention{In: in, Command: cmd, Actor: b.actor(ctx, in.User)}
 	if job, err := b.svc.JobForChannel(ctx, in.Channel); err == nil {
 		m.Job = job
 	} else if jobs.ErrorCode(err) != jobs.ENOTFOUND {

@@ -46,7 +46,7 @@ func (h *Handler) Click(ctx context.Context, c Click) error {
 	if c.ActionID == blocks.ActionView {
 		return nil
 	}
-	who, err := h.people.identity(ctx, c.UserID)
+	who, err := h.people.Identity(ctx, c.UserID)
 	if err != nil {
 		h.tell(ctx, c.ChannelID, c.UserID, "Sorry, I could not look you up in Slack; please try again.")
 		return fmt.Errorf("identify %s: %w", c.UserID, err)

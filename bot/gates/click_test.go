@@ -1,11 +1,14 @@
 package gates_test
 
 import (
+	"context"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/cla-ops/cla/bot/blocks"
+	"github.com/cla-ops/cla/bot/gates"
 	"github.com/cla-ops/cla/bot/slackemu"
 	"github.com/cla-ops/cla/jobs"
 	"github.com/stretchr/testify/require"
@@ -164,4 +167,42 @@ func TestHandler_ClickStaleMessage(t *testing.T) {
 	require.NoError(t, err)
 	e.waitEphemeral(alice, "First of job qa-6 was already resolved")
 	require.Equal(t, jobs.GateOpen, e.job("qa-6").Gate("g2").State, "the newer gate is untouched")
+}
+
+// TestHandler_ClickUserGroupAssignee lets a member of a Slack user group
+// resolve a gate assigned to the group's handle, as @cla mentions do, and
+// shows the gate in their /manual-action list.
+func TestHandler_ClickUserGroupAssignee(t *testing.T) {
+	e := newEnv(t, slackemu.Config{})
+	e.emu.AddUserGroup(slackemu.UserGroup{Handle: "sre", Users: []string{carol}})
+	m := e.open("qa-7", jobs.GateConfig{Kind: jobs.KindAction, Name: "Swap disk", Assignees: []string{"@sre"}})
+
+	reply, err := e.handler.Slash(e.ctx, gates.Command{UserID: carol, Text: "list"})
+	require.NoError(t, err)
+	require.Contains(t, reply.Text, "`qa-7`", "the group's gate waits on its member")
+
+	_, err = e.emu.ClickButton(e.ctx, bob, m.Channel, m.TS, blocks.ActionComplete)
+	require.NoError(t, err)
+	e.waitEphemeral(bob, "bob is not an assignee")
+
+	_, err = e.emu.ClickButton(e.ctx, carol, m.Channel, m.TS, blocks.ActionComplete)
+	require.NoError(t, err)
+	job := e.waitJob("qa-7", func(j *jobs.Job) bool { return j.OpenGate() == nil })
+	require.Equal(t, "slack:"+carol, *job.LastGate().ResolvedBy)
+}
+
+// TestHandler_ClickRateLimited waits out a 429 on the answer to a click:
+// nobody would retry it later.
+func TestHandler_ClickRateLimited(t *testing.T) {
+	e := newEnv(t, slackemu.Config{})
+	m := e.open("qa-8", jobs.GateConfig{Kind: jobs.KindAction, Name: "Swap disk", Assignees: []string{"alice"}})
+	e.emu.InjectFault("chat.postEphemeral", slackemu.Fault{Status: 429, RetryAfter: time.Second, Times: 1})
+	_, err := e.emu.ClickButton(e.ctx, bob, m.Channel, m.TS, blocks.ActionComplete)
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(e.ctx, 10*time.Second)
+	defer cancel()
+	c, err := e.emu.WaitCall(ctx, "chat.postEphemeral", func(c slackemu.Call) bool { return c.OK() })
+	require.NoError(t, err)
+	require.Contains(t, c.Arg("text"), "bob is not an assignee")
+	require.Len(t, e.emu.Calls("chat.postEphemeral"), 2, "one 429, one delivery")
 }

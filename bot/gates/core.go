@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/cla-ops/cla/bot/blocks"
+	"github.com/cla-ops/cla/bot/people"
 	"github.com/cla-ops/cla/jobs"
 	"github.com/slack-go/slack"
 )
@@ -36,6 +37,10 @@ type Config struct {
 	PublicURL string
 	// Logger receives logs with component=gates; nil discards them.
 	Logger *slog.Logger
+	// People maps Slack users to identities and back. Share the bot's
+	// (bot.Bot.People) so every Slack handler sees the same groups and
+	// one cache; nil builds one from API and Directory.
+	People *people.Resolver
 }
 
 // core is shared by the Notifier and the Handler.
@@ -45,7 +50,7 @@ type core struct {
 	dir    *jobs.Directory
 	url    string
 	log    *slog.Logger
-	people *people
+	people *people.Resolver
 }
 
 // rewrites serialize announcement rewrites per job across every Notifier
@@ -66,9 +71,11 @@ func newCore(cfg Config) *core {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if cfg.People == nil {
+		cfg.People = people.New(cfg.API, cfg.Directory, cfg.Logger)
+	}
 	lg := cfg.Logger.With("component", "gates")
-	return &core{api: cfg.API, svc: cfg.Service, dir: cfg.Directory, url: cfg.PublicURL, log: lg,
-		people: newPeople(cfg.API, cfg.Directory, lg)}
+	return &core{api: cfg.API, svc: cfg.Service, dir: cfg.Directory, url: cfg.PublicURL, log: lg, people: cfg.People}
 }
 
 // view gathers what a gate message shows: Slack ids for every person it
@@ -88,7 +95,7 @@ func (c *core) view(ctx context.Context, job *jobs.Job, g *jobs.Gate) blocks.Gat
 	for _, a := range v.Attempts {
 		names = append(names, a.By)
 	}
-	v.SlackIDs = c.people.slackIDs(ctx, names)
+	v.SlackIDs = c.people.SlackIDs(ctx, names)
 	return v
 }
 

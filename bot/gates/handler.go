@@ -3,7 +3,9 @@ package gates
 import (
 	"context"
 	"sync"
+	"time"
 
+	"github.com/cla-ops/cla/bot/ratelimit"
 	"github.com/cla-ops/cla/jobs"
 	"github.com/slack-go/slack"
 )
@@ -13,24 +15,33 @@ import (
 type Handler struct {
 	*core
 
+	// eventTimeout bounds the Slack work of one event in Run.
+	eventTimeout time.Duration
+
 	mu    sync.Mutex
 	homes map[string]map[string]bool // users who opened the App Home -> job ids shown
 }
 
+// eventTimeout is how long Run spends on one event's Slack updates.
+const eventTimeout = 30 * time.Second
+
 // NewHandler builds the interaction handlers.
 func NewHandler(cfg Config) *Handler {
-	return &Handler{core: newCore(cfg), homes: map[string]map[string]bool{}}
+	return &Handler{core: newCore(cfg), eventTimeout: eventTimeout, homes: map[string]map[string]bool{}}
 }
 
 // tell shows a short answer to one person: ephemeral in the channel where
 // they acted, or a direct message when there is no channel (App Home).
+// Nobody retries it later, so a 429 is waited out here.
 func (h *Handler) tell(ctx context.Context, channel, user, text string) {
-	var err error
-	if channel == "" {
-		_, _, err = h.api.PostMessageContext(ctx, user, slack.MsgOptionText(text, false))
-	} else {
-		_, err = h.api.PostEphemeralContext(ctx, channel, user, slack.MsgOptionText(text, false))
-	}
+	err := ratelimit.Retry(ctx, func(ctx context.Context) (err error) {
+		if channel == "" {
+			_, _, err = h.api.PostMessageContext(ctx, user, slack.MsgOptionText(text, false))
+		} else {
+			_, err = h.api.PostEphemeralContext(ctx, channel, user, slack.MsgOptionText(text, false))
+		}
+		return err
+	})
 	if err != nil {
 		h.log.Warn("answer not delivered", "user", user, "channel", channel, "err", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/cla-ops/cla/bot/blocks"
+	"github.com/cla-ops/cla/bot/ratelimit"
 	"github.com/cla-ops/cla/jobs"
 	"github.com/slack-go/slack"
 )
@@ -23,7 +24,7 @@ func (h *Handler) HomeOpened(ctx context.Context, userID string) error {
 // RefreshHome publishes the open gates waiting on the person, newest
 // first, each with its buttons.
 func (h *Handler) RefreshHome(ctx context.Context, userID string) error {
-	who, err := h.people.identity(ctx, userID)
+	who, err := h.people.Identity(ctx, userID)
 	if err != nil {
 		return fmt.Errorf("identify %s: %w", userID, err)
 	}
@@ -41,7 +42,11 @@ func (h *Handler) RefreshHome(ctx context.Context, userID string) error {
 		shown[j.ID] = true
 	}
 	home := blocks.Home(views, len(waiting)-len(views))
-	if _, err := h.api.PublishViewContext(ctx, slack.PublishViewContextRequest{UserID: userID, View: home}); err != nil {
+	err = ratelimit.Retry(ctx, func(ctx context.Context) error {
+		_, err := h.api.PublishViewContext(ctx, slack.PublishViewContextRequest{UserID: userID, View: home})
+		return err
+	})
+	if err != nil {
 		return slackError("views.publish", err)
 	}
 	h.mu.Lock()
@@ -80,10 +85,14 @@ func (h *Handler) Run(ctx context.Context) error {
 }
 
 // onEvent handles one event; events are hints, so the store is re-read.
+// It has a deadline: the Slack client has none, and one hung call would
+// otherwise stop every later refresh while events are dropped.
 func (h *Handler) onEvent(ctx context.Context, e jobs.Event) {
 	if e.Job == nil || e.Type == jobs.EventLogAppended {
 		return
 	}
+	ctx, cancel := context.WithTimeout(ctx, h.eventTimeout)
+	defer cancel()
 	if e.Gate != nil && !bySlack(e) {
 		if e.Type == jobs.EventGateVoted || e.Type == jobs.EventLateAttempt {
 			h.refresh(ctx, e.Job.ID, e.Gate.ID)
@@ -113,7 +122,7 @@ func (h *Handler) homesFor(job *jobs.Job) []string {
 	defer h.mu.Unlock()
 	var out []string
 	for user, shown := range h.homes {
-		if shown[job.ID] || (g != nil && h.people.dir.ForSlackUser(user, h.people.cachedEmail(user)).MatchesAny(g.AllAssignees())) {
+		if shown[job.ID] || (g != nil && h.people.Cached(user).MatchesAny(g.AllAssignees())) {
 			out = append(out, user)
 		}
 	}

@@ -7,8 +7,10 @@ import (
 	"time"
 
 	"github.com/cla-ops/cla/bot/blocks"
+	"github.com/cla-ops/cla/bot/gates"
 	"github.com/cla-ops/cla/bot/slackemu"
 	"github.com/cla-ops/cla/jobs"
+	"github.com/slack-go/slack"
 	"github.com/stretchr/testify/require"
 )
 
@@ -85,4 +87,30 @@ func TestHandler_SlashOpensEvidenceModal(t *testing.T) {
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
+}
+
+// TestHandler_RunHungSlack bounds each event's Slack work: a views.publish
+// that never answers must not stop the App Home refreshes that follow.
+func TestHandler_RunHungSlack(t *testing.T) {
+	e := newEnv(t, slackemu.Config{})
+	api := slack.New(e.emu.BotToken(), slack.OptionAPIURL(e.emu.APIURL()))
+	h := gates.NewHandler(gates.Config{API: api, Service: e.svc, Directory: jobs.NewDirectory(identities)})
+	h.SetEventTimeout(200 * time.Millisecond)
+	e.open("qa-45", jobs.GateConfig{Kind: jobs.KindAction, Name: "First", Assignees: []string{"alice"}})
+	require.NoError(t, h.HomeOpened(e.ctx, alice))
+	e.waitHome(alice, "First")
+
+	e.emu.InjectFault("views.publish", slackemu.Fault{Latency: time.Hour, Times: 1})
+	e.clock.Add(time.Minute)
+	e.open("qa-46", jobs.GateConfig{Kind: jobs.KindAction, Name: "Second", Assignees: []string{"alice"}})
+	for _, id := range []string{"qa-45", "qa-46"} { // the first refresh hangs, the second must still run
+		job, done := e.job(id), make(chan struct{})
+		go func() { defer close(done); h.OnEvent(e.ctx, jobs.Event{Type: jobs.EventGateOpened, Job: job}) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatal("an event's Slack work hung without a deadline")
+		}
+	}
+	e.waitHome(alice, "Second")
 }

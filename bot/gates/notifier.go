@@ -108,7 +108,7 @@ func (n *Notifier) nudge(ctx context.Context, job *jobs.Job, g *jobs.Gate, nt jo
 		return err
 	}
 	v := n.view(ctx, job, g)
-	for k, id := range n.people.slackIDs(ctx, nt.Assignees) {
+	for k, id := range n.people.SlackIDs(ctx, nt.Assignees) {
 		v.SlackIDs[k] = id
 	}
 	_, _, err = n.api.PostMessageContext(ctx, ref.Channel, slack.MsgOptionTS(ref.TS),

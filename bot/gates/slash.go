@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/cla-ops/cla/bot/blocks"
+	"github.com/cla-ops/cla/bot/people"
 	"github.com/cla-ops/cla/jobs"
 	"github.com/slack-go/slack"
 )
@@ -51,7 +52,7 @@ func (h *Handler) Slash(ctx context.Context, c Command) (Reply, error) {
 	case req.Verb == "help":
 		return Reply{Text: helpText}, nil
 	}
-	who, err := h.people.identity(ctx, c.UserID)
+	who, err := h.people.Identity(ctx, c.UserID)
 	if err != nil {
 		return Reply{Text: "Sorry, I could not look you up in Slack; please try again."}, err
 	}
@@ -133,8 +134,8 @@ func (h *Handler) act(ctx context.Context, who jobs.Identity, c Command, jobID s
 func (h *Handler) reassign(ctx context.Context, who jobs.Identity, jobID string, users []string) (Reply, error) {
 	names := make([]string, 0, len(users))
 	for _, u := range users {
-		if slackUser.MatchString(u) {
-			id, err := h.people.identity(ctx, u)
+		if people.IsSlackUser(u) {
+			id, err := h.people.Identity(ctx, u)
 			if err != nil {
 				return Reply{Text: "Sorry, I could not look up <@" + u + "> in Slack; please try again."}, err
 			}

@@ -57,7 +57,7 @@ func (h *Handler) Submit(ctx context.Context, s Submission) (*slack.ViewSubmissi
 // submitResolution resolves the gate the modal was opened for; a refusal
 // is shown on the modal's field.
 func (h *Handler) submitResolution(ctx context.Context, user, jobID, gateID, field string, r jobs.Resolution) (*slack.ViewSubmissionResponse, error) {
-	who, err := h.people.identity(ctx, user)
+	who, err := h.people.Identity(ctx, user)
 	if err != nil {
 		return fieldError(field, "Could not look you up in Slack; please try again."), err
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/cla-ops/cla/bot/ratelimit"
 	"github.com/cla-ops/cla/jobs"
 	"github.com/cla-ops/cla/talkback"
 )
@@ -68,7 +69,11 @@ func (h *Handler) askConfirm(ctx context.Context, req Request, job *jobs.Job, in
 	if p.thread != "" {
 		opts = append(opts, slack.MsgOptionTS(p.thread))
 	}
-	_, ts, err := h.api.PostMessageContext(ctx, p.channel, opts...)
+	var ts string
+	err := ratelimit.Retry(ctx, func(ctx context.Context) (err error) {
+		_, ts, err = h.api.PostMessageContext(ctx, p.channel, opts...)
+		return err
+	})
 	if err != nil {
 		h.claim(p.id, "not posted")
 		_ = h.tell(ctx, req.ChannelID, req.UserID, "⚠️ Nothing was run: I could not post the confirmation request.")
@@ -96,7 +101,7 @@ func (h *Handler) Click(ctx context.Context, c Click) error {
 	if !ok {
 		return h.gone(ctx, c)
 	}
-	who := h.names.user(ctx, c.UserID)
+	who := h.user(ctx, c.UserID)
 	clicker := talkbackUser(c.UserID, who)
 	confirm := p.inv.Action.Confirm
 	if c.ActionID == ActionCancel {
@@ -272,8 +277,12 @@ func (h *Handler) rewrite(ctx context.Context, channel, ts, line string) {
 }
 
 func (h *Handler) rewriteBlocks(ctx context.Context, channel, ts, text string, blocks []slack.Block) {
-	if _, _, _, err := h.api.UpdateMessageContext(ctx, channel, ts, slack.MsgOptionText(text, false),
-		slack.MsgOptionBlocks(blocks...)); err != nil {
+	err := ratelimit.Retry(ctx, func(ctx context.Context) error {
+		_, _, _, err := h.api.UpdateMessageContext(ctx, channel, ts, slack.MsgOptionText(text, false),
+			slack.MsgOptionBlocks(blocks...))
+		return err
+	})
+	if err != nil {
 		h.log.Warn("confirm message not updated", "channel", channel, "ts", ts, "err", err)
 	}
 }

@@ -10,6 +10,8 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/cla-ops/cla/bot/people"
+	"github.com/cla-ops/cla/bot/ratelimit"
 	"github.com/cla-ops/cla/jobs"
 	"github.com/cla-ops/cla/metrics"
 	"github.com/cla-ops/cla/talkback"
@@ -25,8 +27,12 @@ type Config struct {
 	Executor  *talkback.Executor
 	Slack     *slack.Client
 	Logger    *slog.Logger
-	// Now is the clock for confirmation expiry and caches; time.Now by default.
+	// Now is the clock for confirmation expiry; time.Now by default.
 	Now func() time.Time
+	// People maps Slack users to identities (with their Slack user
+	// groups, which guards see) and channel ids to names. Share the bot's
+	// (bot.Bot.People); nil builds one from Slack and Directory.
+	People *people.Resolver
 }
 
 // Request is one "run" request as the router hands it over: who typed it,
@@ -56,13 +62,13 @@ func (r Request) thread() string {
 // Handler answers TalkBack requests and confirm clicks. It is safe for
 // concurrent use; Run and Click may take as long as the command runs.
 type Handler struct {
-	svc   *jobs.Service
-	reg   *talkback.Registry
-	exec  *talkback.Executor
-	api   *slack.Client
-	log   *slog.Logger
-	now   func() time.Time
-	names *names
+	svc    *jobs.Service
+	reg    *talkback.Registry
+	exec   *talkback.Executor
+	api    *slack.Client
+	log    *slog.Logger
+	now    func() time.Time
+	people *people.Resolver
 
 	mu      sync.Mutex
 	pending map[string]*pending
@@ -83,9 +89,12 @@ func New(cfg Config) *Handler {
 	if cfg.Directory == nil {
 		cfg.Directory = jobs.NewDirectory(nil)
 	}
+	if cfg.People == nil {
+		cfg.People = people.New(cfg.Slack, cfg.Directory, cfg.Logger)
+	}
 	log := cfg.Logger.With("component", "talkbot")
 	return &Handler{svc: cfg.Service, reg: cfg.Registry, exec: cfg.Executor, api: cfg.Slack, log: log,
-		now: cfg.Now, names: newNames(cfg.Slack, cfg.Directory, cfg.Now, log),
+		now: cfg.Now, people: cfg.People,
 		pending: map[string]*pending{}, settled: map[string]settled{}}
 }
 
@@ -167,7 +176,7 @@ type refusedRequest struct {
 func (h *Handler) refuse(ctx context.Context, req Request, rr *refusedRequest, reason string) error {
 	requestsTotal.Inc("refused")
 	if rr != nil {
-		who := h.names.user(ctx, req.UserID)
+		who := h.user(ctx, req.UserID)
 		h.appendLog(ctx, rr.job.ID, jobs.LogEntry{Kind: jobs.LogTalkBack, Actor: who.Name, Via: jobs.ViaSlack,
 			Text:   fmt.Sprintf("refused `run %s`: %s", rr.text, reason),
 			Fields: map[string]string{"requester": who.Name, "verdict": "refused", "request": rr.text}})
@@ -177,7 +186,10 @@ func (h *Handler) refuse(ctx context.Context, req Request, rr *refusedRequest, r
 
 // tell shows one person a message in a channel (ephemeral).
 func (h *Handler) tell(ctx context.Context, channel, user, text string) error {
-	_, err := h.api.PostEphemeralContext(ctx, channel, user, slack.MsgOptionText(text, false))
+	err := ratelimit.Retry(ctx, func(ctx context.Context) error {
+		_, err := h.api.PostEphemeralContext(ctx, channel, user, slack.MsgOptionText(text, false))
+		return err
+	})
 	if err != nil {
 		h.log.Warn("ephemeral answer not delivered", "channel", channel, "user", user, "err", err)
 		return fmt.Errorf("chat.postEphemeral: %w", err)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/cla-ops/cla/bot/slackemu"
 	"github.com/cla-ops/cla/jobs"
 	"github.com/cla-ops/cla/talkback"
 )
@@ -272,4 +273,33 @@ func TestHandler_Run_CanceledAndBusy(t *testing.T) {
 		}
 	}
 	require.Contains(t, reply, "killed: canceled")
+}
+
+// TestHandler_Run_SlackUserGroup lets guards see Slack user groups: greg is
+// configured nowhere, but the Slack group "ops" makes him pass
+// `"ops" in user.groups`, as it makes him an assignee of "ops" gates.
+func TestHandler_Run_SlackUserGroup(t *testing.T) {
+	f := newFixture(t, true)
+	greg := f.emu.AddUser(slackemu.User{ID: "U0GREG", Email: "greg@example.com", Groups: []string{"ops"}})
+	require.NoError(t, f.emu.Join(f.channel, greg.ID))
+	require.NoError(t, f.h.Run(f.ctx, f.ask(greg.ID, f.channel, "restart service=api")))
+	runs := f.runs()
+	require.Len(t, runs, 1, "the guard allowed a member of the Slack group")
+	require.Equal(t, []string{"restart", "api"}, runs[0])
+	require.NoError(t, f.h.Run(f.ctx, f.ask(dave, f.channel, "restart service=api")))
+	require.Len(t, f.runs(), 1, "a non-member is still refused")
+}
+
+// TestHandler_Run_RateLimited waits out Slack's 429 on the answers that
+// do not go through the outbox, instead of dropping them.
+func TestHandler_Run_RateLimited(t *testing.T) {
+	f := newFixture(t, true)
+	f.emu.InjectFault("chat.postEphemeral", slackemu.Fault{Status: 429, RetryAfter: time.Second, Times: 1})
+	f.emu.InjectFault("chat.postMessage", slackemu.Fault{Status: 429, RetryAfter: time.Second, Times: 1})
+	require.NoError(t, f.h.Run(f.ctx, f.ask(dave, f.channel, "restart service=api")))
+	require.Len(t, f.ephemerals(dave), 1, "the refusal was delivered after the 429")
+	require.Contains(t, f.ephemerals(dave)[0], "Nothing was run")
+	require.NoError(t, f.h.Run(f.ctx, f.ask(alice, f.channel, "probe")))
+	require.Len(t, f.runs(), 1)
+	require.Len(t, f.botMessages(f.channel), 1, "the result was posted after the 429")
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/cla-ops/cla/bot/ratelimit"
 	"github.com/cla-ops/cla/jobs"
 	"github.com/cla-ops/cla/talkback"
 )
@@ -130,7 +131,11 @@ func (h *Handler) reply(ctx context.Context, r run, text string) error {
 	if r.thread != "" {
 		opts = append(opts, slack.MsgOptionTS(r.thread))
 	}
-	if _, _, err := h.api.PostMessageContext(ctx, r.channel, opts...); err != nil {
+	err := ratelimit.Retry(ctx, func(ctx context.Context) error {
+		_, _, err := h.api.PostMessageContext(ctx, r.channel, opts...)
+		return err
+	})
+	if err != nil {
 		h.log.Warn("talkback result not posted", "channel", r.channel, "err", err)
 		return fmt.Errorf("chat.postMessage: %w", err)
 	}

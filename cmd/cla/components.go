@@ -127,12 +127,13 @@ func (c *components) buildSlack() error {
 	if err != nil {
 		return fmt.Errorf("slack: %w", err)
 	}
-	gcfg := gates.Config{API: b.Client(), Service: c.svc, Directory: c.dir, PublicURL: c.publicURL,
+	ppl := b.People() // one Slack user → identity resolver and cache for every Slack part
+	gcfg := gates.Config{API: b.Client(), Service: c.svc, Directory: c.dir, People: ppl, PublicURL: c.publicURL,
 		Logger: c.log.With("component", "slack-gates")}
 	handler := gates.NewHandler(gcfg)
 	var tb *talkbot.Handler
 	if c.cfg.Talkback != "" {
-		tb = talkbot.New(talkbot.Config{Service: c.svc, Directory: c.dir, Registry: c.talkback, Slack: b.Client(),
+		tb = talkbot.New(talkbot.Config{Service: c.svc, Directory: c.dir, People: ppl, Registry: c.talkback, Slack: b.Client(),
 			Executor: talkback.NewExecutor(talkback.ExecutorConfig{MaxPerJob: 1, MaxTotal: 4, Logger: c.log.With("component", "talkback")}),
 			Logger:   c.log.With("component", "slack-talkback")})
 	}

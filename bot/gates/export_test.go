@@ -1,0 +1,14 @@
+package gates
+
+import (
+	"context"
+	"time"
+
+	"github.com/cla-ops/cla/jobs"
+)
+
+// SetEventTimeout shortens Run's per-event deadline; call it before Run.
+func (h *Handler) SetEventTimeout(d time.Duration) { h.eventTimeout = d }
+
+// OnEvent handles one event as Run does.
+func (h *Handler) OnEvent(ctx context.Context, e jobs.Event) { h.onEvent(ctx, e) }

@@ -1,0 +1,88 @@
+package people
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/slack-go/slack"
+)
+
+// groupsTTL is how long the workspace's user-group membership is reused.
+const groupsTTL = 5 * time.Minute
+
+// groups is which Slack user groups each user is in, from one
+// usergroups.list call (with members) per groupsTTL for everyone.
+type groups struct {
+	reloading atomic.Bool // a background reload is under way
+
+	mu     sync.Mutex
+	byUser map[string][]string // user id -> handles; nil until loaded
+	at     time.Time
+}
+
+// known returns the handles last loaded for a user, without calling Slack.
+func (g *groups) known(userID string) []string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return slices.Clone(g.byUser[userID])
+}
+
+// state reports whether a membership was ever loaded, and whether it is
+// recent enough to use without reloading.
+func (g *groups) state(now time.Time) (loaded, fresh bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.byUser != nil, g.byUser != nil && now.Sub(g.at) <= groupsTTL
+}
+
+// set replaces the membership.
+func (g *groups) set(byUser map[string][]string, at time.Time) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.byUser, g.at = byUser, at
+}
+
+// handles returns the handles of the groups a user is in. The first call
+// waits for usergroups.list (within ctx); later ones answer from memory at
+// once and, past groupsTTL, reload it in the background, so that a slow
+// list never delays an answer that must fit in Slack's 3 s. When Slack
+// cannot answer, the last known membership (possibly none) is used.
+func (r *Resolver) handles(ctx context.Context, userID string) []string {
+	switch loaded, fresh := r.groups.state(r.now()); {
+	case !loaded:
+		if _, err := share(ctx, r, "usergroups.list", r.loadGroups); err != nil {
+			r.log.Warn("usergroups.list failed; using known groups", "err", err)
+		}
+	case !fresh && r.groups.reloading.CompareAndSwap(false, true):
+		go func() { // bounded by the look-up timeout
+			defer r.groups.reloading.Store(false)
+			if _, err := share(context.WithoutCancel(ctx), r, "usergroups.list", r.loadGroups); err != nil {
+				r.log.Warn("usergroups.list failed; using known groups", "err", err)
+			}
+		}()
+	}
+	return r.groups.known(userID)
+}
+
+// loadGroups reloads every group with its members; deleted groups count
+// for nobody.
+func (r *Resolver) loadGroups(ctx context.Context) (struct{}, error) {
+	list, err := r.api.GetUserGroupsContext(ctx, slack.GetUserGroupsOptionIncludeUsers(true))
+	if err != nil {
+		return struct{}{}, err
+	}
+	byUser := map[string][]string{}
+	for _, grp := range list {
+		if grp.DateDelete != 0 {
+			continue
+		}
+		for _, u := range grp.Users {
+			byUser[u] = append(byUser[u], grp.Handle)
+		}
+	}
+	r.groups.set(byUser, r.now())
+	return struct{}{}, nil
+}
