@@ -130,8 +130,14 @@ func TestRun_Dispatch(t *testing.T) {
 		{[]string{"show"}, exitError, `did you mean "cla job show"`},
 		{[]string{"job", "shw"}, exitError, `did you mean "show"`},
 		{[]string{"decide", "qa-1", "retyr"}, exitError, `did you mean "retry"`},
-		{[]string{"complete"}, exitError, "expected 1 argument"},
-		{[]string{"complete", "--bogus", "x"}, exitError, "flag provided but not defined"},
+		{[]string{"complete"}, exitError, "complete: missing the job id\nUsage: cla complete <job> "},
+		{[]string{"job", "show", "qa-1", "extra"}, exitError, `job show: unexpected argument "extra"`},
+		{[]string{"decide", "qa-1"}, exitError, "missing an argument: one of retry, skip or abort"},
+		{[]string{"job", "check", "qa-1"}, exitError, "missing the item number"},
+		{[]string{"complete", "--bogus", "x"}, exitError, "complete: unknown flag --bogus\nUsage:"},
+		{[]string{"job", "list", "--limit", "abc"}, exitError, `--limit must be a whole number, not "abc"`},
+		{[]string{"wait", "qa-1", "--max-wait", "soon"}, exitError, `--max-wait must be a duration like 90s, 15m or 4h, not "soon"`},
+		{[]string{"gate", "qa-1", "--kind"}, exitError, "--kind needs a value"},
 		{[]string{"gate", "qa-1", "--name", "x"}, exitError, "--kind and --name are required"},
 		{[]string{"talkback", "chek"}, exitError, `did you mean "check"`},
 		{[]string{"job", "list", "--output", "yaml"}, exitError, "--output must be text or json"},
@@ -189,5 +195,8 @@ func TestConnectionError_Message(t *testing.T) {
 	e := testEnv(map[string]string{"CLA_SERVER": "http://127.0.0.1:1", "CLA_TOKEN": "x"})
 	code := run(t.Context(), []string{"job", "show", "qa-1"}, e)
 	require.Equal(t, exitError, code)
-	require.Contains(t, e.stderr.(*bytes.Buffer).String(), "cannot reach the cla server at http://127.0.0.1:1")
+	out := e.stderr.(*bytes.Buffer).String()
+	require.Contains(t, out, "cannot reach the cla server at http://127.0.0.1:1 (dial tcp 127.0.0.1:1: connect: connection refused)")
+	require.NotContains(t, out, "/v1/jobs", "the request URL is noise here")
+	require.Contains(t, out, "Point --server or CLA_SERVER at it")
 }

@@ -79,12 +79,6 @@ func applyFlags(c *Config, f Config) {
 	}
 }
 
-func newLogger(e *env, level string) *slog.Logger {
-	var lvl slog.Level
-	_ = lvl.UnmarshalText([]byte(level))
-	return slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: lvl})).With("component", "cla")
-}
-
 // serve runs every component until ctx ends: open the store, build the
 // service and the components, run them in one errgroup, and on shutdown
 // let the HTTP server finish in-flight requests before bbolt is closed.

@@ -30,7 +30,7 @@ func TestTalkback_Check(t *testing.T) {
 		{"good", []string{"talkback", "check", good}, exitOK, "good.yaml: ok"},
 		{"bad", []string{"talkback", "check", bad}, exitFailed, "bad.yaml:"},
 		{"missing", []string{"talkback", "check", filepath.Join(dir, "nope.yaml")}, exitError, "no such file"},
-		{"usage", []string{"talkback", "check"}, exitError, "expected 1 argument"},
+		{"usage", []string{"talkback", "check"}, exitError, "talkback check: missing the file"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -122,9 +122,14 @@ func TestServe_Shutdown(t *testing.T) {
 	env := []string{"CLA_SERVER=" + srv.url(), "CLA_TOKEN="}
 	_, errOut, code := cli(t, env, "job", "create", "--id", "s-1", "--name", "shutdown", "--db", db)
 	require.Equal(t, 0, code, errOut)
-	_, errOut, code = cli(t, env, "job", "show", "s-1", "--db", filepath.Join(t.TempDir(), "cla.db"))
+	elsewhere := filepath.Join(t.TempDir(), "cla.db")
+	_, errOut, code = cli(t, env, "job", "show", "s-1", "--db", elsewhere)
 	require.Equal(t, exitError, code)
-	require.Contains(t, errOut, "did not accept the token")
+	require.Contains(t, errOut, "no API token.\nPass --token TOKEN or set CLA_TOKEN")
+	require.Contains(t, errOut, "no token file at "+tokenPath(elsewhere))
+	_, errOut, code = cli(t, env, "job", "show", "s-1", "--token", "wrong")
+	require.Equal(t, exitError, code)
+	require.Contains(t, errOut, "the server refused the token from --token")
 
 	poll := startCLI(t, append(env, "CLA_DB="+db), "wait", "s-1")
 	require.Eventually(t, func() bool {

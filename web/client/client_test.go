@@ -95,6 +95,12 @@ func TestClient_Errors(t *testing.T) {
 	require.True(t, client.Temporary(&client.APIError{Status: 503}))
 	require.False(t, client.Temporary(context.Canceled))
 	require.False(t, client.Temporary(errors.New("other")))
+
+	untrusted := httptest.NewTLSServer(http.NotFoundHandler())
+	defer untrusted.Close()
+	_, err = client.New(untrusted.URL, "ci").GetJob(ctx, "x")
+	require.Error(t, err)
+	require.False(t, client.Temporary(err), "an untrusted certificate is not temporary: %v", err)
 }
 
 func TestClient_WaitAndStream(t *testing.T) {

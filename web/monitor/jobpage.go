@@ -87,20 +87,28 @@ func (m *Monitor) renderJob(w http.ResponseWriter, r *http.Request, status int, 
 		m.domainError(w, r, err)
 		return
 	}
+	live := r.URL.Query().Get("fragment") == "live"
+	var entries []jobs.LogEntry
+	if !live {
+		if entries, err = m.svc.Log(r.Context(), id, 0, logPage); err != nil {
+			m.domainError(w, r, err)
+			return
+		}
+	}
+	changes, err := m.statusChanges(r.Context(), id, entries, !live && len(entries) < logPage)
+	if err != nil {
+		m.domainError(w, r, err)
+		return
+	}
 	d := page(r, job.Name)
-	d.Job = m.jobView(job, viewerOf(r.Context()), form)
+	d.Job = m.jobView(job, changes, viewerOf(r.Context()), form)
 	d.Job.Note = note
 	if form != nil {
 		d.Problem = form.Errors["form"]
 	}
 	d.Notice = doneNotices[r.URL.Query().Get("done")]
-	if r.URL.Query().Get("fragment") == "live" {
+	if live {
 		m.renderTemplate(w, r, status, "job", "live", d)
-		return
-	}
-	entries, err := m.svc.Log(r.Context(), id, 0, logPage)
-	if err != nil {
-		m.domainError(w, r, err)
 		return
 	}
 	for _, e := range entries {
@@ -116,9 +124,9 @@ var doneNotices = map[string]string{
 	"note": "Added to the job log.",
 }
 
-func (m *Monitor) jobView(job *jobs.Job, v viewer, form *actionForm) *jobView {
+func (m *Monitor) jobView(job *jobs.Job, changes []statusChange, v viewer, form *actionForm) *jobView {
 	now := m.svc.Now()
-	jv := &jobView{Job: job, Timeline: timeline(job, now), MaxFile: byteSize(m.cfg.MaxFileBytes),
+	jv := &jobView{Job: job, Timeline: timeline(job, changes, now), MaxFile: byteSize(m.cfg.MaxFileBytes),
 		Now: now.Format(time.RFC3339)}
 	if len(job.Context) > 0 {
 		b, _ := json.MarshalIndent(job.Context, "", "  ")

@@ -146,7 +146,9 @@ func TestTimeline(t *testing.T) {
 	require.NoError(t, err)
 	_, err = f.svc.Progress(ctx, f.id("ci"), jobs.ViaAPI, "qa-1", jobs.StatusSuccessful, "")
 	require.NoError(t, err)
-	svg := string(timeline(f.job("qa-1"), f.svc.Now()))
+	changes, err := f.mon.statusChanges(ctx, "qa-1", nil, false)
+	require.NoError(t, err)
+	svg := string(timeline(f.job("qa-1"), changes, f.svc.Now()))
 	for _, want := range []string{`class="tl-wait"`, `class="tl-ok"`, "Ship &lt;it&gt;", "Awaiting approval", "Successful", `class="tl-axis"`} {
 		require.Contains(t, svg, want)
 	}

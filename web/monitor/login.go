@@ -41,7 +41,7 @@ func (m *Monitor) needLogin(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "sign in first", http.StatusUnauthorized)
 		return
 	}
-	next := r.URL.RequestURI()
+	next := safeNext(r.URL.RequestURI())
 	if r.Method != http.MethodGet {
 		next = "/"
 	}
@@ -158,9 +158,16 @@ func (m *Monitor) logout(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 }
 
-// safeNext keeps a post-login redirect on this site.
+// safeNext keeps a post-login redirect on this site: a path of this site
+// only. Browsers drop tabs and newlines from a URL and read a backslash as
+// a slash, so "/\t/evil.example" would become "//evil.example" (another
+// site): any control character or backslash is refused outright.
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") ||
+		strings.ContainsFunc(next, func(c rune) bool { return c < 0x20 || c == 0x7f || c == '\\' }) {
+		return "/"
+	}
+	if u, err := url.Parse(next); err != nil || u.Scheme != "" || u.Host != "" {
 		return "/"
 	}
 	return next

@@ -119,10 +119,20 @@ func TestMonitor_loginToken(t *testing.T) {
 		})
 	}
 	t.Run("next stays on this site", func(t *testing.T) {
-		for _, next := range []string{"https://evil.example", "//evil.example", "/\\evil.example", "javascript:alert(1)"} {
-			require.Equal(t, "/", safeNext(next), next)
+		for _, next := range []string{"https://evil.example", "//evil.example", "/\\evil.example", "javascript:alert(1)",
+			"/\t/evil.example", "/\n/evil.example", "/\r\n/evil.example", "/\x00/evil.example", "/\x7f/evil.example", ""} {
+			require.Equal(t, "/", safeNext(next), "%q", next)
 		}
 		require.Equal(t, "/jobs/a?x=1", safeNext("/jobs/a?x=1"))
+		require.Equal(t, "/jobs/a%09b", safeNext("/jobs/a%09b"))
+	})
+	t.Run("a signed-in browser is not sent off site", func(t *testing.T) {
+		b := f.signIn("alice")
+		for _, next := range []string{"/\t/evil.example", "/\n/evil.example"} {
+			resp, _ := b.get("/login?next=" + url.QueryEscape(next))
+			require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+			require.Equal(t, "/", resp.Header.Get("Location"), "%q", next)
+		}
 	})
 	t.Run("https public url makes the cookie secure", func(t *testing.T) {
 		m, err := New(Config{Service: f.svc, Authenticate: f.mon.cfg.Authenticate, Identity: f.mon.cfg.Identity,

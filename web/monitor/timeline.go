@@ -1,9 +1,11 @@
 package monitor
 
 import (
+	"context"
 	"fmt"
 	"html"
 	"html/template"
+	"sort"
 	"strings"
 	"time"
 
@@ -28,11 +30,71 @@ type span struct {
 	look     statusLook
 }
 
+// statusChange is a moment the job entered a status.
+type statusChange struct {
+	at time.Time
+	st jobs.Status
+}
+
+// timelineScan caps how many log entries a page reads for the timeline's
+// status changes; past it, statuses come from the gates and the final
+// status only.
+const timelineScan = 5000
+
+// statusChanges reads the job's status changes from its audit trail: the
+// entries the caller already read (have, from seq 0), then the rest of the
+// log up to timelineScan entries.
+func (m *Monitor) statusChanges(ctx context.Context, id string, have []jobs.LogEntry, haveAll bool) ([]statusChange, error) {
+	out := auditStatuses(have)
+	read, after := len(have), uint64(0)
+	if len(have) > 0 {
+		after = have[len(have)-1].Seq
+	}
+	for !haveAll && read < timelineScan {
+		entries, err := m.svc.Log(ctx, id, after, 1000)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, auditStatuses(entries)...)
+		read += len(entries)
+		if len(entries) < 1000 {
+			break
+		}
+		after = entries[len(entries)-1].Seq
+	}
+	return out, nil
+}
+
+// auditStatuses picks the status changes out of log entries: the audit
+// lines "status <s>[: message]" (PATCH) and "job status <s>" (a gate
+// closed). Only audit entries count, so a chat message cannot forge one.
+func auditStatuses(entries []jobs.LogEntry) []statusChange {
+	var out []statusChange
+	for _, e := range entries {
+		if e.Kind != jobs.LogAudit {
+			continue
+		}
+		rest, ok := strings.CutPrefix(e.Text, "status ")
+		if !ok {
+			rest, ok = strings.CutPrefix(e.Text, "job status ")
+		}
+		if !ok {
+			continue
+		}
+		st, _, _ := strings.Cut(rest, ":")
+		if s := jobs.Status(st); s.Valid() {
+			out = append(out, statusChange{e.At, s})
+		}
+	}
+	return out
+}
+
 // timeline draws the job on a time axis, on the server: a band of the job's
 // statuses and a lane per gate from its opening to its resolution (or now).
-// Statuses are derived from the gates: opening one sets its waiting status
-// and its outcome sets the next; the job's final status closes the band.
-func timeline(j *jobs.Job, now time.Time) template.HTML {
+// Statuses come from the audit trail's status changes (changes) and from
+// the gates (opening one sets its waiting status); the job's current status
+// closes the band.
+func timeline(j *jobs.Job, changes []statusChange, now time.Time) template.HTML {
 	t0, t1 := j.CreatedAt, now
 	if j.Status.Terminal() {
 		t1 = j.UpdatedAt
@@ -49,7 +111,7 @@ func timeline(j *jobs.Job, now time.Time) template.HTML {
 	fmt.Fprintf(&b, `<svg class="timeline" viewBox="0 0 %.0f %.0f" role="img" aria-labelledby="tl-title">`, tlWidth, height)
 	fmt.Fprintf(&b, `<title id="tl-title">Timeline of job %s from %s to %s</title>`, html.EscapeString(j.ID),
 		t0.UTC().Format(time.RFC3339), t1.UTC().Format(time.RFC3339))
-	for _, s := range statusSpans(j, t1) {
+	for _, s := range statusSpans(j, changes, t1) {
 		drawBar(&b, x(s.from), x(s.to), 4, tlBand-8, s, true)
 	}
 	for i, g := range j.Gates {
@@ -61,30 +123,42 @@ func timeline(j *jobs.Job, now time.Time) template.HTML {
 	return template.HTML(b.String())
 }
 
-// statusSpans reconstructs the job's statuses over time from its gates.
-func statusSpans(j *jobs.Job, end time.Time) []span {
-	type point struct {
-		at time.Time
-		st jobs.Status
-	}
-	pts := []point{{j.CreatedAt, jobs.StatusPending}}
-	if len(j.Gates) == 0 && j.Status != jobs.StatusPending {
-		pts[0].st = jobs.StatusInProgress
+// statusSpans lays the job's statuses end to end: pending from creation,
+// each gate's waiting status from its opening, the status after its
+// outcome, every status change in the audit trail, and the current status
+// last. Changes at the same instant keep the last one.
+func statusSpans(j *jobs.Job, changes []statusChange, end time.Time) []span {
+	pts := []statusChange{{j.CreatedAt, jobs.StatusPending}}
+	if len(j.Gates) == 0 && len(changes) == 0 && j.Status != jobs.StatusPending {
+		pts[0].st = jobs.StatusInProgress // no trail to go by: the pipeline ran
 	}
 	for _, g := range j.Gates {
-		pts = append(pts, point{g.OpenedAt, openedStatus(g.Kind)})
+		pts = append(pts, statusChange{g.OpenedAt, openedStatus(g.Kind)})
 		if g.ResolvedAt != nil && g.Outcome != nil {
-			pts = append(pts, point{*g.ResolvedAt, jobs.StatusAfter(g, *g.Outcome)})
+			pts = append(pts, statusChange{*g.ResolvedAt, jobs.StatusAfter(g, *g.Outcome)})
 		}
 	}
+	pts = append(pts, changes...)
+	sort.SliceStable(pts, func(a, b int) bool { return pts[a].at.Before(pts[b].at) })
 	if last := pts[len(pts)-1]; last.st != j.Status {
-		pts = append(pts, point{j.UpdatedAt, j.Status})
+		at := j.UpdatedAt
+		if at.Before(last.at) {
+			at = last.at
+		}
+		pts = append(pts, statusChange{at, j.Status})
 	}
 	var out []span
 	for i, p := range pts {
 		to := end
 		if i+1 < len(pts) {
 			to = pts[i+1].at
+		}
+		switch {
+		case i+1 < len(pts) && !to.After(p.at):
+			continue // replaced at the same instant
+		case len(out) > 0 && out[len(out)-1].look == lookOfStatus(p.st):
+			out[len(out)-1].to = to
+			continue
 		}
 		look := lookOfStatus(p.st)
 		out = append(out, span{from: p.at, to: to, label: look.Label, look: look})
