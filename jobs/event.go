@@ -29,13 +29,13 @@ type Event struct {
 type Broker struct {
 	mu      sync.Mutex
 	subs    map[chan Event]struct{}
-	waiters map[string]chan struct{}
+	waiters map[string]*watch
 	any     chan struct{}
 }
 
 // NewBroker returns an empty broker.
 func NewBroker() *Broker {
-	return &Broker{subs: map[chan Event]struct{}{}, waiters: map[string]chan struct{}{}, any: make(chan struct{})}
+	return &Broker{subs: map[chan Event]struct{}{}, waiters: map[string]*watch{}, any: make(chan struct{})}
 }
 
 // Subscribe returns a channel of events with the given buffer, and a
@@ -52,17 +52,42 @@ func (b *Broker) Subscribe(buffer int) (<-chan Event, func()) {
 	}
 }
 
-// Watch returns a channel closed at the next event for the job. Take it
-// before reading the state you compare against, then wait on it.
-func (b *Broker) Watch(jobID string) <-chan struct{} {
+// watch is the shared wake-up channel of a job's watchers.
+type watch struct {
+	ch      chan struct{}
+	holders int
+}
+
+// Watch returns a channel closed at the next event for the job, and a
+// function to call when the caller stops waiting (deferred is fine). Take it
+// before reading the state you compare against, then wait on it. Released
+// watches are forgotten, so ids that never change cost nothing.
+func (b *Broker) Watch(jobID string) (<-chan struct{}, func()) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	ch, ok := b.waiters[jobID]
+	w, ok := b.waiters[jobID]
 	if !ok {
-		ch = make(chan struct{})
-		b.waiters[jobID] = ch
+		w = &watch{ch: make(chan struct{})}
+		b.waiters[jobID] = w
 	}
-	return ch
+	w.holders++
+	var once sync.Once
+	return w.ch, func() {
+		once.Do(func() {
+			b.mu.Lock()
+			defer b.mu.Unlock()
+			if w.holders--; w.holders == 0 && b.waiters[jobID] == w {
+				delete(b.waiters, jobID)
+			}
+		})
+	}
+}
+
+// watching reports how many jobs have watchers (for tests).
+func (b *Broker) watching() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.waiters)
 }
 
 // WatchAll returns a channel closed at the next event of any job.
@@ -76,8 +101,8 @@ func (b *Broker) WatchAll() <-chan struct{} {
 func (b *Broker) Publish(e Event) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if ch, ok := b.waiters[e.Job.ID]; ok {
-		close(ch)
+	if w, ok := b.waiters[e.Job.ID]; ok {
+		close(w.ch)
 		delete(b.waiters, e.Job.ID)
 	}
 	close(b.any)

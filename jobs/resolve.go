@@ -42,11 +42,14 @@ func KindOf(a Action) (GateKind, bool) {
 	return r.kind, ok
 }
 
-// Resolution is what a person does to a job's open gate.
+// Resolution is what a person does to a job's open gate. Gate, when set,
+// names the gate meant (a button or link issued for it): if another gate is
+// open by then, the resolution is refused rather than applied to it.
 type Resolution struct {
 	Action   Action    `json:"action"`
 	Message  string    `json:"message,omitempty"`
 	Evidence *Evidence `json:"evidence,omitempty"`
+	Gate     string    `json:"gate,omitempty"`
 }
 
 // Resolve applies a resolution to the job's open gate. The first resolution
@@ -65,6 +68,9 @@ func (s *Service) Resolve(ctx context.Context, actor Identity, via, id string, r
 				late = last // a gate of this kind was resolved before: note the attempt
 			}
 			return nil, err
+		}
+		if r.Gate != "" && r.Gate != g.ID {
+			return nil, staleGate(j, r.Gate)
 		}
 		if err := s.authorize(j, g, actor, via, r); err != nil {
 			return nil, err
@@ -93,6 +99,15 @@ func gateFor(j *Job, kind GateKind) (*Gate, error) {
 		return nil, Errorf(ECONFLICT, "job %s's open gate %s is %s gate, not %s gate", j.ID, g.ID, g.Kind.article(), kind.article())
 	}
 	return g, nil
+}
+
+// staleGate refuses a resolution meant for a gate that is no longer the
+// open one, saying what became of it.
+func staleGate(j *Job, id string) error {
+	if g := j.Gate(id); g != nil && g.State == GateClosed {
+		return Errorf(ECONFLICT, "%s of job %s was %s", gateLabel(g), j.ID, g.ResolvedText())
+	}
+	return Errorf(ECONFLICT, "gate %s is not the open gate of job %s", id, j.ID)
 }
 
 func lastOfKind(j *Job, kind GateKind) *Gate {

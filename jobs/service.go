@@ -123,16 +123,28 @@ func (s *Service) ListJobs(ctx context.Context, q ListQuery) (JobPage, error) {
 // current job when ctx ends first. It costs one parked goroutine, no polling.
 func (s *Service) Wait(ctx context.Context, id string, since uint64) (*Job, error) {
 	for {
-		changed := s.broker.Watch(id)
-		job, err := s.GetJob(ctx, id)
-		if err != nil || job.Version > since {
+		job, done, err := s.waitOnce(ctx, id, since)
+		if done {
 			return job, err
 		}
-		select {
-		case <-changed:
-		case <-ctx.Done():
-			return job, nil
-		}
+	}
+}
+
+// waitOnce reads the job and, if it is not newer than since, waits for its
+// next change; done says whether Wait can answer. The watch is held only
+// while waiting, so ids that never change leave nothing behind.
+func (s *Service) waitOnce(ctx context.Context, id string, since uint64) (*Job, bool, error) {
+	changed, release := s.broker.Watch(id)
+	defer release()
+	job, err := s.GetJob(ctx, id)
+	if err != nil || job.Version > since {
+		return job, true, err
+	}
+	select {
+	case <-changed:
+		return nil, false, nil
+	case <-ctx.Done():
+		return job, true, nil
 	}
 }
 

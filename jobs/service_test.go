@@ -116,6 +116,22 @@ func TestService_FullJob(t *testing.T) {
 	}
 }
 
+func TestService_ResolveNamedGate(t *testing.T) {
+	ctx := context.Background()
+	svc := newService(t)
+	createWithGate(t, svc, "n-1", jobs.GateConfig{Kind: jobs.KindPause, Name: "first"})
+	_, _, err := svc.Resolve(ctx, alice, jobs.ViaAPI, "n-1", jobs.Resolution{Action: jobs.ActResume, Gate: "g1"})
+	require.NoError(t, err)
+	_, _, err = svc.OpenGate(ctx, ci, jobs.ViaAPI, "n-1", jobs.GateConfig{Kind: jobs.KindPause, Name: "second"})
+	require.NoError(t, err)
+	_, _, err = svc.Resolve(ctx, bob, jobs.ViaWebhook, "n-1", jobs.Resolution{Action: jobs.ActResume, Gate: "g1"})
+	require.Equal(t, jobs.ECONFLICT, jobs.ErrorCode(err), "a link for g1 must not resume g2")
+	require.Contains(t, err.Error(), "already resolved (resumed) by alice")
+	job, err := svc.GetJob(ctx, "n-1")
+	require.NoError(t, err)
+	require.Equal(t, jobs.GateOpen, job.Gate("g2").State)
+}
+
 func TestService_DispatchGateCompletesJob(t *testing.T) {
 	ctx := context.Background()
 	svc := newService(t)
@@ -325,4 +341,26 @@ func TestService_WaitingOn(t *testing.T) {
 	got, err = svc.WaitingOn(ctx, jobs.Identity{Name: "nobody"}, 0)
 	require.NoError(t, err)
 	require.Empty(t, got)
+}
+
+func TestService_WaitLeavesNoWatch(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	svc := newService(t)
+	_, err := svc.Wait(ctx, "no-such-job", 0)
+	require.Equal(t, jobs.ENOTFOUND, jobs.ErrorCode(err))
+	cancel()
+	createWithGate(t, svc, "w-2", jobs.GateConfig{Kind: jobs.KindPause, Name: "x"})
+	_, err = svc.Wait(ctx, "w-2", 1<<40) // ends at once: ctx is done
+	require.NoError(t, err)
+	_, release := svc.Broker().Watch("probe")
+	release()
+	ch, release := svc.Broker().Watch("w-2")
+	defer release()
+	_, _, err = svc.Resolve(context.Background(), alice, jobs.ViaAPI, "w-2", jobs.Resolution{Action: jobs.ActResume})
+	require.NoError(t, err)
+	select {
+	case <-ch:
+	case <-time.After(10 * time.Second):
+		t.Fatal("a watch taken after finished waits still wakes")
+	}
 }

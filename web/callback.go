@@ -43,7 +43,7 @@ func (s *Server) callback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	job, _, err := s.svc.Resolve(r.Context(), jobs.Webhook, jobs.ViaWebhook, jobID,
-		jobs.Resolution{Action: act, Message: in.Message, Evidence: in.evidence()})
+		jobs.Resolution{Action: act, Message: in.Message, Evidence: in.evidence(), Gate: gateID})
 	if err != nil {
 		s.writeError(w, r, err)
 		return

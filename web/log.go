@@ -79,7 +79,8 @@ func afterParam(r *http.Request) (uint64, error) {
 // so nothing is lost even if wake-ups are merged.
 func (s *Server) streamLog(w http.ResponseWriter, r *http.Request, after uint64) {
 	id := r.PathValue("id")
-	wake := s.svc.Broker().Watch(id)
+	wake, release := s.svc.Broker().Watch(id)
+	defer func() { release() }()
 	first, err := s.svc.Log(r.Context(), id, after, 1000)
 	if err != nil {
 		s.writeError(w, r, err)
@@ -107,7 +108,8 @@ func (s *Server) streamLog(w http.ResponseWriter, r *http.Request, after uint64)
 			if !s.idle(w, r, rc, ticker, wake) {
 				return
 			}
-			wake = s.svc.Broker().Watch(id)
+			release()
+			wake, release = s.svc.Broker().Watch(id)
 		}
 		if entries, err = s.svc.Log(r.Context(), id, after, 1000); err != nil {
 			s.log.Warn("log stream", "job", id, "err", err)

@@ -56,33 +56,44 @@ func (m *Monitor) events(w http.ResponseWriter, r *http.Request) {
 // stream sends what changed since (after, version), then waits for the next
 // change, until the client goes away.
 func (m *Monitor) stream(w http.ResponseWriter, fl http.Flusher, r *http.Request, id string, after, version uint64) {
-	ctx := r.Context()
 	tick := time.NewTicker(heartbeat)
 	defer tick.Stop()
 	for {
-		changed := m.svc.Broker().Watch(id)
-		job, err := m.svc.GetJob(ctx, id)
-		if err != nil {
+		var ok bool
+		if version, after, ok = m.streamOnce(w, fl, r, tick, id, after, version); !ok {
 			return
-		}
-		if job.Version > version {
-			version = job.Version
-			fmt.Fprintf(w, "event: job\ndata: %d\n\n", version)
-		}
-		if after, err = m.sendLog(w, r, id, after); err != nil {
-			return
-		}
-		fl.Flush()
-		select {
-		case <-ctx.Done():
-			return
-		case <-m.done:
-			return
-		case <-changed:
-		case <-tick.C:
-			fmt.Fprint(w, ": ping\n\n")
 		}
 	}
+}
+
+// streamOnce sends one round of changes and waits for the next; false ends
+// the stream. The broker watch is held only for the round.
+func (m *Monitor) streamOnce(w http.ResponseWriter, fl http.Flusher, r *http.Request, tick *time.Ticker, id string, after, version uint64) (uint64, uint64, bool) {
+	ctx := r.Context()
+	changed, release := m.svc.Broker().Watch(id)
+	defer release()
+	job, err := m.svc.GetJob(ctx, id)
+	if err != nil {
+		return version, after, false
+	}
+	if job.Version > version {
+		version = job.Version
+		fmt.Fprintf(w, "event: job\ndata: %d\n\n", version)
+	}
+	if after, err = m.sendLog(w, r, id, after); err != nil {
+		return version, after, false
+	}
+	fl.Flush()
+	select {
+	case <-ctx.Done():
+		return version, after, false
+	case <-m.done:
+		return version, after, false
+	case <-changed:
+	case <-tick.C:
+		fmt.Fprint(w, ": ping\n\n")
+	}
+	return version, after, true
 }
 
 // sendLog writes every log entry after seq as a "log" event.
