@@ -126,11 +126,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.S
 // and log streams, and waits (up to the shutdown timeout) for in-flight
 // requests to finish.
 func (s *Server) Run(ctx context.Context, ln net.Listener) error {
-	// ReadTimeout bounds reading a request (headers and body, at most a few
-	// MiB) so that slow clients cannot hold connections; responses such as
-	// long-polls and log streams are not limited by it.
-	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
-		IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelDebug)}
+	// No ReadTimeout: its deadline would also cancel long-polls and log
+	// streams (net/http's background read fails and cancels the request).
+	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelDebug)}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
