@@ -252,14 +252,17 @@ func (e *env) waitJob(id string, cond func(*jobs.Job) bool) *jobs.Job {
 	ctx, cancel := context.WithTimeout(e.ctx, 10*time.Second)
 	defer cancel()
 	for {
-		changed := e.svc.Broker().Watch(id)
+		changed, release := e.svc.Broker().Watch(id)
 		job := e.job(id)
 		if cond(job) {
+			release()
 			return job
 		}
 		select {
 		case <-changed:
+			release()
 		case <-ctx.Done():
+			release()
 			e.t.Fatalf("job %s never reached the expected state; it is %s", id, job.Status)
 		}
 	}
