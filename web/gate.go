@@ -31,6 +31,7 @@ func (s *Server) openGate(w http.ResponseWriter, r *http.Request, c caller) {
 // string: a URL or a message.
 type evidence struct{ jobs.Evidence }
 
+// UnmarshalJSON implements json.Unmarshaler.
 func (e *evidence) UnmarshalJSON(b []byte) error {
 	if bytes.HasPrefix(bytes.TrimSpace(b), []byte(`"`)) {
 		var s string

@@ -33,6 +33,7 @@ type apiError struct {
 	msg    string
 }
 
+// Error implements error.
 func (e *apiError) Error() string { return e.msg }
 
 func errorf(status int, code, format string, args ...any) *apiError {

@@ -172,7 +172,9 @@ type methodError struct {
 	err    error
 }
 
+// Error implements error.
 func (e *methodError) Error() string { return "slack " + e.method + ": " + e.err.Error() }
+// Unwrap returns the cause.
 func (e *methodError) Unwrap() error { return e.err }
 
 // code is Slack's error code ("channel_not_found"), or "".

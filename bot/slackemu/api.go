@@ -20,6 +20,7 @@ type apiError struct {
 	extra obj
 }
 
+// Error implements error.
 func (e *apiError) Error() string { return e.code }
 
 // slackErr builds an apiError.

@@ -189,8 +189,10 @@ func printFlags(w io.Writer, fs *flag.FlagSet) {
 // may also list several, separated by commas.
 type listFlag []string
 
+// String implements fmt.Stringer (and flag.Value).
 func (l *listFlag) String() string { return strings.Join(*l, ",") }
 
+// Set implements flag.Value.
 func (l *listFlag) Set(v string) error {
 	for _, s := range strings.Split(v, ",") {
 		if s = strings.TrimSpace(s); s != "" {
@@ -203,7 +205,9 @@ func (l *listFlag) Set(v string) error {
 // rawListFlag is a repeatable flag whose values may contain commas.
 type rawListFlag []string
 
+// String implements fmt.Stringer (and flag.Value).
 func (l *rawListFlag) String() string     { return strings.Join(*l, "; ") }
+// Set implements flag.Value.
 func (l *rawListFlag) Set(v string) error { *l = append(*l, v); return nil }
 
 // clientFlags are the flags of every command that talks to a server.

@@ -172,6 +172,7 @@ type scanCursor struct {
 	Store string
 }
 
+// String implements fmt.Stringer (and flag.Value).
 func (c scanCursor) String() string {
 	if c.Index == 0 && c.Store == "" {
 		return ""
