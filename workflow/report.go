@@ -22,15 +22,19 @@ type Reporter interface {
 type nopReporter struct{}
 
 // StepStarted implements Reporter.
-func (nopReporter) StepStarted(string)          {}
+func (nopReporter) StepStarted(string) {}
+
 // StepOutput implements Reporter.
-func (nopReporter) StepOutput(string, string)   {}
+func (nopReporter) StepOutput(string, string) {}
+
 // StepEnded implements Reporter.
 func (nopReporter) StepEnded(string, StepState) {}
+
 // Info implements Reporter.
-func (nopReporter) Info(string)                 {}
+func (nopReporter) Info(string) {}
+
 // Finish implements Reporter.
-func (nopReporter) Finish(Summary)              {}
+func (nopReporter) Finish(Summary) {}
 
 // LineReporter writes plain timestamped lines, for CI logs.
 type LineReporter struct {

@@ -174,6 +174,7 @@ type methodError struct {
 
 // Error implements error.
 func (e *methodError) Error() string { return "slack " + e.method + ": " + e.err.Error() }
+
 // Unwrap returns the cause.
 func (e *methodError) Unwrap() error { return e.err }
 

@@ -206,7 +206,8 @@ func (l *listFlag) Set(v string) error {
 type rawListFlag []string
 
 // String implements fmt.Stringer (and flag.Value).
-func (l *rawListFlag) String() string     { return strings.Join(*l, "; ") }
+func (l *rawListFlag) String() string { return strings.Join(*l, "; ") }
+
 // Set implements flag.Value.
 func (l *rawListFlag) Set(v string) error { *l = append(*l, v); return nil }
 
