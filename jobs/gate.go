@@ -220,6 +220,14 @@ func (g *Gate) AllAssignees() []string {
 	return out
 }
 
+// Assigned reports whether the gate names the identity among its
+// assignees (escalation tiers included): the gate is waiting on them.
+func (g *Gate) Assigned(id Identity) bool { return id.MatchesAny(g.AllAssignees()) }
+
+// MayResolve reports whether the identity may act on the gate: anyone when
+// the gate has no assignees, else only an assignee.
+func (g *Gate) MayResolve(id Identity) bool { return len(g.AllAssignees()) == 0 || g.Assigned(id) }
+
 // close records the resolution of the gate.
 func (g *Gate) close(o Outcome, by, via string, at time.Time, msg string, ev *Evidence) {
 	g.State = GateClosed

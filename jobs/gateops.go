@@ -89,7 +89,7 @@ func (s *Service) Reassign(ctx context.Context, actor Identity, via, id string, 
 		if g == nil {
 			return nil, Errorf(ECONFLICT, "job %s has no open gate to reassign", j.ID)
 		}
-		if !actor.Admin && actor.Name != j.Requester && len(g.AllAssignees()) > 0 && !actor.MatchesAny(g.AllAssignees()) {
+		if !actor.Admin && actor.Name != j.Requester && !g.MayResolve(actor) {
 			return nil, Errorf(EFORBIDDEN, "%s may not reassign %s: only its assignees, the requester or an admin", actor.Name, gateLabel(g))
 		}
 		old := assigneeText(g.Assignees)
@@ -110,7 +110,7 @@ func (s *Service) ToggleChecklist(ctx context.Context, actor Identity, via, id s
 		if item < 0 || item >= len(g.Checklist) {
 			return nil, Errorf(EINVALID, "checklist item %d does not exist (the gate has %d)", item+1, len(g.Checklist))
 		}
-		if len(g.AllAssignees()) > 0 && !actor.MatchesAny(g.AllAssignees()) {
+		if !g.MayResolve(actor) {
 			return nil, Errorf(EFORBIDDEN, "%s is not an assignee of %s", actor.Name, gateLabel(g))
 		}
 		g.Ticks = append(g.Ticks, Tick{Item: item, Checked: checked, By: actor.Name, Via: via, At: now})

@@ -36,6 +36,12 @@ func (j *Job) OpenGate() *Gate {
 	return nil
 }
 
+// WaitsOn reports whether the job's open gate is assigned to the identity.
+func (j *Job) WaitsOn(id Identity) bool {
+	g := j.OpenGate()
+	return g != nil && g.Assigned(id)
+}
+
 // Gate returns the gate with the given id, or nil.
 func (j *Job) Gate(id string) *Gate {
 	for _, g := range j.Gates {

@@ -125,7 +125,7 @@ func lastOfKind(j *Job, kind GateKind) *Gate {
 // the authority, so it passes the assignee check.
 func (s *Service) authorize(j *Job, g *Gate, actor Identity, via string, r Resolution) error {
 	trusted := actor.Name == System.Name || via == ViaWebhook
-	if !trusted && len(g.AllAssignees()) > 0 && !actor.MatchesAny(g.AllAssignees()) {
+	if !trusted && !g.MayResolve(actor) {
 		return Errorf(EFORBIDDEN, "%s is not an assignee of %s (assignees: %v)", actor.Name, gateLabel(g), g.AllAssignees())
 	}
 	switch r.Action {

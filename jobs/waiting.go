@@ -18,7 +18,7 @@ func (s *Service) WaitingOn(ctx context.Context, who Identity, limit int) ([]*Jo
 				return nil, err
 			}
 			for _, j := range page.Jobs {
-				if g := j.OpenGate(); g != nil && who.MatchesAny(g.AllAssignees()) {
+				if j.WaitsOn(who) {
 					out = append(out, j)
 				}
 			}

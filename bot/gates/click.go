@@ -173,7 +173,7 @@ func (h *Handler) precheck(ctx context.Context, who jobs.Identity, jobID string,
 			return nil, nil, fmt.Sprintf("%s of job %s was %s.", last.Name, job.ID, last.ResolvedText())
 		}
 		return nil, nil, fmt.Sprintf("Job %s has no open manual action.", job.ID)
-	case len(g.AllAssignees()) > 0 && !who.MatchesAny(g.AllAssignees()):
+	case !g.MayResolve(who):
 		return nil, nil, fmt.Sprintf("%s is not an assignee of %s (assignees: %v).", who.Name, g.Name, g.AllAssignees())
 	case act == jobs.ActComplete && len(g.Unchecked()) > 0 && !g.AllowPartial:
 		return nil, nil, fmt.Sprintf("Tick every checklist item first; not ticked yet: %v.", g.Unchecked())

@@ -117,12 +117,11 @@ func bySlack(e jobs.Event) bool {
 // homesFor lists the remembered homes a job change may alter: those that
 // show the job, and those of the open gate's assignees.
 func (h *Handler) homesFor(job *jobs.Job) []string {
-	g := job.OpenGate()
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	var out []string
 	for user, shown := range h.homes {
-		if shown[job.ID] || (g != nil && h.people.Cached(user).MatchesAny(g.AllAssignees())) {
+		if shown[job.ID] || job.WaitsOn(h.people.Cached(user)) {
 			out = append(out, user)
 		}
 	}

@@ -91,13 +91,7 @@ func (lv *listView) filter(id jobs.Identity) ([]jobs.Status, func(*jobs.Job) boo
 			statuses = append(statuses, s)
 		}
 	}
-	return statuses, func(j *jobs.Job) bool { return waitingOn(j, id) && keep(j) }
-}
-
-// waitingOn reports whether the job's open gate names the identity.
-func waitingOn(j *jobs.Job, id jobs.Identity) bool {
-	g := j.OpenGate()
-	return g != nil && id.MatchesAny(g.AllAssignees())
+	return statuses, func(j *jobs.Job) bool { return j.WaitsOn(id) && keep(j) }
 }
 
 // scan reads the status indexes from the cursor on and fills the rows. It
@@ -137,7 +131,7 @@ func (m *Monitor) scan(ctx context.Context, lv *listView, statuses []jobs.Status
 }
 
 func row(j *jobs.Job, id jobs.Identity) listRow {
-	r := listRow{Job: j, Mine: waitingOn(j, id)}
+	r := listRow{Job: j, Mine: j.WaitsOn(id)}
 	if j.Status.Waiting() {
 		r.Gate = j.OpenGate()
 	}
