@@ -17,16 +17,33 @@ import (
 // acts out one behaviour and exits instead of running tests.
 func TestMain(m *testing.M) {
 	if mode := os.Getenv("TALKBACK_HELPER"); mode != "" {
+		helperEnv = os.Environ()
+		quietCoverage()
 		os.Exit(helperMain(mode))
 	}
 	os.Exit(m.Run())
+}
+
+// helperEnv is the environment the executor gave the helper process.
+var helperEnv []string
+
+// quietCoverage keeps a coverage-instrumented helper (go test -cover) from
+// warning on stderr at exit, which would change the output under test: the
+// executor passes no GOCOVERDIR, so give it a throwaway one.
+func quietCoverage() {
+	if testing.CoverMode() == "" || os.Getenv("GOCOVERDIR") != "" {
+		return
+	}
+	if dir, err := os.MkdirTemp("", "talkback-helper-cover-"); err == nil {
+		_ = os.Setenv("GOCOVERDIR", dir)
+	}
 }
 
 func helperMain(mode string) int {
 	switch mode {
 	case "argv": // record argv, env and cwd exactly
 		wd, _ := os.Getwd()
-		data, _ := json.Marshal(map[string]any{"argv": os.Args, "env": os.Environ(), "wd": wd})
+		data, _ := json.Marshal(map[string]any{"argv": os.Args, "env": helperEnv, "wd": wd})
 		_ = os.WriteFile(os.Getenv("RECORD"), data, 0o600)
 		fmt.Println("recorded")
 	case "flood": // 10 MB on stdout and stderr, then a clean exit
