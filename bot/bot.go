@@ -128,6 +128,7 @@ func (b *Bot) Service() *jobs.Service { return b.svc }
 // returned, so that it cannot stop the rest of the server.
 func (b *Bot) Run(ctx context.Context) error {
 	b.mirror.start(ctx)
+	b.workers.Go(func() { b.relay(ctx) })
 	for range b.cfg.Concurrency {
 		b.workers.Go(func() { b.work(ctx) })
 	}

@@ -1,0 +1,68 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/cla-ops/cla/jobs"
+)
+
+// maxRelayText keeps a relayed annotation well inside one Slack message.
+const maxRelayText = 2900
+
+// relay posts annotations made through other doors — a pipeline's step
+// lines from `cla run`, a comment from the web monitor — into the job's
+// bound channels, so that a channel watches its run live. It is best
+// effort: events are hints and the job log is the record. Annotations made
+// in Slack are not echoed back.
+func (b *Bot) relay(ctx context.Context) {
+	events, stop := b.svc.Broker().Subscribe(256)
+	defer stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case e := <-events:
+			b.relayEvent(ctx, e)
+		}
+	}
+}
+
+func (b *Bot) relayEvent(ctx context.Context, e jobs.Event) {
+	if e.Job == nil || len(e.Job.Channels) == 0 {
+		return
+	}
+	for _, entry := range e.Entries {
+		if entry.Kind != jobs.LogAnnotation || entry.Via == jobs.ViaSlack {
+			continue
+		}
+		text := relayText(entry)
+		for _, ch := range e.Job.Channels {
+			if err := b.post(ctx, ch.ID, text); err != nil && ctx.Err() == nil {
+				b.log.Warn("relay annotation", "job", e.Job.ID, "channel", ch.ID, "err", err)
+			}
+		}
+	}
+}
+
+// relayText is how an annotation reads in the channel.
+func relayText(e jobs.LogEntry) string {
+	who := fmt.Sprintf("_%s via %s_", slackEscape(e.Actor), e.Via)
+	if name := e.Fields["name"]; e.Fields["annotationKind"] == jobs.AnnotationFile {
+		return fmt.Sprintf("📎 %s attached *%s* (%d bytes)", who, slackEscape(name), len(e.Content))
+	}
+	text := e.Text
+	if len(text) > maxRelayText {
+		text = text[:maxRelayText] + "…"
+	}
+	if e.Fields["annotationKind"] == jobs.AnnotationLog {
+		return fmt.Sprintf("📝 %s:\n```%s```", who, slackEscape(text))
+	}
+	return fmt.Sprintf("💬 %s: %s", who, slackEscape(text))
+}
+
+// slackEscape escapes the three characters Slack's text format reserves.
+func slackEscape(s string) string {
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
+}
