@@ -11,11 +11,12 @@ import (
 // maxRelayText keeps a relayed annotation well inside one Slack message.
 const maxRelayText = 2900
 
-// relay posts annotations made through other doors — a pipeline's step
-// lines from `cla run`, a comment from the web monitor — into the job's
-// bound channels, so that a channel watches its run live. It is best
-// effort: events are hints and the job log is the record. Annotations made
-// in Slack are not echoed back.
+// relay posts the text annotations (comments and logs) made through other
+// doors — a pipeline's step lines from `cla run`, a comment from the web
+// monitor — into the job's bound channels, so that a channel watches its
+// run live. It is best effort: events are hints and the job log is the
+// record. Annotations made in Slack are not echoed back, and files (such as
+// a workflow's saved state) are not posted.
 func (b *Bot) relay(ctx context.Context) {
 	events, stop := b.svc.Broker().Subscribe(256)
 	defer stop()
@@ -34,7 +35,9 @@ func (b *Bot) relayEvent(ctx context.Context, e jobs.Event) {
 		return
 	}
 	for _, entry := range e.Entries {
-		if entry.Kind != jobs.LogAnnotation || entry.Via == jobs.ViaSlack {
+		kind := entry.Fields["annotationKind"]
+		if entry.Kind != jobs.LogAnnotation || entry.Via == jobs.ViaSlack ||
+			(kind != jobs.AnnotationComment && kind != jobs.AnnotationLog) {
 			continue
 		}
 		text := relayText(entry)
@@ -49,9 +52,6 @@ func (b *Bot) relayEvent(ctx context.Context, e jobs.Event) {
 // relayText is how an annotation reads in the channel.
 func relayText(e jobs.LogEntry) string {
 	who := fmt.Sprintf("_%s via %s_", slackEscape(e.Actor), e.Via)
-	if name := e.Fields["name"]; e.Fields["annotationKind"] == jobs.AnnotationFile {
-		return fmt.Sprintf("📎 %s attached *%s* (%d bytes)", who, slackEscape(name), len(e.Content))
-	}
 	text := e.Text
 	if len(text) > maxRelayText {
 		text = text[:maxRelayText] + "…"

@@ -26,7 +26,9 @@ func TestBot_RelaysAnnotations(t *testing.T) {
 	_, err = h.svc.Annotate(ctx, ci, jobs.ViaWeb, "qa-70", jobs.NewAnnotation{Kind: jobs.AnnotationFile, Name: "plan.txt", Content: []byte("abc")})
 	require.NoError(t, err)
 
-	m, err := h.emu.WaitMessage(h.ctx(), ch.ID, func(m slackemu.Message) bool { return strings.Contains(m.Text, "plan.txt") })
+	_, err = h.svc.Annotate(ctx, ci, jobs.ViaWeb, "qa-70", jobs.NewAnnotation{Kind: jobs.AnnotationComment, Text: "looks fine"})
+	require.NoError(t, err)
+	m, err := h.emu.WaitMessage(h.ctx(), ch.ID, func(m slackemu.Message) bool { return strings.Contains(m.Text, "looks fine") })
 	require.NoError(t, err)
 	require.Contains(t, m.Text, "ci via web")
 	var texts []string
@@ -36,4 +38,5 @@ func TestBot_RelaysAnnotations(t *testing.T) {
 	all := strings.Join(texts, "\n")
 	require.Contains(t, all, "step build: ok &lt;b&gt;", "relayed, escaped for Slack")
 	require.NotContains(t, all, "said in slack", "Slack's own annotations are not echoed")
+	require.NotContains(t, all, "plan.txt", "files are not posted")
 }

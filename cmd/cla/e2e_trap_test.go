@@ -89,6 +89,12 @@ func TestE2E_WorkflowTrapDecidedInSlack(t *testing.T) {
 			_, err = os.Stat(ran)
 			require.Equal(t, tt.afterRuns, err == nil, "the step after the trap ran: %v", err)
 			require.True(t, strings.Contains(logText(t, srv, jobID), tt.decision), "the decision is in the job log")
+			if tt.afterRuns { // the bound channel watched the resumed run
+				_, err = emu.WaitMessage(ctx, channel, func(m slackemu.Message) bool {
+					return m.IsBot() && strings.Contains(m.Text, "step after started")
+				})
+				require.NoError(t, err)
+			}
 		})
 	}
 	srv.stop()
