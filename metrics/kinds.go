@@ -136,3 +136,21 @@ func (h *Histogram) write(w io.Writer) error {
 	}
 	return nil
 }
+
+// GaugeFunc is a gauge read when /metrics is scraped: goroutines, uptime.
+type GaugeFunc struct {
+	name, help string
+	read       func() float64
+}
+
+// NewGaugeFunc registers a gauge whose value read returns at scrape time.
+func NewGaugeFunc(name, help string, read func() float64) *GaugeFunc {
+	g := &GaugeFunc{name: name, help: help, read: read}
+	Default.add(g)
+	return g
+}
+
+func (g *GaugeFunc) write(w io.Writer) error {
+	_, err := fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s gauge\n%s %s\n", g.name, g.help, g.name, g.name, formatFloat(g.read()))
+	return err
+}

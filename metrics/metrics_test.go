@@ -41,3 +41,16 @@ cla_test_seconds_count 2
 	require.Equal(t, 2.0, c.Value("b"))
 	require.Panics(t, func() { c.Inc() }, "wrong label count must panic")
 }
+
+func TestGaugeFunc_ReadAtScrape(t *testing.T) {
+	r := &Registry{}
+	v := 1.0
+	r.add(&GaugeFunc{name: "cla_test_live", help: "Read at scrape.", read: func() float64 { return v }})
+	v = 42
+	var b strings.Builder
+	require.NoError(t, r.WriteText(&b))
+	require.Equal(t, "# HELP cla_test_live Read at scrape.\n# TYPE cla_test_live gauge\ncla_test_live 42\n", b.String())
+	b.Reset()
+	require.NoError(t, WriteText(&b))
+	require.Contains(t, b.String(), "go_goroutines ")
+}
