@@ -53,14 +53,14 @@ func newComponents(cfg *Config, svc *jobs.Service, dir *jobs.Directory, keyring 
 }
 
 // buildTalkback loads the allowlist; a bad file stops serve with file,
-// line and reason. SIGHUP reloads it, keeping the old one if the new is bad.
+// line and reason. SIGHUP reloads it, keeping the old one if the new is bad;
+// without TalkBack a SIGHUP is only logged (it never stops the server).
 func (c *components) buildTalkback() error {
 	c.talkback = talkback.NewRegistry(nil, c.log.With("component", "talkback"))
-	if c.cfg.Talkback == "" {
-		return nil
-	}
-	if err := c.talkback.Reload(c.cfg.Talkback); err != nil {
-		return fmt.Errorf("talkback allowlist: %w", err)
+	if c.cfg.Talkback != "" {
+		if err := c.talkback.Reload(c.cfg.Talkback); err != nil {
+			return fmt.Errorf("talkback allowlist: %w", err)
+		}
 	}
 	// Listen before serve announces itself, so that no SIGHUP is missed
 	// (or, unhandled, kills the process).
@@ -77,6 +77,10 @@ func (c *components) reloadOnSIGHUP(ctx context.Context, hup chan os.Signal) err
 		case <-ctx.Done():
 			return nil
 		case <-hup:
+			if c.cfg.Talkback == "" {
+				c.log.Info("SIGHUP: nothing to reload (no --talkback allowlist)")
+				continue
+			}
 			_ = c.talkback.Reload(c.cfg.Talkback) // it logs the outcome; a bad file keeps the old list
 		}
 	}

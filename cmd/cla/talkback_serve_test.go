@@ -41,4 +41,9 @@ func TestServe_TalkbackFile(t *testing.T) {
 	require.NoError(t, srv.cmd.Process.Signal(syscall.SIGHUP))
 	waitFor(t, ctx, func() bool { return strings.Contains(srv.logs.String(), "actions=2") })
 	srv.stop()
+
+	plain := startServer(t, nil, "--db", filepath.Join(dir, "cla.db"), "--addr", "127.0.0.1:0")
+	require.NoError(t, plain.cmd.Process.Signal(syscall.SIGHUP))
+	waitFor(t, ctx, func() bool { return strings.Contains(plain.logs.String(), "nothing to reload") })
+	plain.stop() // still running, and stops cleanly
 }
