@@ -29,12 +29,32 @@ type flags struct {
 	verbose    bool
 }
 
+const runUsage = `Usage:
+  cla run [flags] <workflow.yaml|json>
+
+Runs a workflow file: steps (shell, slack.notify, webhook, gate) in dependency
+order, independent ones in parallel. A step with pause: true stops the run after
+it (exit 3) with its state saved; running the same command again continues where
+it stopped, and finished steps never run again. A failing step with trap: true
+asks a person (Slack, API, web, CLI) to retry, skip or abort; gates and traps need
+--server.
+
+Exit codes: 0 done, 1 failed, 2 usage or config error, 3 paused (run again to resume).
+
+Examples:
+  cla run release.workflow.yaml
+  cla run --server https://cla.example.com --run-id "$CI_PIPELINE_ID" release.workflow.yaml
+  cla run --fresh --output json release.workflow.yaml
+
+Flags:
+`
+
 func parseFlags(args []string, stderr io.Writer) (*flags, error) {
 	f := &flags{}
 	fs := flag.NewFlagSet("cla run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: cla run [flags] <workflow.yaml|json>")
+		fmt.Fprint(stderr, runUsage)
 		fs.PrintDefaults()
 	}
 	fs.StringVar(&f.stateStore, "state-store", "file", "where the run's state lives: file or server")
