@@ -188,6 +188,31 @@ func TestBot_Commands(t *testing.T) {
 		require.Equal(t, "alice", j.Annotations[0].Actor)
 		require.Equal(t, jobs.ViaSlack, j.Annotations[0].Via)
 	})
+	t.Run("bad notes change nothing", func(t *testing.T) {
+		for _, tc := range []struct{ channel, text, want string }{
+			{ch.ID, "note", "needs text"},
+			{ch.ID, "note  \t ", "needs text"},
+			{"#general", "note for no job", "not bound to a job"},
+		} {
+			require.Contains(t, ask(h.alice.ID, tc.channel, tc.text), tc.want, tc.text)
+		}
+		j, err := h.svc.GetJob(t.Context(), "qa-40")
+		require.NoError(t, err)
+		require.Len(t, j.Annotations, 1)
+	})
+	t.Run("oversized note", func(t *testing.T) {
+		long := strings.Repeat("x", 39000) // near Slack's 40,000-character limit
+		require.Contains(t, ask(h.alice.ID, ch.ID, "note "+long), "Noted")
+		j, err := h.svc.GetJob(t.Context(), "qa-40")
+		require.NoError(t, err)
+		require.Len(t, j.Annotations, 2)
+		require.Less(t, len(j.Annotations[1].Preview), 1000, "the job keeps a preview")
+		require.True(t, strings.HasPrefix(j.Annotations[1].Preview, "xxx"))
+	})
+	t.Run("status of a bad job id", func(t *testing.T) {
+		require.Contains(t, ask(h.alice.ID, "#general", "status qa-404"), "qa-404")
+		require.Contains(t, ask(h.alice.ID, "#general", "status ../qa-40"), `job id "../qa-40" is not valid`)
+	})
 	t.Run("resolve refused for a non-assignee", func(t *testing.T) {
 		require.Contains(t, ask(h.bob.ID, ch.ID, "complete"), "is not an assignee")
 	})

@@ -24,6 +24,9 @@ func (c *GateConfig) Validate() error {
 			return Errorf(EINVALID, "timeout: %v", err)
 		}
 	}
+	if err := validateAssignees("assignees", c.Assignees); err != nil {
+		return err
+	}
 	if c.Required < 0 || c.Required > 100 {
 		return Errorf(EINVALID, "required must be between 1 and 100")
 	}
@@ -36,6 +39,9 @@ func (c *GateConfig) Validate() error {
 	for i, e := range c.Escalation {
 		if _, err := ParseDuration(e.After); err != nil {
 			return Errorf(EINVALID, "escalation[%d].after: %v", i, err)
+		}
+		if err := validateAssignees(fmt.Sprintf("escalation[%d].assignees", i), e.Assignees); err != nil {
+			return err
 		}
 		if err := validateChannels(e.Channels); err != nil {
 			return err
@@ -69,6 +75,17 @@ func (c *GateConfig) validateReminder() error {
 	}
 	if r.MaxReminders < 0 {
 		return Errorf(EINVALID, "reminder.maxReminders must not be negative")
+	}
+	return nil
+}
+
+// validateAssignees refuses blank entries: a gate assigned to "" could be
+// resolved by nobody.
+func validateAssignees(field string, assignees []string) error {
+	for i, a := range assignees {
+		if strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(a), "@")) == "" {
+			return Errorf(EINVALID, "%s[%d] is blank", field, i)
+		}
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"fmt"
+	"math"
 	"regexp"
 	"strconv"
 	"time"
@@ -32,7 +33,11 @@ func ParseDuration(s string) (time.Duration, error) {
 		if err != nil {
 			return 0, fmt.Errorf("duration %q: %w", s, err)
 		}
-		total += time.Duration(f * float64(unit))
+		part := f * float64(unit)
+		if part >= float64(math.MaxInt64)-float64(total) {
+			return 0, fmt.Errorf("duration %q is too long", s)
+		}
+		total += time.Duration(part)
 	}
 	if total <= 0 {
 		return 0, fmt.Errorf("duration %q must be positive", s)

@@ -84,6 +84,9 @@ func (s *Service) Reassign(ctx context.Context, actor Identity, via, id string, 
 	if len(assignees) == 0 {
 		return nil, nil, Errorf(EINVALID, "reassign needs at least one assignee")
 	}
+	if err := validateAssignees("assignees", assignees); err != nil {
+		return nil, nil, err
+	}
 	return s.change(ctx, id, EventJobUpdated, func(j *Job, fx *Effects, now time.Time) (*Gate, error) {
 		g := j.OpenGate()
 		if g == nil {
@@ -108,7 +111,7 @@ func (s *Service) ToggleChecklist(ctx context.Context, actor Identity, via, id s
 			return nil, Errorf(ECONFLICT, "job %s has no open gate", j.ID)
 		}
 		if item < 0 || item >= len(g.Checklist) {
-			return nil, Errorf(EINVALID, "checklist item %d does not exist (the gate has %d)", item+1, len(g.Checklist))
+			return nil, Errorf(EINVALID, "checklist item %d does not exist (items are numbered 0 to %d)", item, len(g.Checklist)-1)
 		}
 		if !g.MayResolve(actor) {
 			return nil, Errorf(EFORBIDDEN, "%s is not an assignee of %s", actor.Name, gateLabel(g))

@@ -62,6 +62,7 @@ func (s *Service) Resolve(ctx context.Context, actor Identity, via, id string, r
 	}
 	var late *Gate
 	job, gate, err := s.change(ctx, id, EventGateResolved, func(j *Job, fx *Effects, now time.Time) (*Gate, error) {
+		late = nil // the store may run this more than once; only the last run counts
 		g, err := gateFor(j, rule.kind)
 		if err != nil {
 			if last := lastOfKind(j, rule.kind); j.OpenGate() == nil && last != nil {

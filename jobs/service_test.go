@@ -194,6 +194,19 @@ func TestService_BadInput(t *testing.T) {
 		}, jobs.EINVALID},
 		{"checklist out of range", func() error { _, _, err := svc.ToggleChecklist(ctx, ci, jobs.ViaAPI, "qa-2", 3, true); return err }, jobs.EINVALID},
 		{"reassign to nobody", func() error { _, _, err := svc.Reassign(ctx, ci, jobs.ViaAPI, "qa-2", nil); return err }, jobs.EINVALID},
+		{"reassign to a blank", func() error {
+			_, _, err := svc.Reassign(ctx, ci, jobs.ViaAPI, "qa-2", []string{"ops", " "})
+			return err
+		}, jobs.EINVALID},
+		{"blank assignee", func() error {
+			_, err := svc.CreateJob(ctx, ci, jobs.ViaAPI, jobs.NewJob{ID: "b", Name: "x", Gate: &jobs.GateConfig{Kind: jobs.KindAction, Name: "x", Assignees: []string{""}}})
+			return err
+		}, jobs.EINVALID},
+		{"blank escalation assignee", func() error {
+			_, err := svc.CreateJob(ctx, ci, jobs.ViaAPI, jobs.NewJob{ID: "e", Name: "x", Gate: &jobs.GateConfig{Kind: jobs.KindAction, Name: "x",
+				Escalation: []jobs.Escalation{{After: "1h", Assignees: []string{"@"}}}}})
+			return err
+		}, jobs.EINVALID},
 	}
 	before, err := svc.GetJob(ctx, "qa-2")
 	require.NoError(t, err)

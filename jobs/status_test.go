@@ -76,7 +76,9 @@ func TestParseDuration(t *testing.T) {
 		require.NoError(t, err, in)
 		require.Equal(t, want, d.String(), in)
 	}
-	for _, bad := range []string{"", "P", "PT", "24", "-1h", "0s", "PT0S", "1 day"} {
+	for _, bad := range []string{"", "P", "PT", "24", "-1h", "0s", "PT0S", "1 day",
+		"P20000W", "P15000W15000DT2500000H", "PT99999999999999999999S"} { // overflow, not a wrapped value
+
 		_, err := ParseDuration(bad)
 		require.Error(t, err, bad)
 	}

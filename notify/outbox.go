@@ -84,6 +84,10 @@ func (o *Outbox) Run(ctx context.Context) error {
 // with due work, and returns when the next stopped lane becomes due.
 func (o *Outbox) pass(ctx context.Context) time.Time {
 	now := o.svc.Now()
+	// Which lanes are busy is taken before the read: a lane finishing in
+	// between has settled what the read still shows as pending, and must
+	// not be planned again from that stale copy (a second delivery).
+	busy := o.busyLanes()
 	pending, _, err := o.svc.Store().Outbox(ctx, horizon, maxPending)
 	if err != nil {
 		if ctx.Err() == nil {
@@ -92,7 +96,7 @@ func (o *Outbox) pass(ctx context.Context) time.Time {
 		return now.Add(time.Second)
 	}
 	pendingGauge.Set(float64(len(pending)))
-	lanes, next := plan(pending, now, o.isBusy)
+	lanes, next := plan(pending, now, func(key string) bool { return busy[key] })
 	for _, l := range lanes {
 		if !o.acquire(l.key) {
 			break // every slot taken; a finishing lane pokes us
@@ -134,6 +138,17 @@ func (o *Outbox) isBusy(key string) bool {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	return o.busy[key]
+}
+
+// busyLanes snapshots the lanes with a delivery running.
+func (o *Outbox) busyLanes() map[string]bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	out := make(map[string]bool, len(o.busy))
+	for k := range o.busy {
+		out[k] = true
+	}
+	return out
 }
 
 // acquire takes a delivery slot for a lane, if one is free.

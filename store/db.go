@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/cla-ops/cla/jobs"
@@ -99,8 +100,24 @@ func u64(v uint64) []byte {
 	return b
 }
 
+// Bounds of a time key: UnixNano is undefined outside them, and a wrapped
+// value would sort a far-future timer among the past (always due).
+var (
+	minKeyTime = time.Unix(0, 0)
+	maxKeyTime = time.Unix(0, math.MaxInt64)
+)
+
+// timeKey orders by time, then id. Times outside 1970..2262 are clamped to
+// the nearest bound, the same way on write and on delete.
 func timeKey(t time.Time, id string) []byte {
-	return append(u64(uint64(t.UnixNano())), id...)
+	n := uint64(0)
+	switch {
+	case t.After(maxKeyTime):
+		n = math.MaxInt64
+	case t.After(minKeyTime):
+		n = uint64(t.UnixNano())
+	}
+	return append(u64(n), id...)
 }
 
 func decodeJob(data []byte) (*jobs.Job, error) {

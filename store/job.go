@@ -86,6 +86,9 @@ func indexedOf(j *jobs.Job) indexed {
 // putJob writes the record and moves its index entries from old (nil for a
 // new job) to the new values.
 func putJob(tx *bolt.Tx, old *indexed, j *jobs.Job) error {
+	if err := checkChannels(tx, old, j); err != nil {
+		return err // before any write: a domain error must leave nothing behind
+	}
 	data, err := json.Marshal(j)
 	if err != nil {
 		return fmt.Errorf("encode job %s: %w", j.ID, err)
@@ -94,6 +97,20 @@ func putJob(tx *bolt.Tx, old *indexed, j *jobs.Job) error {
 		return err
 	}
 	return reindex(tx, old, j)
+}
+
+// checkChannels refuses a channel newly bound to j that serves another
+// job: the check is in the transaction, so concurrent binds cannot both win.
+func checkChannels(tx *bolt.Tx, old *indexed, j *jobs.Job) error {
+	for _, c := range j.Channels {
+		if old != nil && old.channels[c.ID] {
+			continue
+		}
+		if owner := tx.Bucket(bucketChannels).Get([]byte(c.ID)); owner != nil && string(owner) != j.ID {
+			return jobs.Errorf(jobs.ECONFLICT, "channel #%s is already bound to job %s", c.Name, owner)
+		}
+	}
+	return nil
 }
 
 func reindex(tx *bolt.Tx, old *indexed, j *jobs.Job) error {

@@ -73,10 +73,14 @@ func (w *fieldWalker) node(n parse.Node, atRoot bool) {
 		w.pipe(n.Pipe, atRoot)
 	case *parse.IfNode:
 		w.branch(&n.BranchNode, atRoot, atRoot)
-	case *parse.WithNode:
-		w.branch(&n.BranchNode, atRoot, false)
-	case *parse.RangeNode:
-		w.branch(&n.BranchNode, atRoot, false)
+	case *parse.WithNode, *parse.RangeNode:
+		// Inside with/range, dot is a value the walker cannot check (a job
+		// name could reach argv unseen), and argv needs neither.
+		w.fail(errors.New("{{with}} and {{range}} are not allowed in a command; name each field, e.g. {{.job.name}}"))
+	case *parse.IdentifierNode:
+		if n.Ident == "index" {
+			w.fail(errors.New("{{index}} is not allowed in a command; name the field, e.g. {{.job.context.zone}}"))
+		}
 	case *parse.TemplateNode:
 		w.fail(errors.New("{{template}} is not allowed in a command"))
 	case *parse.PipeNode:
@@ -86,6 +90,10 @@ func (w *fieldWalker) node(n parse.Node, atRoot bool) {
 	case *parse.FieldNode:
 		if atRoot {
 			w.field(n.Ident)
+		}
+	case *parse.VariableNode:
+		if len(n.Ident) > 1 && n.Ident[0] == "$" { // $ is the data root at any depth
+			w.field(n.Ident[1:])
 		}
 	}
 }
@@ -113,7 +121,9 @@ func (w *fieldWalker) field(ident []string) {
 	switch {
 	case !ok:
 		w.fail(fmt.Errorf("unknown field .%s (want .args, .job, .user or .channel)", ident[0]))
-	case len(ident) < 2:
+	case len(ident) < 2 || (ident[0] == "job" && ident[1] == "context" && len(ident) < 3):
+		// A whole map would print unchecked values: name a field instead.
+		w.fail(fmt.Errorf(".%s is not a single value; name a field such as .%s.name", strings.Join(ident, "."), ident[0]))
 	case ident[0] == "args":
 		if _, ok := w.args[ident[1]]; !ok {
 			w.fail(fmt.Errorf("argument %q is used but not declared under args", ident[1]))

@@ -59,6 +59,21 @@ func TestServer_BadInputs(t *testing.T) {
 		{"talkback not configured", "POST", "/v1/talkback/reload", tokAdmin, nil, 404, "not_found", "", ""},
 		{"callbacks not configured", "POST", "/v1/callbacks/abc", "", nil, 404, "not_found", "", ""},
 		{"checklist without item", "POST", "/v1/jobs/qa-1/checklist", tokAlice, map[string]any{"checked": true}, 400, "invalid", "qa-1", ""},
+		{"checklist item out of range", "POST", "/v1/jobs/qa-1/checklist", tokAlice, map[string]any{"item": 5, "checked": true}, 400, "invalid", "qa-1", "does not exist"},
+		{"checklist negative item", "POST", "/v1/jobs/qa-1/checklist", tokAlice, map[string]any{"item": -1, "checked": true}, 400, "invalid", "qa-1", "does not exist"},
+		{"reassign to nobody", "POST", "/v1/jobs/qa-1/reassign", tokAlice, map[string]any{"assignees": []string{}}, 400, "invalid", "qa-1", "at least one assignee"},
+		{"reassign without assignees", "POST", "/v1/jobs/qa-1/reassign", tokAlice, `{}`, 400, "invalid", "qa-1", "at least one assignee"},
+		{"reassign unknown job", "POST", "/v1/jobs/nope/reassign", tokAlice, map[string]any{"assignees": []string{"bob"}}, 404, "not_found", "", ""},
+		{"reassign by a stranger", "POST", "/v1/jobs/qa-1/reassign", tokCarol, map[string]any{"assignees": []string{"carol"}}, 403, "forbidden", "qa-1", "carol may not reassign"},
+		{"reassign without a gate", "POST", "/v1/jobs/qa-2/reassign", tokAlice, map[string]any{"assignees": []string{"bob"}}, 409, "conflict", "qa-2", "no open gate"},
+		{"file not base64", "POST", "/v1/jobs/qa-1/annotations", tokAlice, map[string]any{"kind": "file", "name": "a.txt", "contentBase64": "!!!"}, 400, "bad_json", "qa-1", "base64"},
+		{"file without content", "POST", "/v1/jobs/qa-1/annotations", tokAlice, map[string]any{"kind": "file", "name": "a.txt"}, 400, "invalid", "qa-1", "contentBase64"},
+		{"empty comment", "POST", "/v1/jobs/qa-1/annotations", tokAlice, map[string]any{"kind": "comment", "text": " \n "}, 400, "invalid", "qa-1", "needs text"},
+		{"oversized comment", "POST", "/v1/jobs/qa-1/annotations", tokAlice, map[string]any{"kind": "comment", "text": strings.Repeat("x", 1<<20+1)}, 400, "invalid", "qa-1", "the limit is 1048576"},
+		{"oversized annotation body", "POST", "/v1/jobs/qa-1/annotations", tokAlice, `{"kind":"comment","text":"` + strings.Repeat("x", 2<<20) + `"}`, 413, "too_large", "qa-1", ""},
+		{"approve unknown job", "POST", "/v1/jobs/nope/approve", tokAlice, nil, 404, "not_found", "", ""},
+		{"decide unknown job", "POST", "/v1/jobs/nope/decide", tokAlice, map[string]any{"decision": "retry"}, 404, "not_found", "", ""},
+		{"log of unknown job", "GET", "/v1/jobs/nope/log", tokAlice, nil, 404, "not_found", "", ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

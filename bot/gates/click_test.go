@@ -93,15 +93,20 @@ func TestHandler_ClickRace(t *testing.T) {
 	e := newEnv(t, slackemu.Config{})
 	m := e.open("qa-4", jobs.GateConfig{Kind: jobs.KindAction, Name: "Swap disk", Assignees: []string{"ops"}})
 	var wg sync.WaitGroup
+	errs := make(chan error, 2)
 	for _, u := range []string{alice, bob} {
 		wg.Add(1)
-		go func() {
+		go func() { // require may not stop the test from another goroutine
 			defer wg.Done()
 			_, err := e.emu.ClickButton(e.ctx, u, m.Channel, m.TS, blocks.ActionComplete)
-			require.NoError(t, err)
+			errs <- err
 		}()
 	}
 	wg.Wait()
+	close(errs)
+	for err := range errs {
+		require.NoError(t, err)
+	}
 	job := e.waitJob("qa-4", func(j *jobs.Job) bool { return j.OpenGate() == nil })
 	winner := *job.LastGate().ResolvedBy
 	loser := map[string]string{"alice": bob, "bob": alice}[winner]
@@ -205,4 +210,55 @@ func TestHandler_ClickRateLimited(t *testing.T) {
 	require.NoError(t, err)
 	require.Contains(t, c.Arg("text"), "bob is not an assignee")
 	require.Len(t, e.emu.Calls("chat.postEphemeral"), 2, "one 429, one delivery")
+}
+
+// TestHandler_ClickBadInput sends clicks no honest message carries (an
+// unknown or malformed job id, a block id naming another gate, checklist
+// options out of range): each is answered to the person alone, or
+// ignored, and none changes the job.
+func TestHandler_ClickBadInput(t *testing.T) {
+	e := newEnv(t, slackemu.Config{})
+	e.open("qa-9", jobs.GateConfig{Kind: jobs.KindAction, Name: "Swap disk", Assignees: []string{"alice"},
+		Checklist: []string{"Drain", "Swap"}})
+	tests := []struct {
+		name string
+		c    gates.Click
+		want string // the ephemeral answer; "" means none
+	}{
+		{"complete unknown job", gates.Click{ActionID: blocks.ActionComplete, Value: "qa-404"}, "qa-404"},
+		{"fail unknown job", gates.Click{ActionID: blocks.ActionFail, Value: "qa-404"}, "qa-404"},
+		{"approve malformed job id", gates.Click{ActionID: blocks.ActionApprove, Value: "../qa-9"}, `job id "../qa-9" is not valid`},
+		{"empty job id", gates.Click{ActionID: blocks.ActionComplete}, `job id "" is not valid`},
+		{"wrong kind for the gate", gates.Click{ActionID: blocks.ActionApprove, Value: "qa-9"}, "not an approval gate"},
+		{"checklist of unknown job", gates.Click{ActionID: blocks.ActionChecklist, BlockID: "qa-404/g1/checklist-0",
+			SelectedOptions: []string{"0"}}, "qa-404"},
+		{"checklist of unknown gate", gates.Click{ActionID: blocks.ActionChecklist, BlockID: "qa-9/g7/checklist-0",
+			SelectedOptions: []string{"0"}}, "belongs to a closed gate of job qa-9"},
+		{"checklist without a part", gates.Click{ActionID: blocks.ActionChecklist, BlockID: "qa-9/g1/x",
+			SelectedOptions: []string{"0"}}, ""},
+		{"checklist negative part", gates.Click{ActionID: blocks.ActionChecklist, BlockID: "qa-9/g1/checklist--1",
+			SelectedOptions: []string{"0"}}, ""},
+		{"checklist options out of range", gates.Click{ActionID: blocks.ActionChecklist, BlockID: "qa-9/g1/checklist-0",
+			SelectedOptions: []string{"-1", "2", "99", "x"}}, ""},
+		{"unknown action", gates.Click{ActionID: "manual_action_explode", Value: "qa-9"}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := e.job("qa-9")
+			n := len(e.emu.Ephemerals(alice))
+			tt.c.UserID, tt.c.ChannelID = alice, e.channel
+			require.NoError(t, e.handler.Click(e.ctx, tt.c))
+			got := e.emu.Ephemerals(alice)[n:]
+			if tt.want == "" {
+				require.Empty(t, got)
+			} else {
+				require.Len(t, got, 1)
+				require.Contains(t, got[0].Text, tt.want)
+			}
+			after := e.job("qa-9")
+			require.Equal(t, before.Version, after.Version, "the job is unchanged")
+			require.Equal(t, jobs.GateOpen, after.OpenGate().State)
+			require.False(t, after.OpenGate().Checked(0) || after.OpenGate().Checked(1))
+		})
+	}
 }

@@ -84,8 +84,10 @@ func TestHandler_Slash(t *testing.T) {
 	e.open("qa-31", jobs.GateConfig{Kind: jobs.KindApproval, Name: "Release", Assignees: []string{"ops"}, Required: 2})
 	e.open("qa-32", jobs.GateConfig{Kind: jobs.KindPause, Name: "Hold", Assignees: []string{"bob"}})
 	e.open("qa-33", jobs.GateConfig{Kind: jobs.KindAction, Name: "Reboot", Assignees: []string{"alice"}})
+	_, err := e.svc.CreateJob(e.ctx, ci, jobs.ViaAPI, jobs.NewJob{ID: "qa-34", Name: "No gate"})
+	require.NoError(t, err)
 	bound := e.emu.AddChannel(slackemu.Channel{Name: "job-qa-33", Members: []string{e.emu.BotUserID(), alice}})
-	_, err := e.svc.BindChannel(e.ctx, ci, jobs.ViaAPI, "qa-33", jobs.Channel{ID: bound.ID, Name: bound.Name})
+	_, err = e.svc.BindChannel(e.ctx, ci, jobs.ViaAPI, "qa-33", jobs.Channel{ID: bound.ID, Name: bound.Name})
 	require.NoError(t, err)
 
 	tests := []struct {
@@ -98,7 +100,15 @@ func TestHandler_Slash(t *testing.T) {
 		{"list nothing", carol, "", "list", "Nothing is waiting on you."},
 		{"no job", alice, e.channel, "complete", "Say which job: `/manual-action complete <job> …`"},
 		{"unknown job", alice, "", "complete qa-404 done", `There is no job "qa-404".`},
+		{"invalid job id", alice, "", "complete ../qa-30 done", "Say which job: `/manual-action complete <job> …`"},
+		{"oversized job id", alice, "", "complete " + strings.Repeat("q", 5000) + " done", "Say which job"},
+		{"oversized verb", alice, "", strings.Repeat("v", 5000), `unknown command "` + strings.Repeat("v", 39) + `…"`},
+		{"show unknown job", alice, "", "show qa-404", `There is no job "qa-404".`},
 		{"fail needs reason", alice, "", "fail qa-30", "Say why: `/manual-action fail qa-30 <reason>`."},
+		{"reassign to nobody", bob, "", "reassign qa-32", "say who to reassign to: `/manual-action reassign <job> @user…`"},
+		{"reassign to blanks", bob, "", "reassign qa-32 @ , ;", "say who to reassign to"},
+		{"reassign unknown job", bob, "", "reassign qa-404 alice", `There is no job "qa-404".`},
+		{"reassign a job without a gate", alice, "", "reassign qa-34 bob", "has no open gate to reassign"},
 		{"not assignee", carol, "", "complete qa-30", "slack:U0CAROL is not an assignee"},
 		{"wrong kind", alice, "", "approve qa-30", "is an action gate, not an approval gate"},
 		{"show", alice, "", "show qa-31", "Approval needed: Release (job qa-31)"},
@@ -116,13 +126,26 @@ func TestHandler_Slash(t *testing.T) {
 			r, err := e.handler.Slash(e.ctx, gates.Command{UserID: tt.user, ChannelID: tt.channel, Text: tt.text})
 			require.NoError(t, err)
 			require.Contains(t, r.Text, tt.want)
+			require.Less(t, len(r.Text), 1000, "bad input is not echoed at length")
 		})
 	}
 	g := e.job("qa-30").LastGate()
 	require.Equal(t, &jobs.Evidence{Message: "swapped <https://t.example/1>", URL: "https://t.example/1"}, g.Evidence)
 	require.Equal(t, "rebooted it", *e.job("qa-33").LastGate().Message)
 	require.Equal(t, "slack:U0CAROL", *e.job("qa-32").LastGate().ResolvedBy)
+	require.Nil(t, e.job("qa-34").LastGate(), "reassigning a job without a gate opened none")
 
 	_, err = e.handler.Slash(e.ctx, gates.Command{UserID: alice, Text: "run restart service=api"})
 	require.True(t, errors.Is(err, gates.ErrNotHandled))
+}
+
+// TestHandler_SlashReassignUnknownUser refuses to hand a gate to a Slack
+// user that Slack does not know, and leaves the assignees alone.
+func TestHandler_SlashReassignUnknownUser(t *testing.T) {
+	e := newEnv(t, slackemu.Config{})
+	e.open("qa-35", jobs.GateConfig{Kind: jobs.KindPause, Name: "Hold", Assignees: []string{"bob"}})
+	r, err := e.handler.Slash(e.ctx, gates.Command{UserID: bob, Text: "reassign qa-35 <@U0NOBODY|ghost>"})
+	require.Error(t, err, "worth logging")
+	require.Contains(t, r.Text, "could not look up <@U0NOBODY> in Slack")
+	require.Equal(t, []string{"bob"}, e.job("qa-35").OpenGate().Assignees)
 }

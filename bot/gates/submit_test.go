@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/cla-ops/cla/bot/blocks"
 	"github.com/cla-ops/cla/bot/gates"
@@ -116,6 +117,17 @@ func TestHandler_Submit(t *testing.T) {
 		{"empty reason", gates.Submission{UserID: alice, CallbackID: blocks.CallbackFailure, PrivateMetadata: "qa-13/g1"},
 			map[string]string{blocks.BlockFailureReason: "Say what went wrong"}, false},
 		{"bad metadata", gates.Submission{UserID: alice, CallbackID: blocks.CallbackEvidence, PrivateMetadata: "junk"}, nil, true},
+		{"metadata without gate", gates.Submission{UserID: alice, CallbackID: blocks.CallbackEvidence, PrivateMetadata: "qa-13/", Values: ev("done", "")}, nil, true},
+		{"metadata without job", gates.Submission{UserID: alice, CallbackID: blocks.CallbackEvidence, PrivateMetadata: "/g1", Values: ev("done", "")}, nil, true},
+		{"empty metadata", gates.Submission{UserID: alice, CallbackID: blocks.CallbackFailure, Values: map[string]map[string]string{blocks.BlockFailureReason: {"r": "x"}}}, nil, true},
+		{"tampered gate path", gates.Submission{UserID: alice, CallbackID: blocks.CallbackEvidence, PrivateMetadata: "qa-13/g1/../g2", Values: ev("done", "")},
+			map[string]string{blocks.BlockEvidenceMessage: "no longer open"}, false},
+		{"tampered job id", gates.Submission{UserID: alice, CallbackID: blocks.CallbackFailure, PrivateMetadata: "../qa-13/g1",
+			Values: map[string]map[string]string{blocks.BlockFailureReason: {"r": "x"}}},
+			map[string]string{blocks.BlockFailureReason: "is not valid"}, false},
+		{"oversized metadata", gates.Submission{UserID: alice, CallbackID: blocks.CallbackFailure, PrivateMetadata: strings.Repeat("q", 3000) + "/g1",
+			Values: map[string]map[string]string{blocks.BlockFailureReason: {"r": "x"}}},
+			map[string]string{blocks.BlockFailureReason: `job id "qqqq`}, false}, // cut to 300 runes
 		{"other modal", gates.Submission{UserID: alice, CallbackID: "something_else", PrivateMetadata: "qa-13/g1"}, nil, false},
 		{"accepted", gates.Submission{UserID: alice, CallbackID: blocks.CallbackEvidence, PrivateMetadata: "qa-13/g1", Values: ev("done", "http://x.example/1")}, nil, false},
 	}
@@ -123,9 +135,15 @@ func TestHandler_Submit(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			resp, err := e.handler.Submit(e.ctx, tt.s)
 			require.Equal(t, tt.wantErr, err != nil, "err %v", err)
+			if tt.name != "accepted" {
+				require.Equal(t, jobs.GateOpen, e.job("qa-13").Gate("g1").State, "refused submissions change nothing")
+			}
 			if tt.wantErrs == nil {
 				require.Nil(t, resp)
 				return
+			}
+			for _, msg := range resp.Errors {
+				require.LessOrEqual(t, utf8.RuneCountInString(msg), 300, "an error fits under the field")
 			}
 			require.NotNil(t, resp)
 			require.Equal(t, "errors", string(resp.ResponseAction))

@@ -1,0 +1,44 @@
+package talkback
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TestAllowlist_Prepare_RootVariable: $.job.name is the same field as
+// .job.name and gets the same checks, at load time and at run time.
+func TestAllowlist_Prepare_RootVariable(t *testing.T) {
+	l, err := Parse("talkback.yaml", []byte(`actions:
+  - name: tag
+    command: ["tag", "{{$.job.name}}", "{{$.job.context.release}}"]
+`))
+	require.NoError(t, err)
+	cases := []struct {
+		name string
+		env  func(*Env)
+		want string
+	}{
+		{"job name", func(e *Env) { e.Job.Name = "--exec=evil" }, ".job.name is \"--exec=evil\", which starts with '-'"},
+		{"context", func(e *Env) { e.Job.Context["release"] = "-x" }, ".job.context.release is \"-x\", which starts with '-'"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			env := opsEnv()
+			env.Job.Context["release"] = "v1"
+			tc.env(&env)
+			inv, err := l.Prepare(Request{Action: "tag"}, env)
+			require.Nil(t, inv)
+			r, ok := IsRefusal(err)
+			require.True(t, ok, "want *Refusal, got %v", err)
+			require.Contains(t, r.Reason, tc.want)
+		})
+	}
+	t.Run("typo refused at load", func(t *testing.T) {
+		_, err := Parse("talkback.yaml", []byte(`actions:
+  - name: tag
+    command: ["tag", "{{$.job.stauts}}"]
+`))
+		require.ErrorContains(t, err, "unknown field .job.stauts")
+	})
+}
