@@ -118,20 +118,42 @@ func TestClient_WaitAndStream(t *testing.T) {
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go func() {
-		_ = cl.StreamLog(sctx, "w-1", 0, func(e jobs.LogEntry) error { got <- e; return nil })
+		_ = cl.StreamLog(sctx, "w-1", 0, func(e jobs.LogEntry) error {
+			select {
+			case got <- e:
+				return nil
+			case <-sctx.Done():
+				return sctx.Err()
+			}
+		})
 	}()
-	require.Equal(t, uint64(1), (<-got).Seq)
+	require.Equal(t, uint64(1), receive(t, got).Seq)
 
-	done := make(chan *jobs.Job, 1)
+	type result struct {
+		job *jobs.Job
+		err error
+	}
+	done := make(chan result, 1)
 	go func() {
 		j, err := cl.Await(ctx, "w-1", func(j *jobs.Job) bool { return j.Status.Terminal() }, nil, nil)
-		if err == nil {
-			done <- j
-		}
-		close(done)
+		done <- result{j, err}
 	}()
 	_, err = svc.Progress(ctx, jobs.Identity{Name: "ci"}, jobs.ViaAPI, "w-1", jobs.StatusCancelled, "stop")
 	require.NoError(t, err)
-	require.Equal(t, jobs.StatusCancelled, (<-done).Status)
-	require.Contains(t, (<-got).Text, "cancelled")
+	r := receive(t, done)
+	require.NoError(t, r.err)
+	require.Equal(t, jobs.StatusCancelled, r.job.Status)
+	require.Contains(t, receive(t, got).Text, "cancelled")
+}
+
+// receive takes one value from ch, failing the test if none comes.
+func receive[T any](t *testing.T, ch <-chan T) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(10 * time.Second):
+		t.Fatal("nothing arrived")
+		panic("unreachable")
+	}
 }
