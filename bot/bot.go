@@ -13,6 +13,7 @@ import (
 	"github.com/slack-go/slack/socketmode"
 
 	"github.com/cla-ops/cla/bot/people"
+	"github.com/cla-ops/cla/bot/ratelimit"
 	"github.com/cla-ops/cla/jobs"
 )
 
@@ -143,7 +144,7 @@ func (b *Bot) Run(ctx context.Context) error {
 		}
 		d := wait.next()
 		b.log.Warn("slack connection ended; reconnecting", "err", err, "in", d)
-		if !sleepCtx(ctx, d) {
+		if !ratelimit.Sleep(ctx, d) {
 			break
 		}
 	}
@@ -268,14 +269,3 @@ func (b *backoff) next() time.Duration {
 
 func (b *backoff) reset() { b.cur = 0 }
 
-// sleepCtx waits d; false if ctx ended first.
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
-}

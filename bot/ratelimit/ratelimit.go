@@ -31,14 +31,15 @@ func Retry(ctx context.Context, call func(context.Context) error) error {
 		if err == nil || !errors.As(err, &rl) || i == MaxWaits {
 			return err
 		}
-		if !sleep(ctx, max(rl.RetryAfter, minWait)) {
+		if !Sleep(ctx, max(rl.RetryAfter, minWait)) {
 			return err
 		}
 	}
 }
 
-// sleep waits d; false if ctx ended first.
-func sleep(ctx context.Context, d time.Duration) bool {
+// Sleep waits d; false if ctx ended first. It is the one context-aware
+// wait of the Slack packages (Retry-After, reconnect backoff).
+func Sleep(ctx context.Context, d time.Duration) bool {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
