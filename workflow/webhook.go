@@ -3,15 +3,14 @@ package workflow
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/cla-ops/cla/notify"
 )
 
 // runWebhook POSTs config.body (or a default describing the run) as JSON
@@ -44,10 +43,7 @@ func (r *runner) runWebhook(ctx context.Context, s *Step, cfg map[string]any) st
 // a body (SPEC §7): sha256=<hex HMAC-SHA256(secret, timestamp + "." + body)>.
 func Sign(secret string, now time.Time, body []byte) (timestamp, signature string) {
 	timestamp = strconv.FormatInt(now.Unix(), 10)
-	mac := hmac.New(sha256.New, []byte(secret))
-	mac.Write([]byte(timestamp + "."))
-	mac.Write(body)
-	return timestamp, "sha256=" + hex.EncodeToString(mac.Sum(nil))
+	return timestamp, notify.SignWebhook([]byte(secret), timestamp, body)
 }
 
 // post sends JSON and reads a capped answer. The URL is not repeated in
