@@ -208,6 +208,72 @@ func TestService_BadInput(t *testing.T) {
 			return err
 		}, jobs.EINVALID},
 	}
+	for _, tc := range []struct {
+		name string
+		gate jobs.GateConfig
+	}{
+		{"blank gate name", jobs.GateConfig{Kind: jobs.KindAction, Name: " "}},
+		{"no gate kind", jobs.GateConfig{Name: "x"}},
+		{"unknown timezone", jobs.GateConfig{Kind: jobs.KindAction, Name: "x", Reminder: &jobs.Reminder{Cron: "0 9 * * *", Timezone: "Mars/Olympus"}}},
+		{"cron with seconds", jobs.GateConfig{Kind: jobs.KindAction, Name: "x", Reminder: &jobs.Reminder{Cron: "0 0 9 * * *"}}},
+		{"cron out of range", jobs.GateConfig{Kind: jobs.KindAction, Name: "x", Reminder: &jobs.Reminder{Cron: "61 9 * * *"}}},
+		{"reminder with interval and cron", jobs.GateConfig{Kind: jobs.KindAction, Name: "x", Reminder: &jobs.Reminder{Interval: "1h", Cron: "0 9 * * *"}}},
+		{"empty reminder", jobs.GateConfig{Kind: jobs.KindAction, Name: "x", Reminder: &jobs.Reminder{}}},
+		{"bad reminder interval", jobs.GateConfig{Kind: jobs.KindAction, Name: "x", Reminder: &jobs.Reminder{Interval: "often"}}},
+		{"negative maxReminders", jobs.GateConfig{Kind: jobs.KindAction, Name: "x", Reminder: &jobs.Reminder{Interval: "1h", MaxReminders: -1}}},
+		{"quorum too high", jobs.GateConfig{Kind: jobs.KindApproval, Name: "x", Required: 101}},
+		{"negative quorum", jobs.GateConfig{Kind: jobs.KindApproval, Name: "x", Required: -1}},
+		{"unknown channel type", jobs.GateConfig{Kind: jobs.KindAction, Name: "x", Channels: []jobs.NotifyChannel{{Type: "pager", To: "x"}}}},
+		{"channel without target", jobs.GateConfig{Kind: jobs.KindAction, Name: "x", Channels: []jobs.NotifyChannel{{Type: "email"}}}},
+		{"bad escalation after", jobs.GateConfig{Kind: jobs.KindAction, Name: "x", Escalation: []jobs.Escalation{{After: "later", Assignees: []string{"lead"}}}}},
+		{"bad escalation channel", jobs.GateConfig{Kind: jobs.KindAction, Name: "x", Escalation: []jobs.Escalation{{After: "1h", Channels: []jobs.NotifyChannel{{Type: "webhook"}}}}}},
+		{"blank checklist item", jobs.GateConfig{Kind: jobs.KindAction, Name: "x", Checklist: []string{"backup", "  "}}},
+		{"unclosed template", jobs.GateConfig{Kind: jobs.KindAction, Name: "x", Description: "disk {[ .resource.name"}},
+	} {
+		tests = append(tests, struct {
+			name string
+			do   func() error
+			code string
+		}{"gate config: " + tc.name, func() error {
+			_, err := svc.CreateJob(ctx, ci, jobs.ViaAPI, jobs.NewJob{ID: "cfg", Name: "x", Gate: &tc.gate})
+			return err
+		}, jobs.EINVALID})
+	}
+	tests = append(tests, []struct {
+		name string
+		do   func() error
+		code string
+	}{
+		{"id too long", func() error {
+			_, err := svc.CreateJob(ctx, ci, jobs.ViaAPI, jobs.NewJob{ID: strings.Repeat("a", 65), Name: "x"})
+			return err
+		}, jobs.EINVALID},
+		{"resolve unknown job", func() error {
+			_, _, err := svc.Resolve(ctx, ci, jobs.ViaAPI, "nope", jobs.Resolution{Action: jobs.ActComplete})
+			return err
+		}, jobs.ENOTFOUND},
+		{"open gate on unknown job", func() error {
+			_, _, err := svc.OpenGate(ctx, ci, jobs.ViaAPI, "nope", jobs.GateConfig{Kind: jobs.KindPause, Name: "x"})
+			return err
+		}, jobs.ENOTFOUND},
+		{"progress unknown job", func() error {
+			_, err := svc.Progress(ctx, ci, jobs.ViaAPI, "nope", jobs.StatusSuccessful, "")
+			return err
+		}, jobs.ENOTFOUND},
+		{"annotate unknown job", func() error {
+			_, err := svc.Annotate(ctx, ci, jobs.ViaAPI, "nope", jobs.NewAnnotation{Kind: jobs.AnnotationComment, Text: "x"})
+			return err
+		}, jobs.ENOTFOUND},
+		{"resolve a gate that is not open", func() error {
+			_, _, err := svc.Resolve(ctx, ci, jobs.ViaAPI, "qa-2", jobs.Resolution{Action: jobs.ActComplete, Gate: "g9"})
+			return err
+		}, jobs.ECONFLICT},
+		{"empty comment", func() error {
+			_, err := svc.Annotate(ctx, ci, jobs.ViaAPI, "qa-2", jobs.NewAnnotation{Kind: jobs.AnnotationComment})
+			return err
+		}, jobs.EINVALID},
+		{"negative checklist item", func() error { _, _, err := svc.ToggleChecklist(ctx, ci, jobs.ViaAPI, "qa-2", -1, true); return err }, jobs.EINVALID},
+	}...)
 	before, err := svc.GetJob(ctx, "qa-2")
 	require.NoError(t, err)
 	for _, tt := range tests {
@@ -218,6 +284,10 @@ func TestService_BadInput(t *testing.T) {
 	after, err := svc.GetJob(ctx, "qa-2")
 	require.NoError(t, err)
 	require.Equal(t, before.Version, after.Version, "bad input changes nothing")
+	for _, id := range []string{"cfg", "nope"} {
+		_, err = svc.GetJob(ctx, id)
+		require.Equal(t, jobs.ENOTFOUND, jobs.ErrorCode(err), "refused input created no job %s", id)
+	}
 }
 
 func TestService_ChecklistAndTrap(t *testing.T) {
@@ -275,15 +345,18 @@ func TestService_WaitWakesOnChange(t *testing.T) {
 	ctx := context.Background()
 	svc := newService(t)
 	job := createWithGate(t, svc, "w-1", jobs.GateConfig{Kind: jobs.KindPause, Name: "x"})
-	got := make(chan *jobs.Job)
+	got := make(chan *jobs.Job, 1) // buffered: the waiter never blocks if the test already failed
+	errs := make(chan error, 1)
 	go func() {
-		j, _ := svc.Wait(ctx, "w-1", job.Version)
+		j, err := svc.Wait(ctx, "w-1", job.Version)
+		errs <- err
 		got <- j
 	}()
 	_, _, err := svc.Resolve(ctx, alice, jobs.ViaAPI, "w-1", jobs.Resolution{Action: jobs.ActResume})
 	require.NoError(t, err)
 	select {
 	case j := <-got:
+		require.NoError(t, <-errs)
 		require.Greater(t, j.Version, job.Version)
 	case <-time.After(10 * time.Second):
 		t.Fatal("waiter was not woken")

@@ -151,6 +151,6 @@ func NewGaugeFunc(name, help string, read func() float64) *GaugeFunc {
 }
 
 func (g *GaugeFunc) write(w io.Writer) error {
-	_, err := fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s gauge\n%s %s\n", g.name, g.help, g.name, g.name, formatFloat(g.read()))
+	_, err := fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s gauge\n%s %s\n", g.name, helpEscaper.Replace(g.help), g.name, g.name, formatFloat(g.read()))
 	return err
 }

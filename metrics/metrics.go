@@ -92,17 +92,24 @@ func (f *family) sorted() []*series {
 }
 
 func (f *family) header(w io.Writer) error {
-	_, err := fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s %s\n", f.name, f.help, f.name, f.kind)
+	_, err := fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s %s\n", f.name, helpEscaper.Replace(f.help), f.name, f.kind)
 	return err
 }
+
+// labelEscaper applies the only escapes the Prometheus text format knows
+// in label values; helpEscaper those of HELP lines.
+var (
+	labelEscaper = strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`)
+	helpEscaper  = strings.NewReplacer(`\`, `\\`, "\n", `\n`)
+)
 
 func labelText(names, values []string, extra ...string) string {
 	var parts []string
 	for i, n := range names {
-		parts = append(parts, fmt.Sprintf("%s=%q", n, values[i]))
+		parts = append(parts, n+`="`+labelEscaper.Replace(strings.ToValidUTF8(values[i], "\uFFFD"))+`"`)
 	}
 	for i := 0; i+1 < len(extra); i += 2 {
-		parts = append(parts, fmt.Sprintf("%s=%q", extra[i], extra[i+1]))
+		parts = append(parts, extra[i]+`="`+labelEscaper.Replace(extra[i+1])+`"`)
 	}
 	if len(parts) == 0 {
 		return ""

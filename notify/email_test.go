@@ -58,7 +58,7 @@ func TestEmail_Notify(t *testing.T) {
 	n.Channel = jobs.NotifyChannel{Type: "email", To: "Ops Team <ops@example.com>, bob@example.com"}
 	require.NoError(t, e.Notify(context.Background(), n, job))
 
-	m := <-s.got
+	m := recv(t, s.got)
 	require.Equal(t, "cla@example.com", m.from)
 	require.Equal(t, []string{"ops@example.com", "bob@example.com"}, m.to)
 	h, plain, html := parts(t, m.data)
@@ -95,7 +95,7 @@ func TestEmail_NotifyEvents(t *testing.T) {
 			n.Event, n.Assignees = tc.event, []string{"lead"}
 			n.Channel = jobs.NotifyChannel{Type: "email", To: "ops@example.com"}
 			require.NoError(t, e.Notify(context.Background(), n, job))
-			h, plain, html := parts(t, (<-s.got).data)
+			h, plain, html := parts(t, recv(t, s.got).data)
 			subject, _ := new(mime.WordDecoder).DecodeHeader(h.Get("Subject"))
 			require.Equal(t, tc.subject, subject)
 			require.Contains(t, plain, tc.line)
@@ -118,7 +118,7 @@ func TestEmail_NotifySTARTTLSAuth(t *testing.T) {
 	job, n := openJob("d")
 	n.Channel = jobs.NotifyChannel{Type: "email", To: "ops@example.com"}
 	require.NoError(t, e.Notify(context.Background(), n, job))
-	m := <-s.got
+	m := recv(t, s.got)
 	require.True(t, m.tls, "the session was upgraded")
 	require.Equal(t, "cla", m.auth)
 
@@ -127,6 +127,7 @@ func TestEmail_NotifySTARTTLSAuth(t *testing.T) {
 	err := bad.Notify(context.Background(), n, job)
 	require.Error(t, err)
 	require.NotContains(t, err.Error(), "wrong", "the password never appears in errors")
+	require.Empty(t, s.got, "a refused login delivers nothing")
 }
 
 func TestEmail_NotifyFailures(t *testing.T) {
@@ -158,7 +159,7 @@ func TestEmail_NotifyFailures(t *testing.T) {
 		job, n := openJob("d")
 		n.Channel = jobs.NotifyChannel{Type: "email", To: "nobody@example.com, ops@example.com"}
 		require.NoError(t, e.Notify(context.Background(), n, job))
-		require.Equal(t, []string{"ops@example.com"}, (<-plain.got).to)
+		require.Equal(t, []string{"ops@example.com"}, recv(t, plain.got).to)
 	})
 	t.Run("server down", func(t *testing.T) {
 		e, err := notify.NewEmail(notify.EmailConfig{Host: "127.0.0.1", Port: 1, From: "cla@example.com"}, "", slog.New(slog.DiscardHandler))

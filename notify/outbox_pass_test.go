@@ -52,7 +52,12 @@ func TestOutbox_PassNeverRedeliversALaneThatJustFinished(t *testing.T) {
 	require.NoError(t, err)
 
 	o.pass(ctx) // starts the lane; its delivery blocks in Notify
-	first := <-notifier.calls
+	var first string
+	select {
+	case first = <-notifier.calls:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the first pass delivered nothing within 10s")
+	}
 	key := laneKey(jobs.Notification{Channel: jobs.NotifyChannel{Type: "webhook", URL: "http://a.example/"}})
 	require.True(t, o.isBusy(key))
 

@@ -69,7 +69,7 @@ func TestWebhook_Notify(t *testing.T) {
 	n.Channel = jobs.NotifyChannel{Type: "webhook", URL: srv.URL + "/hook?token=hidden"}
 	require.NoError(t, wh.Notify(context.Background(), n, job))
 
-	r := <-got
+	r := recv(t, got)
 	require.NoError(t, r.err, "the independent verifier accepts the signature")
 	require.Equal(t, n.ID, r.header.Get("X-Cla-Notification-Id"))
 	require.Equal(t, "gate_opened", r.header.Get("X-Cla-Event"))
@@ -108,7 +108,7 @@ func TestWebhook_NotifyFailures(t *testing.T) {
 			n.Channel = jobs.NotifyChannel{Type: "webhook", URL: srv.URL + "/secret-path?key=hunter2"}
 			err := wh.Notify(context.Background(), n, job)
 			require.Error(t, err)
-			<-got
+			recv(t, got)
 			require.NotContains(t, err.Error(), "hunter2", "webhook URLs may hold credentials")
 			require.NotContains(t, err.Error(), "secret-path")
 			var ra *jobs.RetryAfterError

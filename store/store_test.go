@@ -1,8 +1,10 @@
 package store_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -38,6 +40,10 @@ func TestDB_CreateGetUpdate(t *testing.T) {
 
 	_, err = db.GetJob(ctx, "nope")
 	require.Equal(t, jobs.ENOTFOUND, jobs.ErrorCode(err))
+	called := false
+	_, _, err = db.UpdateJob(ctx, "nope", func(*jobs.Job) (jobs.Effects, error) { called = true; return jobs.Effects{}, nil })
+	require.Equal(t, jobs.ENOTFOUND, jobs.ErrorCode(err), "updating an unknown job")
+	require.False(t, called, "the change never sees a job that does not exist")
 
 	got, entries, err := db.UpdateJob(ctx, "qa-1", func(j *jobs.Job) (jobs.Effects, error) {
 		j.Status = jobs.StatusInProgress
@@ -119,8 +125,10 @@ func TestDB_StatusIndexMoves(t *testing.T) {
 		return jobs.Effects{}, nil
 	})
 	require.NoError(t, err)
-	pending, _ := db.ListJobs(ctx, jobs.ListQuery{Status: jobs.StatusPending, Limit: 10})
-	done, _ := db.ListJobs(ctx, jobs.ListQuery{Status: jobs.StatusSuccessful, Limit: 10})
+	pending, err := db.ListJobs(ctx, jobs.ListQuery{Status: jobs.StatusPending, Limit: 10})
+	require.NoError(t, err)
+	done, err := db.ListJobs(ctx, jobs.ListQuery{Status: jobs.StatusSuccessful, Limit: 10})
+	require.NoError(t, err)
 	require.Empty(t, pending.Jobs)
 	require.Len(t, done.Jobs, 1)
 }
@@ -148,22 +156,34 @@ func TestDB_ConcurrentAppendsKeepOrder(t *testing.T) {
 	db := open(t)
 	require.NoError(t, db.CreateJob(ctx, newJob("a", t0, jobs.StatusPending), jobs.Effects{}))
 	var wg sync.WaitGroup
+	errs := make(chan error, 8*50) // only the test goroutine may call require
 	for w := 0; w < 8; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for i := 0; i < 50; i++ {
-				_, err := db.AppendLog(ctx, "a", []jobs.LogEntry{{Text: fmt.Sprintf("w%d-%d", w, i)}})
-				require.NoError(t, err)
+				if _, err := db.AppendLog(ctx, "a", []jobs.LogEntry{{Text: fmt.Sprintf("w%d-%d", w, i)}}); err != nil {
+					errs <- err
+				}
 			}
 		}()
 	}
 	wg.Wait()
+	close(errs)
+	for err := range errs {
+		require.NoError(t, err)
+	}
 	log, err := db.Log(ctx, "a", 0, 1000)
 	require.NoError(t, err)
 	require.Len(t, log, 400)
+	next := make([]int, 8) // each writer's lines appear in the order it wrote them
 	for i, e := range log {
 		require.Equal(t, uint64(i+1), e.Seq)
+		var w, n int
+		_, err := fmt.Sscanf(e.Text, "w%d-%d", &w, &n)
+		require.NoError(t, err)
+		require.Equal(t, next[w], n, "writer %d's entries out of order at seq %d", w, e.Seq)
+		next[w]++
 	}
 }
 
@@ -252,4 +272,23 @@ func TestDB_Once(t *testing.T) {
 	first, err = db.Once(ctx, "slack-event:Ev1")
 	require.NoError(t, err)
 	require.False(t, first, "dedupe survives a restart")
+}
+
+func TestOpen_BadFile(t *testing.T) {
+	dir := t.TempDir()
+	garbage := filepath.Join(dir, "garbage.db")
+	require.NoError(t, os.WriteFile(garbage, bytes.Repeat([]byte("not a bolt file "), 512), 0o600))
+	for _, tc := range []struct{ name, path string }{
+		{"not a database", garbage},
+		{"a directory", dir},
+		{"missing parent", filepath.Join(dir, "no", "such", "cla.db")},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			db, err := store.Open(tc.path)
+			if err == nil {
+				_ = db.Close()
+			}
+			require.Error(t, err)
+		})
+	}
 }

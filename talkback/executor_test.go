@@ -124,15 +124,8 @@ func TestExecutor_Run_ProgramNotFound(t *testing.T) {
 func TestExecutor_Run_TimeoutKillsGroup(t *testing.T) {
 	pidfile := filepath.Join(t.TempDir(), "child.pid")
 	l := helperAction(t, "tree", "    timeout: 2s\n", map[string]string{"PIDFILE": pidfile})
-	done := make(chan *Result, 1)
-	go func() {
-		res, err := NewExecutor(ExecutorConfig{}).Run(context.Background(), "qa-1", prepare(t, l, nil))
-		if err != nil {
-			t.Error(err)
-		}
-		done <- res
-	}()
-	res := <-done
+	res, err := NewExecutor(ExecutorConfig{}).Run(context.Background(), "qa-1", prepare(t, l, nil))
+	require.NoError(t, err)
 	require.True(t, res.TimedOut)
 	require.Equal(t, -1, res.ExitCode)
 	require.Contains(t, res.Summary(), "timed out")
@@ -171,14 +164,15 @@ func TestExecutor_Run_Canceled(t *testing.T) {
 	pidfile := filepath.Join(t.TempDir(), "child.pid")
 	l := helperAction(t, "tree", "", map[string]string{"PIDFILE": pidfile})
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan *Result, 1)
+	inv := prepare(t, l, nil) // in the test goroutine: prepare may call t.FailNow
+	done := make(chan runResult, 1)
 	go func() {
-		res, _ := NewExecutor(ExecutorConfig{}).Run(ctx, "qa-1", prepare(t, l, nil))
-		done <- res
+		res, err := NewExecutor(ExecutorConfig{}).Run(ctx, "qa-1", inv)
+		done <- runResult{res, err}
 	}()
 	require.Eventually(t, func() bool { _, err := os.Stat(pidfile); return err == nil }, 10*time.Second, 10*time.Millisecond)
 	cancel()
-	res := <-done
+	res := recvResult(t, done)
 	require.True(t, res.Canceled)
 	require.False(t, res.TimedOut)
 }

@@ -12,17 +12,15 @@ import (
 
 // startBlocking runs a command that sleeps until ctx ends, and returns once
 // the process is really running.
-func startBlocking(t *testing.T, ex *Executor, ctx context.Context, jobID string) <-chan *Result {
+func startBlocking(t *testing.T, ex *Executor, ctx context.Context, jobID string) <-chan runResult {
 	t.Helper()
 	pidfile := filepath.Join(t.TempDir(), "pid")
 	l := helperAction(t, "sleeper", "", map[string]string{"PIDFILE": pidfile})
-	done := make(chan *Result, 1)
+	inv := prepare(t, l, nil) // in the test goroutine: prepare may call t.FailNow
+	done := make(chan runResult, 1)
 	go func() {
-		res, err := ex.Run(ctx, jobID, prepare(t, l, nil))
-		if err != nil {
-			t.Error(err)
-		}
-		done <- res
+		res, err := ex.Run(ctx, jobID, inv)
+		done <- runResult{res, err}
 	}()
 	require.Eventually(t, func() bool { _, err := os.Stat(pidfile); return err == nil }, 10*time.Second, 5*time.Millisecond)
 	return done
@@ -44,7 +42,7 @@ func TestExecutor_Run_PerJobLimit(t *testing.T) {
 	require.True(t, res.OK())
 
 	cancel()
-	require.True(t, (<-done).Canceled)
+	require.True(t, recvResult(t, done).Canceled)
 	res, err = ex.Run(context.Background(), "qa-1", prepare(t, l, nil))
 	require.NoError(t, err, "the slot is free again")
 	require.True(t, res.OK())
@@ -56,13 +54,11 @@ func TestExecutor_Run_TotalLimitQueues(t *testing.T) {
 	done := startBlocking(t, ex, ctx, "qa-1")
 
 	l := helperAction(t, "exit", "", nil)
-	queued := make(chan error, 1)
+	inv := prepare(t, l, nil)
+	queued := make(chan runResult, 1)
 	go func() {
-		res, err := ex.Run(context.Background(), "qa-2", prepare(t, l, nil))
-		if err == nil && !res.OK() {
-			err = os.ErrInvalid
-		}
-		queued <- err
+		res, err := ex.Run(context.Background(), "qa-2", inv)
+		queued <- runResult{res, err}
 	}()
 	require.Eventually(t, func() bool { _, q := ex.Stats(); return q == 1 }, 10*time.Second, 5*time.Millisecond)
 	running, _ := ex.Stats()
@@ -76,8 +72,31 @@ func TestExecutor_Run_TotalLimitQueues(t *testing.T) {
 	require.Contains(t, r.Reason, "too many commands are running")
 
 	cancel()
-	<-done
-	require.NoError(t, <-queued, "the queued command runs once a slot frees")
-	running, q := ex.Stats()
-	require.Equal(t, [2]int{0, 0}, [2]int{running, q})
+	require.True(t, recvResult(t, done).Canceled)
+	q := recvResult(t, queued) // fails the test if the queued command never ran
+	require.True(t, q.OK(), "the queued command runs once a slot frees: %s", q.Summary())
+	running, waiting := ex.Stats()
+	require.Equal(t, [2]int{0, 0}, [2]int{running, waiting})
+}
+
+// runResult carries what Executor.Run returned out of a goroutine, so that
+// only the test goroutine asserts.
+type runResult struct {
+	*Result
+	err error
+}
+
+// recvResult waits for a run started in another goroutine, failing the test
+// if it errs or does not end within 20 s.
+func recvResult(t *testing.T, ch <-chan runResult) *Result {
+	t.Helper()
+	select {
+	case r := <-ch:
+		require.NoError(t, r.err)
+		require.NotNil(t, r.Result)
+		return r.Result
+	case <-time.After(20 * time.Second):
+		t.Fatal("the command did not end within 20s")
+		return nil
+	}
 }

@@ -1,6 +1,7 @@
 package workflow
 
 import (
+	"errors"
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/ast"
 	"github.com/expr-lang/expr/vm"
@@ -28,21 +29,33 @@ func compileCondition(src string) (*vm.Program, []string, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	if v.uses != len(v.ids) {
+		// steps[env.X], `let s = steps`, `"a" in steps`: which steps are read
+		// cannot be known, so the dependency check could not hold.
+		return nil, nil, errors.New("read steps only as steps.<id> (or steps[\"id\"]) so that the step's dependencies can be checked")
+	}
 	return prog, v.ids, nil
 }
 
-// stepRefs collects steps.<id> (and steps["id"]) from a condition's AST.
-type stepRefs struct{ ids []string }
+// stepRefs collects steps.<id> (and steps["id"]) from a condition's AST,
+// and counts every use of steps to catch reads it cannot name.
+type stepRefs struct {
+	ids  []string
+	uses int
+}
 
 // Visit implements ast.Visitor.
 func (v *stepRefs) Visit(node *ast.Node) {
-	m, ok := (*node).(*ast.MemberNode)
-	if !ok {
-		return
-	}
-	if id, ok := m.Node.(*ast.IdentifierNode); ok && id.Value == "steps" {
-		if s, ok := m.Property.(*ast.StringNode); ok {
-			v.ids = append(v.ids, s.Value)
+	switch n := (*node).(type) {
+	case *ast.IdentifierNode:
+		if n.Value == "steps" {
+			v.uses++
+		}
+	case *ast.MemberNode:
+		if id, ok := n.Node.(*ast.IdentifierNode); ok && id.Value == "steps" {
+			if s, ok := n.Property.(*ast.StringNode); ok {
+				v.ids = append(v.ids, s.Value)
+			}
 		}
 	}
 }

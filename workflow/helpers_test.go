@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -76,3 +77,16 @@ func marker(name string) string {
 }
 
 func writeFile(path string) error { return os.WriteFile(path, nil, 0o644) }
+
+// recv takes the next value from ch, failing the test if none arrives
+// within 30 s instead of hanging until the test binary times out.
+func recv[T any](t *testing.T, ch <-chan T) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(30 * time.Second):
+		t.Fatal("nothing received within 30s")
+		panic("unreachable")
+	}
+}

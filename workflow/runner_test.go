@@ -169,6 +169,20 @@ steps:
 	require.Equal(t, 0, f.runs("a.runs"))
 }
 
+func TestRun_ConditionErrorFails(t *testing.T) {
+	t.Setenv("CLA_TEST_BRANCH", "main")
+	f := newFixture(t, `
+name: badif
+steps:
+  - {id: a, type: shell, if: 'int(env.CLA_TEST_BRANCH) > 1', config: {command: "`+marker("a")+`"}}
+  - {id: b, type: shell, depends_on: [a], config: {command: "`+marker("b")+`"}}
+`)
+	code, out, errOut := f.run()
+	require.Equal(t, ExitFailed, code, out+errOut)
+	require.Contains(t, out+errOut, "if: invalid operation: int(main)")
+	require.Equal(t, []int{0, 0}, []int{f.runs("a.runs"), f.runs("b.runs")}, "neither the step nor its dependents ran")
+}
+
 func TestRun_RetriesAndTimeout(t *testing.T) {
 	t.Run("retries until success", func(t *testing.T) {
 		f := newFixture(t, `

@@ -111,7 +111,7 @@ func TestRun_TrapDecisions(t *testing.T) {
 				require.NoError(t, writeFile(filepath.Join(f.dir, "fixed")))
 			}
 			srv.resolve(t, "trapwf-r1", tc.decision)
-			require.Equal(t, tc.wantCode, <-done)
+			require.Equal(t, tc.wantCode, recv(t, done))
 			require.Equal(t, tc.wantFlaky, f.runs("flaky.runs"))
 			require.Equal(t, tc.wantAft, f.runs("after.runs"))
 			job, err := srv.svc.GetJob(context.Background(), "trapwf-r1")
@@ -129,7 +129,7 @@ func TestRun_ResumeAfterAbort(t *testing.T) {
 	done := f.runAsync(srv.args("r9")...)
 	srv.openGate(t, "trapwf-r9")
 	srv.resolve(t, "trapwf-r9", jobs.ActAbort)
-	require.Equal(t, ExitFailed, <-done)
+	require.Equal(t, ExitFailed, recv(t, done))
 	require.NoError(t, writeFile(filepath.Join(f.dir, "fixed")))
 	code, out, _ := f.run(srv.args("r9")...)
 	require.Equal(t, ExitDone, code, out)
@@ -186,7 +186,7 @@ func TestRun_GateStep(t *testing.T) {
 		require.Equal(t, "Ship 1.0", g.Name)
 		require.Equal(t, []string{"ops"}, g.Assignees)
 		srv.resolve(t, "gatewf-g1", jobs.ActApprove)
-		require.Equal(t, ExitDone, <-done)
+		require.Equal(t, ExitDone, recv(t, done))
 		require.Equal(t, 1, f.runs("ship.runs"))
 	})
 	t.Run("no-wait, then approved", func(t *testing.T) {

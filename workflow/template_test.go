@@ -43,22 +43,28 @@ func TestEvalCondition(t *testing.T) {
 	vars := Vars{Env: map[string]string{"BRANCH": "main"},
 		Steps: map[string]StepResult{"test": {Status: "failed", ExitCode: 2}}}
 	cases := []struct {
-		src  string
-		want bool
+		src     string
+		reads   []string
+		want    bool
+		wantErr string
 	}{
-		{`env.BRANCH == "main"`, true},
-		{`env.MISSING == ""`, true},
-		{`steps.test.exitCode == 2 && steps.test.status == "failed"`, true},
-		{`steps["test"].status == "succeeded"`, false},
+		{`env.BRANCH == "main"`, nil, true, ""},
+		{`env.MISSING == ""`, nil, true, ""},
+		{`steps.test.exitCode == 2 && steps.test.status == "failed"`, []string{"test", "test"}, true, ""},
+		{`steps["test"].status == "succeeded"`, []string{"test"}, false, ""},
+		{`int(env.BRANCH) > 1`, nil, false, "invalid operation: int(main)"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.src, func(t *testing.T) {
 			prog, ids, err := compileCondition(tc.src)
 			require.NoError(t, err)
-			if tc.src != `env.BRANCH == "main"` && tc.src != `env.MISSING == ""` {
-				require.Contains(t, ids, "test")
-			}
+			require.Equal(t, tc.reads, ids, "the steps the condition reads")
 			got, err := evalCondition(prog, vars)
+			if tc.wantErr != "" {
+				require.ErrorContains(t, err, tc.wantErr)
+				require.False(t, got, "a failed condition is never true")
+				return
+			}
 			require.NoError(t, err)
 			require.Equal(t, tc.want, got)
 		})

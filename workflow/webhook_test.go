@@ -47,7 +47,7 @@ steps:
 `)
 		code, out, _ := f.run()
 		require.Equal(t, ExitDone, code, out)
-		req, body := <-h.got, <-h.bodies
+		req, body := recv(t, h.got), recv(t, h.bodies)
 		require.JSONEq(t, `{"version": "2.0", "n": 1}`, string(body))
 		require.Equal(t, "prod", req.Header.Get("X-Env"))
 		ts := req.Header.Get("X-Cla-Timestamp")
@@ -75,7 +75,7 @@ steps:
 `)
 	code, out, _ := f.run()
 	require.Equal(t, ExitDone, code, out)
-	<-h.got
+	recv(t, h.got)
 	var msg struct {
 		Text   string `json:"text"`
 		Blocks []struct {
@@ -86,7 +86,7 @@ steps:
 			} `json:"elements"`
 		} `json:"blocks"`
 	}
-	require.NoError(t, json.Unmarshal(<-h.bodies, &msg))
+	require.NoError(t, json.Unmarshal(recv(t, h.bodies), &msg))
 	require.Equal(t, "Deploy done", msg.Text)
 	require.Len(t, msg.Blocks, 2)
 	require.Equal(t, "section", msg.Blocks[0].Type)

@@ -111,7 +111,9 @@ func TestEmulator_ChatPostMessage(t *testing.T) {
 		{"private channel not visible", secret.ID, []slack.MsgOption{slack.MsgOptionText("x", false)}, "channel_not_found"},
 		{"no such channel", "C404", []slack.MsgOption{slack.MsgOptionText("x", false)}, "channel_not_found"},
 		{"no text", general.ID, nil, "no_text"},
+		{"blank text", general.ID, []slack.MsgOption{slack.MsgOptionText(" \n\t", false)}, "no_text"},
 		{"text too long", general.ID, []slack.MsgOption{slack.MsgOptionText(strings.Repeat("a", 40001), false)}, "msg_too_long"},
+		{"text too long in runes", general.ID, []slack.MsgOption{slack.MsgOptionText(strings.Repeat("é", 40001), false)}, "msg_too_long"},
 		{"unknown thread", general.ID, []slack.MsgOption{slack.MsgOptionText("x", false), slack.MsgOptionTS("1.000001")}, "thread_not_found"},
 	}
 	for _, tc := range cases {
@@ -120,6 +122,13 @@ func TestEmulator_ChatPostMessage(t *testing.T) {
 			require.EqualError(t, err, tc.want)
 		})
 	}
+	require.Len(t, emu.Messages(general.ID), 2, "refused posts leave no message")
+	t.Run("text at the limit", func(t *testing.T) {
+		before := len(emu.Messages(general.ID))
+		_, _, err := api.PostMessage(general.ID, slack.MsgOptionText(strings.Repeat("é", 40000), false))
+		require.NoError(t, err, "the limit counts characters, not bytes")
+		require.Len(t, emu.Messages(general.ID), before+1)
+	})
 	t.Run("dm by user id", func(t *testing.T) {
 		ch, _, err := api.PostMessage(alice.ID, slack.MsgOptionText("psst", false))
 		require.NoError(t, err)
