@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/cla-ops/cla/jobs"
-	"github.com/cla-ops/cla/store"
+	"github.com/cla-ops/cla/internal/store"
 	"github.com/stretchr/testify/require"
 )
 

@@ -13,7 +13,7 @@ import (
 	_ "time/tzdata" // Europe/Madrid without relying on the host's zoneinfo
 
 	"github.com/cla-ops/cla/jobs"
-	"github.com/cla-ops/cla/store"
+	"github.com/cla-ops/cla/internal/store"
 	"github.com/stretchr/testify/require"
 )
 

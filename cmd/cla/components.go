@@ -10,14 +10,14 @@ import (
 	"path/filepath"
 	"syscall"
 
-	"github.com/cla-ops/cla/bot"
-	"github.com/cla-ops/cla/bot/gates"
-	"github.com/cla-ops/cla/bot/talkbot"
+	"github.com/cla-ops/cla/internal/bot"
+	"github.com/cla-ops/cla/internal/bot/gates"
+	"github.com/cla-ops/cla/internal/bot/talkbot"
 	"github.com/cla-ops/cla/jobs"
-	"github.com/cla-ops/cla/notify"
-	"github.com/cla-ops/cla/talkback"
-	"github.com/cla-ops/cla/web"
-	"github.com/cla-ops/cla/web/monitor"
+	"github.com/cla-ops/cla/internal/notify"
+	"github.com/cla-ops/cla/internal/talkback"
+	"github.com/cla-ops/cla/internal/web"
+	"github.com/cla-ops/cla/internal/web/monitor"
 )
 
 // components are the parts of serve around the API: notification

@@ -10,7 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/cla-ops/cla/bot/slackemu"
+	"github.com/cla-ops/cla/slackemu"
 )
 
 // TestE2E_OneDecisionEveryDoor runs the real binary against the Slack

@@ -13,7 +13,7 @@ import (
 	"strings"
 
 	"github.com/cla-ops/cla/jobs"
-	"github.com/cla-ops/cla/web/client"
+	"github.com/cla-ops/cla/client"
 )
 
 // defaultServer is where the CLI looks for the API without --server.

@@ -5,7 +5,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/cla-ops/cla/workflow"
+	"github.com/cla-ops/cla/internal/workflow"
 )
 
 // runWorkflow hands "cla run" to the workflow runner, which owns its flags,

@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/cla-ops/cla/talkback"
+	"github.com/cla-ops/cla/internal/talkback"
 )
 
 func runTalkback(ctx context.Context, e *env, args []string) int {

@@ -14,7 +14,7 @@ import (
 	"strings"
 
 	"github.com/cla-ops/cla/jobs"
-	"github.com/cla-ops/cla/web"
+	"github.com/cla-ops/cla/internal/web"
 )
 
 func hashToken(token string) []byte {

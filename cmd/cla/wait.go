@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/cla-ops/cla/jobs"
-	"github.com/cla-ops/cla/web/client"
+	"github.com/cla-ops/cla/client"
 )
 
 func runWait(ctx context.Context, e *env, args []string) int {

@@ -1,0 +1,191 @@
+package gates
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/cla-ops/cla/internal/bot/blocks"
+	"github.com/cla-ops/cla/jobs"
+	"github.com/slack-go/slack"
+)
+
+// Click is one block_actions action, as the socket loop hands it over.
+type Click struct {
+	UserID    string
+	UserName  string
+	TeamID    string
+	ChannelID string // "" for App Home clicks
+	MessageTS string // "" for App Home clicks
+	ActionID  string
+	// BlockID is the clicked element's block_id; checklist clicks need it
+	// (it names the job, the gate and the first item of the group).
+	BlockID   string
+	Value     string // the button's value: the job id
+	TriggerID string
+	// SelectedOptions are the option values ticked in a checkboxes element.
+	SelectedOptions []string
+}
+
+// clickActions maps the buttons that resolve directly to their action.
+var clickActions = map[string]jobs.Action{
+	blocks.ActionComplete: jobs.ActComplete,
+	blocks.ActionApprove:  jobs.ActApprove,
+	blocks.ActionReject:   jobs.ActReject,
+	blocks.ActionResume:   jobs.ActResume,
+	blocks.ActionRetry:    jobs.ActRetry,
+	blocks.ActionSkip:     jobs.ActSkip,
+	blocks.ActionAbort:    jobs.ActAbort,
+}
+
+// Click handles a button or checkbox click after the socket loop acked it.
+// Whatever goes wrong for the person (not an assignee, already resolved,
+// unknown job) is answered to them alone and changes nothing; the error
+// return is only for failures worth logging.
+func (h *Handler) Click(ctx context.Context, c Click) error {
+	if c.ActionID == blocks.ActionView {
+		return nil
+	}
+	who, err := h.people.Identity(ctx, c.UserID)
+	if err != nil {
+		h.tell(ctx, c.ChannelID, c.UserID, "Sorry, I could not look you up in Slack; please try again.")
+		return fmt.Errorf("identify %s: %w", c.UserID, err)
+	}
+	switch c.ActionID {
+	case blocks.ActionChecklist:
+		return h.toggle(ctx, who, c)
+	case blocks.ActionFail:
+		return h.openModal(ctx, who, c, jobs.ActFail)
+	case blocks.ActionComplete:
+		if h.needsEvidence(ctx, c.Value) {
+			return h.openModal(ctx, who, c, jobs.ActComplete)
+		}
+	}
+	act, ok := clickActions[c.ActionID]
+	if !ok {
+		h.log.Debug("click on unknown action ignored", "action", c.ActionID)
+		return nil
+	}
+	return h.resolve(ctx, who, c, jobs.Resolution{Action: act})
+}
+
+// resolve applies the click to the job's open gate and answers the person.
+func (h *Handler) resolve(ctx context.Context, who jobs.Identity, c Click, r jobs.Resolution) error {
+	if msg, stale := h.stale(ctx, c); stale {
+		h.tell(ctx, c.ChannelID, c.UserID, msg)
+		return nil
+	}
+	job, g, err := h.svc.Resolve(ctx, who, jobs.ViaSlack, c.Value, r)
+	if err != nil {
+		h.tell(ctx, c.ChannelID, c.UserID, h.failureText(err, "resolve"))
+		if last := lastGate(ctx, h.svc, c.Value); last != nil && last.State == jobs.GateClosed {
+			h.refresh(ctx, c.Value, last.ID) // shows the late attempt
+		}
+		return nil
+	}
+	if g.State == jobs.GateOpen && r.Action == jobs.ActApprove {
+		h.tell(ctx, c.ChannelID, c.UserID, fmt.Sprintf("Approved %s (%d of %d approvals).", g.Name,
+			len(g.Approvals), g.RequiredApprovals()))
+	}
+	if err := h.update(ctx, job, g); err != nil {
+		return fmt.Errorf("update announcement of %s: %w", job.ID, err)
+	}
+	h.refreshHomeOf(ctx, c)
+	return nil
+}
+
+// stale catches a click on a message rendered for an older gate of the
+// job: the button's job id alone would act on a newer gate.
+func (h *Handler) stale(ctx context.Context, c Click) (string, bool) {
+	jobID, gateID, _, ok := blocks.ParseBlockID(c.BlockID)
+	if !ok || jobID != c.Value {
+		return "", false
+	}
+	job, err := h.svc.GetJob(ctx, jobID)
+	if err != nil {
+		return "", false
+	}
+	// A click on the last gate goes to the service even when it is closed:
+	// the refusal is then logged as a late attempt and shown on the message.
+	if g := job.Gate(gateID); g != nil && g.State == jobs.GateClosed && job.LastGate() != g {
+		return fmt.Sprintf("%s of job %s was %s.", g.Name, jobID, g.ResolvedText()), true
+	}
+	return "", false
+}
+
+// needsEvidence reports whether completing the job's open gate needs the
+// evidence modal.
+func (h *Handler) needsEvidence(ctx context.Context, jobID string) bool {
+	job, err := h.svc.GetJob(ctx, jobID)
+	if err != nil {
+		return false
+	}
+	g := job.OpenGate()
+	return g != nil && g.Kind == jobs.KindAction && g.RequireEvidence
+}
+
+// openModal opens the evidence (complete) or failure-reason (fail) modal
+// with the click's trigger_id, after the checks that would otherwise only
+// fail once the person has typed everything.
+func (h *Handler) openModal(ctx context.Context, who jobs.Identity, c Click, act jobs.Action) error {
+	job, g, problem := h.precheck(ctx, who, c.Value, act)
+	if problem != "" {
+		h.tell(ctx, c.ChannelID, c.UserID, problem)
+		return nil
+	}
+	text, err := h.showModal(ctx, c.TriggerID, job, g, act)
+	if text != "" {
+		h.tell(ctx, c.ChannelID, c.UserID, text)
+	}
+	return err
+}
+
+// showModal calls views.open and returns what to tell the person when it
+// cannot (an expired trigger gets the command to use instead), or "".
+func (h *Handler) showModal(ctx context.Context, trigger string, job *jobs.Job, g *jobs.Gate, act jobs.Action) (string, error) {
+	view := blocks.EvidenceModal(job, g)
+	hint := fmt.Sprintf("/manual-action complete %s <what you did>", job.ID)
+	if act == jobs.ActFail {
+		view = blocks.FailureModal(job, g)
+		hint = fmt.Sprintf("/manual-action fail %s <reason>", job.ID)
+	}
+	_, err := h.api.OpenViewContext(ctx, trigger, view)
+	switch {
+	case err == nil:
+		return "", nil
+	case expiredTrigger(err) || errors.Is(err, slack.ErrParametersMissing):
+		return "The button expired before the form could open; use `" + hint + "` instead.", nil
+	}
+	return "Sorry, the form could not open; use `" + hint + "` instead.", slackError("views.open", err)
+}
+
+// precheck finds the open action gate and says, in words, why the person
+// cannot act on it yet ("" when they can).
+func (h *Handler) precheck(ctx context.Context, who jobs.Identity, jobID string, act jobs.Action) (*jobs.Job, *jobs.Gate, string) {
+	job, err := h.svc.GetJob(ctx, jobID)
+	if err != nil {
+		return nil, nil, h.failureText(err, "get job")
+	}
+	g := job.OpenGate()
+	switch {
+	case g == nil || g.Kind != jobs.KindAction:
+		if last := job.LastGate(); last != nil && last.State == jobs.GateClosed {
+			return nil, nil, fmt.Sprintf("%s of job %s was %s.", last.Name, job.ID, last.ResolvedText())
+		}
+		return nil, nil, fmt.Sprintf("Job %s has no open manual action.", job.ID)
+	case !g.MayResolve(who):
+		return nil, nil, fmt.Sprintf("%s is not an assignee of %s (assignees: %v).", who.Name, g.Name, g.AllAssignees())
+	case act == jobs.ActComplete && len(g.Unchecked()) > 0 && !g.AllowPartial:
+		return nil, nil, fmt.Sprintf("Tick every checklist item first; not ticked yet: %v.", g.Unchecked())
+	}
+	return job, g, ""
+}
+
+// lastGate is the job's most recent gate, or nil.
+func lastGate(ctx context.Context, svc *jobs.Service, jobID string) *jobs.Gate {
+	job, err := svc.GetJob(ctx, jobID)
+	if err != nil {
+		return nil
+	}
+	return job.LastGate()
+}

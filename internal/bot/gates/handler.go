@@ -1,0 +1,73 @@
+package gates
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/cla-ops/cla/internal/bot/ratelimit"
+	"github.com/cla-ops/cla/jobs"
+	"github.com/slack-go/slack"
+)
+
+// Handler answers what people do in Slack: clicks, modal submissions, the
+// /manual-action command and the App Home.
+type Handler struct {
+	*core
+
+	// eventTimeout bounds the Slack work of one event in Run.
+	eventTimeout time.Duration
+
+	mu    sync.Mutex
+	homes map[string]map[string]bool // users who opened the App Home -> job ids shown
+}
+
+// eventTimeout is how long Run spends on one event's Slack updates.
+const eventTimeout = 30 * time.Second
+
+// NewHandler builds the interaction handlers.
+func NewHandler(cfg Config) *Handler {
+	return &Handler{core: newCore(cfg), eventTimeout: eventTimeout, homes: map[string]map[string]bool{}}
+}
+
+// tell shows a short answer to one person: ephemeral in the channel where
+// they acted, or a direct message when there is no channel (App Home).
+// Nobody retries it later, so a 429 is waited out here.
+func (h *Handler) tell(ctx context.Context, channel, user, text string) {
+	err := ratelimit.Retry(ctx, func(ctx context.Context) (err error) {
+		if channel == "" {
+			_, _, err = h.api.PostMessageContext(ctx, user, slack.MsgOptionText(text, false))
+		} else {
+			_, err = h.api.PostEphemeralContext(ctx, channel, user, slack.MsgOptionText(text, false))
+		}
+		return err
+	})
+	if err != nil {
+		h.log.Warn("answer not delivered", "user", user, "channel", channel, "err", err)
+	}
+}
+
+// refresh rewrites a gate's announcements after a change made here, without
+// waiting for the outbox (which also does it when the gate is resolved).
+func (h *Handler) refresh(ctx context.Context, jobID, gateID string) {
+	job, err := h.svc.GetJob(ctx, jobID)
+	if err != nil {
+		h.log.Warn("reread job for message update", "job", jobID, "err", err)
+		return
+	}
+	if g := job.Gate(gateID); g != nil {
+		if err := h.update(ctx, job, g); err != nil {
+			h.log.Warn("update announcement", "job", jobID, "gate", gateID, "err", err)
+		}
+	}
+}
+
+// failureText is the answer for an error from the domain: its message, or
+// a generic text for internal errors, which are logged instead.
+func (h *Handler) failureText(err error, what string) string {
+	if jobs.ErrorCode(err) == jobs.EINTERNAL {
+		h.log.Error(what+" failed", "err", err)
+		return "Sorry, something went wrong on cla's side; please try again."
+	}
+	return jobs.ErrorMessage(err)
+}

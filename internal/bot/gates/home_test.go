@@ -1,0 +1,116 @@
+package gates_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cla-ops/cla/internal/bot/blocks"
+	"github.com/cla-ops/cla/internal/bot/gates"
+	"github.com/cla-ops/cla/slackemu"
+	"github.com/cla-ops/cla/jobs"
+	"github.com/slack-go/slack"
+	"github.com/stretchr/testify/require"
+)
+
+// waitHome waits until the user's App Home shows text.
+func (e *env) waitHome(user, want string) slackemu.View {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(e.ctx, 10*time.Second)
+	defer cancel()
+	v, err := e.emu.WaitView(ctx, func(v slackemu.View) bool {
+		return v.Type == "home" && v.User == user && strings.Contains(text(v.Blocks), want)
+	})
+	h, _ := e.emu.HomeView(user)
+	require.NoError(e.t, err, "home of %s never showed %q; it shows %s", user, want, text(h.Blocks))
+	return v
+}
+
+func TestHandler_HomeOpened(t *testing.T) {
+	e := newEnv(t, slackemu.Config{})
+	e.open("qa-40", jobs.GateConfig{Kind: jobs.KindAction, Name: "Swap disk", Assignees: []string{"alice"}})
+
+	_, err := e.emu.OpenAppHome(alice)
+	require.NoError(t, err)
+	v := e.waitHome(alice, "Swap disk")
+	require.Contains(t, actionIDs(t, v.Blocks), blocks.ActionComplete)
+
+	// A gate opened through the API appears without reopening the tab.
+	e.clock.Add(time.Minute)
+	e.open("qa-41", jobs.GateConfig{Kind: jobs.KindApproval, Name: "Release", Assignees: []string{"ops"}})
+	v = e.waitHome(alice, "Release")
+	require.Less(t, strings.Index(text(v.Blocks), "Release"), strings.Index(text(v.Blocks), "Swap disk"), "newest first")
+
+	// Clicking in the home resolves and republishes it.
+	_, err = e.emu.Act(e.ctx, slackemu.Action{User: alice, ViewID: v.ID, ActionID: blocks.ActionComplete,
+		BlockID: blocks.BlockID("qa-40", "g1", "actions")})
+	require.NoError(t, err)
+	e.waitJob("qa-40", func(j *jobs.Job) bool { return j.OpenGate() == nil })
+	ctx, cancel := context.WithTimeout(e.ctx, 10*time.Second)
+	defer cancel()
+	_, err = e.emu.WaitView(ctx, func(v slackemu.View) bool {
+		return v.Type == "home" && v.User == alice && !strings.Contains(text(v.Blocks), "Swap disk")
+	})
+	require.NoError(t, err)
+
+	_, err = e.emu.OpenAppHome(carol)
+	require.NoError(t, err)
+	e.waitHome(carol, "Nothing is waiting on you.")
+}
+
+func TestHandler_SlashOpensEvidenceModal(t *testing.T) {
+	e := newEnv(t, slackemu.Config{})
+	e.open("qa-42", jobs.GateConfig{Kind: jobs.KindAction, Name: "Swap disk", Assignees: []string{"alice"}, RequireEvidence: true})
+	_, err := e.emu.RunSlashCommand(e.ctx, slackemu.SlashCommand{User: alice, Channel: e.channel, Command: "/manual-action",
+		Text: "complete qa-42"})
+	require.NoError(t, err)
+	v := e.waitModal(blocks.CallbackEvidence)
+	_, err = e.emu.SubmitView(e.ctx, slackemu.Submission{ViewID: v.ID, Values: map[string]map[string]string{
+		blocks.BlockEvidenceMessage: {blocks.BlockEvidenceMessage: "done"}}})
+	require.NoError(t, err)
+	require.Equal(t, jobs.OutcomeSuccessful, *e.job("qa-42").LastGate().Outcome)
+
+	_, err = e.emu.RunSlashCommand(e.ctx, slackemu.SlashCommand{User: bob, Channel: e.channel, Command: "/manual-action",
+		Text: "reassign qa-42 @alice", Escape: true})
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(e.ctx, 10*time.Second)
+	defer cancel()
+	for {
+		if eph := e.emu.Ephemerals(bob); len(eph) > 0 {
+			require.Contains(t, eph[0].Text, "job qa-42 has no open gate to reassign")
+			break
+		}
+		select { // poll: the emulator exports no wait for ephemerals
+		case <-ctx.Done():
+			t.Fatal("no answer to the slash command")
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// TestHandler_RunHungSlack bounds each event's Slack work: a views.publish
+// that never answers must not stop the App Home refreshes that follow.
+func TestHandler_RunHungSlack(t *testing.T) {
+	e := newEnv(t, slackemu.Config{})
+	api := slack.New(e.emu.BotToken(), slack.OptionAPIURL(e.emu.APIURL()))
+	h := gates.NewHandler(gates.Config{API: api, Service: e.svc, Directory: jobs.NewDirectory(identities)})
+	h.SetEventTimeout(200 * time.Millisecond)
+	e.open("qa-45", jobs.GateConfig{Kind: jobs.KindAction, Name: "First", Assignees: []string{"alice"}})
+	require.NoError(t, h.HomeOpened(e.ctx, alice))
+	e.waitHome(alice, "First")
+
+	e.emu.InjectFault("views.publish", slackemu.Fault{Latency: time.Hour, Times: 1})
+	e.clock.Add(time.Minute)
+	e.open("qa-46", jobs.GateConfig{Kind: jobs.KindAction, Name: "Second", Assignees: []string{"alice"}})
+	for _, id := range []string{"qa-45", "qa-46"} { // the first refresh hangs, the second must still run
+		job, done := e.job(id), make(chan struct{})
+		go func() { defer close(done); h.OnEvent(e.ctx, jobs.Event{Type: jobs.EventGateOpened, Job: job}) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatal("an event's Slack work hung without a deadline")
+		}
+	}
+	e.waitHome(alice, "Second")
+}

@@ -1,0 +1,320 @@
+package talkbot
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/cla-ops/cla/internal/bot/ratelimit"
+	"github.com/cla-ops/cla/jobs"
+	"github.com/cla-ops/cla/internal/talkback"
+)
+
+// Action ids of the confirm message's buttons; the button value is the
+// request id. The router sends block_actions with these ids to Click.
+const (
+	ActionConfirm = "talkback_confirm"
+	ActionCancel  = "talkback_cancel"
+)
+
+// PendingTTL is how long a request waits for its second person. Pending
+// requests are kept in memory only: a restart drops them, and a click on
+// an old confirm message then says to ask again.
+const PendingTTL = 15 * time.Minute
+
+// Click is one press of a confirm message's button, as the router hands it
+// over after acking.
+type Click struct {
+	UserID    string
+	ChannelID string
+	MessageTS string
+	ActionID  string // ActionConfirm or ActionCancel
+	Value     string // the request id
+}
+
+// pending is a prepared request waiting for a second person.
+type pending struct {
+	id      string
+	jobID   string
+	channel string
+	thread  string // where the result goes; the confirm message when ""
+	msgTS   string // the confirm message
+	inv     *talkback.Invocation
+	expires time.Time
+}
+
+// settled remembers how a request ended, to answer late or double clicks.
+type settled struct {
+	what string
+	at   time.Time
+}
+
+// askConfirm posts the confirm message and keeps the request pending.
+func (h *Handler) askConfirm(ctx context.Context, req Request, job *jobs.Job, inv *talkback.Invocation) error {
+	p := &pending{id: newRequestID(), jobID: job.ID, channel: req.ChannelID, thread: req.thread(), inv: inv,
+		expires: h.now().Add(PendingTTL)}
+	h.prune()
+	h.mu.Lock()
+	h.pending[p.id] = p // before posting: a click may come back before PostMessage returns
+	h.mu.Unlock()
+	h.logRequest(ctx, job.ID, inv, p.id, "allowed, waiting for confirmation")
+	opts := []slack.MsgOption{slack.MsgOptionText("Confirm TalkBack run: "+escape(inv.CommandLine()), false),
+		slack.MsgOptionBlocks(confirmBlocks(p, "")...)}
+	if p.thread != "" {
+		opts = append(opts, slack.MsgOptionTS(p.thread))
+	}
+	var ts string
+	err := ratelimit.Retry(ctx, func(ctx context.Context) (err error) {
+		_, ts, err = h.api.PostMessageContext(ctx, p.channel, opts...)
+		return err
+	})
+	if err != nil {
+		h.claim(p.id, "not posted")
+		_ = h.tell(ctx, req.ChannelID, req.UserID, "⚠️ Nothing was run: I could not post the confirmation request.")
+		return fmt.Errorf("post talkback confirmation: %w", err)
+	}
+	requestsTotal.Inc("pending")
+	h.mu.Lock()
+	p.msgTS = ts
+	if p.thread == "" {
+		p.thread = ts
+	}
+	h.mu.Unlock()
+	return nil
+}
+
+// Click handles the confirm message's buttons. Whatever the clicker cannot
+// do is answered to them alone; a request runs at most once, however many
+// people click at the same time.
+func (h *Handler) Click(ctx context.Context, c Click) error {
+	if c.ActionID != ActionConfirm && c.ActionID != ActionCancel {
+		return nil
+	}
+	h.prune()
+	p, ok := h.lookup(c)
+	if !ok {
+		return h.gone(ctx, c)
+	}
+	who := h.user(ctx, c.UserID)
+	clicker := talkbackUser(c.UserID, who)
+	confirm := p.inv.Action.Confirm
+	if c.ActionID == ActionCancel {
+		if c.UserID != p.inv.Requester.ID && !confirm.CanConfirm(p.inv.Requester, clicker) {
+			return h.tell(ctx, c.ChannelID, c.UserID, "Only the requester or someone who may confirm it can cancel this run.")
+		}
+		return h.settle(ctx, c, p, who, ending{line: "🚫 Cancelled by <@" + c.UserID + ">",
+			what: "cancelled by <@" + c.UserID + ">", phase: "cancelled"})
+	}
+	if c.UserID == p.inv.Requester.ID {
+		return h.tell(ctx, c.ChannelID, c.UserID, "A second person must confirm: you asked for this run, so someone else has to click Confirm.")
+	}
+	if !confirm.CanConfirm(p.inv.Requester, clicker) {
+		return h.tell(ctx, c.ChannelID, c.UserID, "Only members of "+strings.Join(confirm.Groups, " or ")+" may confirm this run.")
+	}
+	return h.confirm(ctx, c, p, who)
+}
+
+// confirm checks the request again against the job as it is now, then
+// claims it and runs it.
+func (h *Handler) confirm(ctx context.Context, c Click, p pending, who jobs.Identity) error {
+	fresh, reason := h.recheck(ctx, p)
+	if reason != "" {
+		return h.settle(ctx, c, p, who, ending{line: "⚠️ Not run: " + reason, what: "refused: " + reason,
+			phase: "refused_on_confirm", reason: reason})
+	}
+	if !h.claim(p.id, "confirmed by <@"+c.UserID+">") {
+		return h.tell(ctx, c.ChannelID, c.UserID, h.settledText(p.id))
+	}
+	h.update(ctx, c, p, "✅ Confirmed by <@"+c.UserID+">")
+	h.appendLog(ctx, p.jobID, jobs.LogEntry{Kind: jobs.LogTalkBack, Actor: who.Name, Via: jobs.ViaSlack,
+		Key: "talkback:" + p.id + ":confirmed", Text: "confirmed " + fresh.CommandLine(),
+		Fields: h.fields(run{id: p.id, inv: fresh, approver: &who}, map[string]string{"phase": "confirmed", "verdict": "allowed"})})
+	return h.execute(ctx, run{id: p.id, jobID: p.jobID, channel: p.channel, thread: p.thread, inv: fresh,
+		approver: &who, approverSlack: c.UserID})
+}
+
+// recheck prepares the request again with the job's current state: the
+// guard must still allow it and the command must be the one shown.
+func (h *Handler) recheck(ctx context.Context, p pending) (*talkback.Invocation, string) {
+	list := h.allowlist()
+	if list == nil {
+		return nil, "TalkBack is not configured on this server any more."
+	}
+	job, err := h.svc.GetJob(ctx, p.jobID)
+	if err != nil {
+		h.log.Warn("reread job for talkback confirm", "job", p.jobID, "err", err)
+		return nil, "the job could not be read: " + jobs.ErrorMessage(err)
+	}
+	fresh, err := list.Prepare(p.inv.Request, h.env(ctx, job, p.inv.Requester.ID, p.channel))
+	if err != nil {
+		if r, ok := talkback.IsRefusal(err); ok {
+			return nil, r.Reason + " (checked again at confirmation)"
+		}
+		h.log.Error("prepare talkback request on confirm", "job", p.jobID, "err", err)
+		return nil, "it could not be prepared again; the server log has the details"
+	}
+	if !slices.Equal(fresh.Argv, p.inv.Argv) {
+		return nil, "the command changed since it was requested (now " + inlineCode(fresh.CommandLine()) + "); ask again"
+	}
+	return fresh, ""
+}
+
+// ending is how a request ends without running: the line the confirm
+// message shows, what late clickers are told, and the log phase.
+type ending struct {
+	line, what, phase, reason string
+}
+
+// settle ends a request without running it (cancel, refused on confirm).
+func (h *Handler) settle(ctx context.Context, c Click, p pending, who jobs.Identity, e ending) error {
+	if !h.claim(p.id, e.what) {
+		return h.tell(ctx, c.ChannelID, c.UserID, h.settledText(p.id))
+	}
+	h.update(ctx, c, p, e.line)
+	h.appendLog(ctx, p.jobID, jobs.LogEntry{Kind: jobs.LogTalkBack, Actor: who.Name, Via: jobs.ViaSlack,
+		Key:    "talkback:" + p.id + ":" + e.phase,
+		Text:   strings.TrimSuffix(fmt.Sprintf("%s by %s: %s; %s", strings.ReplaceAll(e.phase, "_", " "), who.Name, p.inv.CommandLine(), e.reason), "; "),
+		Fields: h.fields(run{id: p.id, inv: p.inv}, map[string]string{"phase": e.phase, "by": who.Name})})
+	if e.phase != "cancelled" {
+		return h.tell(ctx, c.ChannelID, c.UserID, e.line)
+	}
+	return nil
+}
+
+// gone answers a click on a request that is no longer pending.
+func (h *Handler) gone(ctx context.Context, c Click) error {
+	h.mu.Lock()
+	_, known := h.settled[c.Value]
+	p, elsewhere := h.pending[c.Value]
+	h.mu.Unlock()
+	if known {
+		return h.tell(ctx, c.ChannelID, c.UserID, h.settledText(c.Value))
+	}
+	if elsewhere && p.channel != c.ChannelID {
+		return h.tell(ctx, c.ChannelID, c.UserID, "This button does not belong to a request in this channel.")
+	}
+	if c.MessageTS != "" {
+		h.rewrite(ctx, c.ChannelID, c.MessageTS, "⌛ Expired: this request is no longer pending.")
+	}
+	return h.tell(ctx, c.ChannelID, c.UserID, "This request is no longer pending (it expired after "+
+		PendingTTL.String()+", or cla restarted since). Ask again with `@cla run …`.")
+}
+
+// lookup returns a copy of the pending request the click names, if it is
+// still pending and was posted in the clicked channel.
+func (h *Handler) lookup(c Click) (pending, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	p, ok := h.pending[c.Value]
+	if !ok || p.channel != c.ChannelID || !h.now().Before(p.expires) {
+		return pending{}, false
+	}
+	return *p, true
+}
+
+// claim takes a request out of the pending set; only the first caller
+// gets true, which is what makes a request run at most once.
+func (h *Handler) claim(id, what string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if _, ok := h.pending[id]; !ok {
+		return false
+	}
+	delete(h.pending, id)
+	h.settled[id] = settled{what: what, at: h.now()}
+	return true
+}
+
+// settledText says how a request already ended.
+func (h *Handler) settledText(id string) string {
+	h.mu.Lock()
+	s, ok := h.settled[id]
+	h.mu.Unlock()
+	if !ok {
+		return "This request is no longer pending."
+	}
+	return "This request was already " + s.what + "."
+}
+
+// prune forgets expired requests and old settlements. It runs on every
+// request and click, so memory stays bounded without a timer goroutine.
+func (h *Handler) prune() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	now := h.now()
+	for id, p := range h.pending {
+		if !now.Before(p.expires) {
+			delete(h.pending, id)
+		}
+	}
+	for id, s := range h.settled {
+		if now.Sub(s.at) > PendingTTL {
+			delete(h.settled, id)
+		}
+	}
+}
+
+// update rewrites the confirm message with its outcome, buttons removed.
+func (h *Handler) update(ctx context.Context, c Click, p pending, line string) {
+	ts := p.msgTS
+	if ts == "" {
+		ts = c.MessageTS
+	}
+	p.msgTS = ts
+	h.rewriteBlocks(ctx, p.channel, ts, line+": "+escape(p.inv.CommandLine()), confirmBlocks(&p, line))
+}
+
+// rewrite replaces a message by one line of text and no buttons.
+func (h *Handler) rewrite(ctx context.Context, channel, ts, line string) {
+	h.rewriteBlocks(ctx, channel, ts, line, []slack.Block{
+		slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, line, false, false), nil, nil)})
+}
+
+func (h *Handler) rewriteBlocks(ctx context.Context, channel, ts, text string, blocks []slack.Block) {
+	err := ratelimit.Retry(ctx, func(ctx context.Context) error {
+		_, _, _, err := h.api.UpdateMessageContext(ctx, channel, ts, slack.MsgOptionText(text, false),
+			slack.MsgOptionBlocks(blocks...))
+		return err
+	})
+	if err != nil {
+		h.log.Warn("confirm message not updated", "channel", channel, "ts", ts, "err", err)
+	}
+}
+
+// confirmBlocks is the confirm message: the command line and, while the
+// request is pending (outcome ""), Confirm and Cancel buttons.
+func confirmBlocks(p *pending, outcome string) []slack.Block {
+	inv := p.inv
+	cmd, _ := clipOutput(inv.CommandLine(), 2000)
+	text := fmt.Sprintf("<@%s> asks to run *%s* on job *%s*:\n%s", inv.Requester.ID, escape(inv.Action.Name),
+		escape(p.jobID), codeBlock(cmd))
+	blocks := []slack.Block{slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, text, false, false), nil, nil)}
+	if outcome != "" {
+		return append(blocks, slack.NewContextBlock("", slack.NewTextBlockObject(slack.MarkdownType, outcome, false, false)))
+	}
+	who := "A second person must confirm"
+	if g := inv.Action.Confirm.Groups; len(g) > 0 {
+		who += " (a member of " + escape(strings.Join(g, " or ")) + ")"
+	}
+	note := fmt.Sprintf("%s within %s.", who, PendingTTL)
+	ok := slack.NewButtonBlockElement(ActionConfirm, p.id, slack.NewTextBlockObject(slack.PlainTextType, "Confirm and run", false, false)).
+		WithStyle(slack.StylePrimary)
+	cancel := slack.NewButtonBlockElement(ActionCancel, p.id, slack.NewTextBlockObject(slack.PlainTextType, "Cancel", false, false)).
+		WithStyle(slack.StyleDanger)
+	return append(blocks,
+		slack.NewContextBlock("", slack.NewTextBlockObject(slack.MarkdownType, note, false, false)),
+		slack.NewActionBlock("talkback/"+p.id, ok, cancel))
+}
+
+// newRequestID names one request in button values, log keys and file names.
+func newRequestID() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}

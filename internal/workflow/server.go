@@ -1,0 +1,117 @@
+package workflow
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/cla-ops/cla/jobs"
+	"github.com/cla-ops/cla/client"
+)
+
+// Server is the part of the cla API the runner calls. *client.Client
+// (web/client) implements it; tests may pass a fake.
+type Server interface {
+	CreateJob(ctx context.Context, in jobs.NewJob) (*jobs.Job, error)
+	GetJob(ctx context.Context, id string) (*jobs.Job, error)
+	WaitJob(ctx context.Context, id string, since uint64, wait time.Duration) (*jobs.Job, error)
+	Progress(ctx context.Context, id string, status jobs.Status, msg string) (*jobs.Job, error)
+	OpenGate(ctx context.Context, id string, cfg jobs.GateConfig) (*jobs.Gate, error)
+	Annotate(ctx context.Context, id string, a jobs.NewAnnotation) error
+	Log(ctx context.Context, id string, after uint64) ([]jobs.LogEntry, error)
+}
+
+// JobID is the id of the cla job a run is: the workflow name and the run
+// id, made to fit the job id pattern.
+func JobID(workflow, runID string) string {
+	id := slug(workflow)
+	if r := slug(runID); r != "" {
+		id += "-" + r
+	}
+	if len(id) > 64 {
+		id = strings.TrimRight(id[:64], "-._")
+	}
+	if id == "" || !jobs.ValidID(id) {
+		id = "run-" + slug(runID)
+	}
+	return id
+}
+
+// ensureJob creates the run's job, or finds it when an earlier invocation
+// (or a crash after creating it) did.
+func ensureJob(ctx context.Context, srv Server, id, name, runID string) (*jobs.Job, error) {
+	in := jobs.NewJob{ID: id, Name: name, Context: map[string]any{"workflow": name, "runId": runID}}
+	job, err := srv.CreateJob(ctx, in)
+	if err == nil {
+		return job, nil
+	}
+	if existing, getErr := srv.GetJob(ctx, id); getErr == nil {
+		return existing, nil
+	}
+	return nil, fmt.Errorf("create job %s: %w", id, err)
+}
+
+// stateAnnotation names the file annotation that carries a run's state in
+// the server state store.
+const stateAnnotation = "cla-run-state.json"
+
+// ServerStore keeps the state on the cla server, as file annotations on the
+// run's job: a resume job on another machine needs no artifacts. The last
+// annotation named cla-run-state.json wins.
+type ServerStore struct {
+	Server Server
+	JobID  string
+}
+
+// Load implements StateStore; a job that does not exist yet means no state.
+func (s *ServerStore) Load(ctx context.Context) (*State, error) {
+	if _, err := s.Server.GetJob(ctx, s.JobID); err != nil {
+		if isNotFound(err) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("load state from job %s: %w", s.JobID, err)
+	}
+	var last []byte
+	var after uint64
+	for {
+		entries, err := s.Server.Log(ctx, s.JobID, after)
+		if err != nil {
+			return nil, fmt.Errorf("load state from job %s: %w", s.JobID, err)
+		}
+		if len(entries) == 0 {
+			break
+		}
+		for _, e := range entries {
+			if e.Fields["name"] == stateAnnotation && len(e.Content) > 0 {
+				last = e.Content
+			}
+			after = e.Seq
+		}
+	}
+	if last == nil {
+		return nil, nil
+	}
+	return decodeState(last, "on job "+s.JobID)
+}
+
+// Save implements StateStore with one file annotation per save.
+func (s *ServerStore) Save(ctx context.Context, st *State) error {
+	raw, err := json.Marshal(st)
+	if err != nil {
+		return fmt.Errorf("encode state: %w", err)
+	}
+	a := jobs.NewAnnotation{Kind: jobs.AnnotationFile, Name: stateAnnotation, Content: raw}
+	if err := s.Server.Annotate(ctx, s.JobID, a); err != nil {
+		return fmt.Errorf("save state on job %s: %w", s.JobID, err)
+	}
+	return nil
+}
+
+// isNotFound reports whether err says the job does not exist.
+func isNotFound(err error) bool {
+	return client.IsCode(err, jobs.ENOTFOUND) || jobs.ErrorCode(err) == jobs.ENOTFOUND
+}
+
+var _ Server = (*client.Client)(nil)
