@@ -11,10 +11,10 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/cla-ops/cla/jobs"
+	"github.com/cla-ops/cla/client"
 	"github.com/cla-ops/cla/internal/store"
 	"github.com/cla-ops/cla/internal/web"
-	"github.com/cla-ops/cla/client"
+	"github.com/cla-ops/cla/jobs"
 )
 
 func newServer(t *testing.T) (*httptest.Server, *jobs.Service) {

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cla-ops/cla/jobs"
 	"github.com/cla-ops/cla/internal/store"
+	"github.com/cla-ops/cla/jobs"
 	"github.com/stretchr/testify/require"
 )
 

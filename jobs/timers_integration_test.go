@@ -12,8 +12,8 @@ import (
 	"time"
 	_ "time/tzdata" // Europe/Madrid without relying on the host's zoneinfo
 
-	"github.com/cla-ops/cla/jobs"
 	"github.com/cla-ops/cla/internal/store"
+	"github.com/cla-ops/cla/jobs"
 	"github.com/stretchr/testify/require"
 )
 

@@ -13,11 +13,11 @@ import (
 	"github.com/cla-ops/cla/internal/bot"
 	"github.com/cla-ops/cla/internal/bot/gates"
 	"github.com/cla-ops/cla/internal/bot/talkbot"
-	"github.com/cla-ops/cla/jobs"
 	"github.com/cla-ops/cla/internal/notify"
 	"github.com/cla-ops/cla/internal/talkback"
 	"github.com/cla-ops/cla/internal/web"
 	"github.com/cla-ops/cla/internal/web/monitor"
+	"github.com/cla-ops/cla/jobs"
 )
 
 // components are the parts of serve around the API: notification

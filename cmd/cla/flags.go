@@ -12,8 +12,8 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/cla-ops/cla/jobs"
 	"github.com/cla-ops/cla/client"
+	"github.com/cla-ops/cla/jobs"
 )
 
 // defaultServer is where the CLI looks for the API without --server.

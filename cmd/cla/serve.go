@@ -8,9 +8,9 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
-	"github.com/cla-ops/cla/jobs"
 	"github.com/cla-ops/cla/internal/store"
 	"github.com/cla-ops/cla/internal/web"
+	"github.com/cla-ops/cla/jobs"
 )
 
 func runServe(ctx context.Context, e *env, args []string) int {

@@ -13,8 +13,8 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/cla-ops/cla/jobs"
 	"github.com/cla-ops/cla/internal/web"
+	"github.com/cla-ops/cla/jobs"
 )
 
 func hashToken(token string) []byte {

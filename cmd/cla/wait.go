@@ -7,8 +7,8 @@ import (
 	"io"
 	"time"
 
-	"github.com/cla-ops/cla/jobs"
 	"github.com/cla-ops/cla/client"
+	"github.com/cla-ops/cla/jobs"
 )
 
 func runWait(ctx context.Context, e *env, args []string) int {

@@ -7,8 +7,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/cla-ops/cla/slackemu"
 	"github.com/cla-ops/cla/jobs"
+	"github.com/cla-ops/cla/slackemu"
 )
 
 // boundChannels returns the ids of the channels bound to a job.

@@ -11,8 +11,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/cla-ops/cla/slackemu"
 	"github.com/cla-ops/cla/jobs"
+	"github.com/cla-ops/cla/slackemu"
 )
 
 func TestNew(t *testing.T) {

@@ -11,9 +11,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/cla-ops/cla/slackemu"
-	"github.com/cla-ops/cla/jobs"
 	"github.com/cla-ops/cla/internal/store"
+	"github.com/cla-ops/cla/jobs"
+	"github.com/cla-ops/cla/slackemu"
 )
 
 // harness is a bot wired to a real store and an emulated Slack.

@@ -10,8 +10,8 @@ import (
 	"github.com/slack-go/slack"
 	"github.com/stretchr/testify/require"
 
-	"github.com/cla-ops/cla/slackemu"
 	"github.com/cla-ops/cla/jobs"
+	"github.com/cla-ops/cla/slackemu"
 )
 
 // wantEntry is what one mirrored Slack action must become in the log.

@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cla-ops/cla/jobs"
 	"github.com/cla-ops/cla/internal/notify"
+	"github.com/cla-ops/cla/jobs"
 	"github.com/stretchr/testify/require"
 )
 

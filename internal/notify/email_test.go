@@ -11,8 +11,8 @@ import (
 	netmail "net/mail"
 	"testing"
 
-	"github.com/cla-ops/cla/jobs"
 	"github.com/cla-ops/cla/internal/notify"
+	"github.com/cla-ops/cla/jobs"
 	"github.com/stretchr/testify/require"
 )
 

@@ -13,8 +13,8 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/cla-ops/cla/jobs"
 	"github.com/cla-ops/cla/internal/store"
+	"github.com/cla-ops/cla/jobs"
 	"github.com/stretchr/testify/require"
 )
 

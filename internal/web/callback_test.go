@@ -10,8 +10,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/cla-ops/cla/jobs"
 	"github.com/cla-ops/cla/internal/web"
+	"github.com/cla-ops/cla/jobs"
 )
 
 // fakeVerifier accepts "good-<job>-<gate>" tokens.

@@ -10,8 +10,8 @@ import (
 	"os"
 	"strings"
 
-	"github.com/cla-ops/cla/jobs"
 	"github.com/cla-ops/cla/client"
+	"github.com/cla-ops/cla/jobs"
 )
 
 // flags are the command line of `cla run`.

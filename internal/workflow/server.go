@@ -7,8 +7,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cla-ops/cla/jobs"
 	"github.com/cla-ops/cla/client"
+	"github.com/cla-ops/cla/jobs"
 )
 
 // Server is the part of the cla API the runner calls. *client.Client

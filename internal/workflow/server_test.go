@@ -9,9 +9,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/cla-ops/cla/jobs"
 	"github.com/cla-ops/cla/internal/store"
 	"github.com/cla-ops/cla/internal/web"
+	"github.com/cla-ops/cla/jobs"
 )
 
 const testToken = "ci-token"

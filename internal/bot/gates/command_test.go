@@ -6,8 +6,8 @@ import (
 	"testing"
 
 	"github.com/cla-ops/cla/internal/bot/gates"
-	"github.com/cla-ops/cla/slackemu"
 	"github.com/cla-ops/cla/jobs"
+	"github.com/cla-ops/cla/slackemu"
 	"github.com/stretchr/testify/require"
 )
 

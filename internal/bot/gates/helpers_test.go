@@ -12,9 +12,9 @@ import (
 	"time"
 
 	"github.com/cla-ops/cla/internal/bot/gates"
-	"github.com/cla-ops/cla/slackemu"
-	"github.com/cla-ops/cla/jobs"
 	"github.com/cla-ops/cla/internal/store"
+	"github.com/cla-ops/cla/jobs"
+	"github.com/cla-ops/cla/slackemu"
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
 	"github.com/slack-go/slack/socketmode"

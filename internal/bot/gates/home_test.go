@@ -8,8 +8,8 @@ import (
 
 	"github.com/cla-ops/cla/internal/bot/blocks"
 	"github.com/cla-ops/cla/internal/bot/gates"
-	"github.com/cla-ops/cla/slackemu"
 	"github.com/cla-ops/cla/jobs"
+	"github.com/cla-ops/cla/slackemu"
 	"github.com/slack-go/slack"
 	"github.com/stretchr/testify/require"
 )

@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/cla-ops/cla/internal/bot/blocks"
-	"github.com/cla-ops/cla/slackemu"
 	"github.com/cla-ops/cla/jobs"
+	"github.com/cla-ops/cla/slackemu"
 	"github.com/stretchr/testify/require"
 )
 

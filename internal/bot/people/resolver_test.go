@@ -8,8 +8,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/cla-ops/cla/slackemu"
 	"github.com/cla-ops/cla/jobs"
+	"github.com/cla-ops/cla/slackemu"
 )
 
 func TestResolver_Identity(t *testing.T) {

@@ -12,8 +12,8 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/cla-ops/cla/internal/bot/ratelimit"
-	"github.com/cla-ops/cla/jobs"
 	"github.com/cla-ops/cla/internal/talkback"
+	"github.com/cla-ops/cla/jobs"
 )
 
 // Action ids of the confirm message's buttons; the button value is the

@@ -12,9 +12,9 @@ import (
 
 	"github.com/cla-ops/cla/internal/bot/people"
 	"github.com/cla-ops/cla/internal/bot/ratelimit"
-	"github.com/cla-ops/cla/jobs"
 	"github.com/cla-ops/cla/internal/metrics"
 	"github.com/cla-ops/cla/internal/talkback"
+	"github.com/cla-ops/cla/jobs"
 )
 
 // Config wires a Handler to the domain, the allowlist, the executor and

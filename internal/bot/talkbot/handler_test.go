@@ -11,9 +11,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/cla-ops/cla/slackemu"
-	"github.com/cla-ops/cla/jobs"
 	"github.com/cla-ops/cla/internal/talkback"
+	"github.com/cla-ops/cla/jobs"
+	"github.com/cla-ops/cla/slackemu"
 )
 
 func TestHandler_Run_HappyPath(t *testing.T) {

@@ -16,10 +16,10 @@ import (
 	"github.com/slack-go/slack"
 	"github.com/stretchr/testify/require"
 
-	"github.com/cla-ops/cla/slackemu"
-	"github.com/cla-ops/cla/jobs"
 	"github.com/cla-ops/cla/internal/store"
 	"github.com/cla-ops/cla/internal/talkback"
+	"github.com/cla-ops/cla/jobs"
+	"github.com/cla-ops/cla/slackemu"
 )
 
 // The test binary doubles as every allowlisted command: with TALKBOT_HELPER

@@ -3,8 +3,8 @@ package talkbot
 import (
 	"context"
 
-	"github.com/cla-ops/cla/jobs"
 	"github.com/cla-ops/cla/internal/talkback"
+	"github.com/cla-ops/cla/jobs"
 )
 
 // user is who a Slack user is for guards and the job log, their Slack

@@ -10,8 +10,8 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/cla-ops/cla/internal/bot/ratelimit"
-	"github.com/cla-ops/cla/jobs"
 	"github.com/cla-ops/cla/internal/talkback"
+	"github.com/cla-ops/cla/jobs"
 )
 
 // AnnotateOver is the output size above which the output is also attached
