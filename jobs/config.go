@@ -1,10 +1,8 @@
 package jobs
 
 import (
-	"bytes"
 	"fmt"
 	"strings"
-	"text/template"
 )
 
 // Validate checks a gate configuration before a gate is opened with it.
@@ -105,25 +103,25 @@ func validateChannels(chs []NotifyChannel) error {
 }
 
 // RenderDescription renders a gate description, a Go template with {[ ]}
-// delimiters, with the job context plus `job`. A missing key is an error.
+// delimiters, with the job context plus `job`, within the default
+// TemplateLimits. A missing key is an error.
 func RenderDescription(desc string, j *Job) (string, error) {
-	if !strings.Contains(desc, "{[") {
-		return desc, nil
-	}
-	tmpl, err := template.New("description").Delims("{[", "]}").Option("missingkey=error").Parse(desc)
-	if err != nil {
-		return "", Errorf(EINVALID, "description template: %v", err)
-	}
+	return renderDescription(desc, j, TemplateLimits{})
+}
+
+func renderDescription(desc string, j *Job, lim TemplateLimits) (string, error) {
+	return RenderLimited("description", desc, TemplateData(j), lim)
+}
+
+// TemplateData is what a job's templates see: the dispatch context plus
+// `job` (id, name, requester, status).
+func TemplateData(j *Job) map[string]any {
 	data := cloneMap(j.Context)
 	if data == nil {
 		data = map[string]any{}
 	}
 	data["job"] = map[string]any{"id": j.ID, "name": j.Name, "requester": j.Requester, "status": string(j.Status)}
-	var buf bytes.Buffer
-	if err := tmpl.Execute(&buf, data); err != nil {
-		return "", Errorf(EINVALID, "description template: %v", err)
-	}
-	return buf.String(), nil
+	return data
 }
 
 // describeOutcome turns an outcome into the past-tense words people read.

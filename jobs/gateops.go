@@ -12,6 +12,17 @@ func (s *Service) OpenGate(ctx context.Context, actor Identity, via, id string, 
 	if err := cfg.Validate(); err != nil {
 		return nil, nil, err
 	}
+	if strings.Contains(cfg.Description, "{[") {
+		// Rendered here, outside the write transaction, within limits: a
+		// costly template must never hold the store's writer.
+		j, err := s.GetJob(ctx, id)
+		if err != nil {
+			return nil, nil, err
+		}
+		if cfg.Description, err = renderDescription(cfg.Description, j, s.tmplLimits); err != nil {
+			return nil, nil, err
+		}
+	}
 	return s.change(ctx, id, EventGateOpened, func(j *Job, fx *Effects, now time.Time) (*Gate, error) {
 		g, gfx, err := s.openGate(j, actor, via, cfg, now)
 		if err != nil {
@@ -22,8 +33,10 @@ func (s *Service) OpenGate(ctx context.Context, actor Identity, via, id string, 
 	})
 }
 
-// openGate adds a gate to j in memory: render, schedule, move the job,
-// and say whom to notify.
+// openGate adds a gate to j in memory: schedule, move the job, and say
+// whom to notify. cfg.Description is already rendered (outside any
+// transaction) and is never rendered again: rendered text may carry
+// context values, which are data, not template code.
 func (s *Service) openGate(j *Job, actor Identity, via string, cfg GateConfig, now time.Time) (*Gate, Effects, error) {
 	var fx Effects
 	if err := cfg.Validate(); err != nil {
@@ -35,11 +48,6 @@ func (s *Service) openGate(j *Job, actor Identity, via string, cfg GateConfig, n
 	if open := j.OpenGate(); open != nil {
 		return nil, fx, Errorf(ECONFLICT, "job %s already has an open gate: %s", j.ID, gateLabel(open))
 	}
-	desc, err := RenderDescription(cfg.Description, j)
-	if err != nil {
-		return nil, fx, err
-	}
-	cfg.Description = desc
 	if cfg.Assignees == nil {
 		cfg.Assignees = []string{}
 	}
@@ -49,6 +57,7 @@ func (s *Service) openGate(j *Job, actor Identity, via string, cfg GateConfig, n
 		deadline := now.Add(d)
 		g.Deadline = &deadline
 	}
+	var err error
 	if g.NextReminderAt, err = g.reminderAfter(now); err != nil {
 		return nil, fx, Errorf(EINVALID, "%v", err)
 	}

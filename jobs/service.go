@@ -17,6 +17,7 @@ type Service struct {
 	broker       *Broker
 	now          func() time.Time
 	maxFileBytes int
+	tmplLimits   TemplateLimits
 	timersPoke   chan struct{}
 }
 
@@ -26,6 +27,9 @@ type Options struct {
 	Now func() time.Time
 	// MaxFileBytes caps a file annotation; 1 MiB by default.
 	MaxFileBytes int
+	// TemplateLimits bound the rendering of descriptions; zero fields are
+	// the defaults.
+	TemplateLimits TemplateLimits
 }
 
 // NewService wires the domain to its store and event broker.
@@ -37,7 +41,7 @@ func NewService(store Store, broker *Broker, opts Options) *Service {
 		opts.MaxFileBytes = 1 << 20
 	}
 	return &Service{store: store, broker: broker, now: opts.Now, maxFileBytes: opts.MaxFileBytes,
-		timersPoke: make(chan struct{}, 1)}
+		tmplLimits: opts.TemplateLimits.WithDefaults(), timersPoke: make(chan struct{}, 1)}
 }
 
 // Broker returns the broker the service publishes to.
@@ -82,6 +86,13 @@ func (s *Service) CreateJob(ctx context.Context, actor Identity, via string, in 
 	if in.Gate != nil {
 		cfg := *in.Gate
 		cfg.CompletesJob = true
+		if err := cfg.Validate(); err != nil {
+			return nil, err
+		}
+		var err error
+		if cfg.Description, err = renderDescription(cfg.Description, job, s.tmplLimits); err != nil {
+			return nil, err
+		}
 		g, gfx, err := s.openGate(job, actor, via, cfg, now)
 		if err != nil {
 			return nil, err

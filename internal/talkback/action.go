@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/expr-lang/expr/vm"
+
+	"github.com/cla-ops/cla/jobs"
 )
 
 // Defaults for optional action fields; they keep a forgotten field from
@@ -34,6 +36,7 @@ type Action struct {
 	argOrder []string
 	refs     [][]string // .job/.user/.channel paths the templates name
 	argv     []*template.Template
+	limited  []*jobs.LimitedTemplate // argv, rendered within ArgvLimits
 	guard    *vm.Program
 }
 

@@ -8,6 +8,9 @@ import (
 	"strings"
 	"text/template"
 	"text/template/parse"
+	"time"
+
+	"github.com/cla-ops/cla/jobs"
 )
 
 // templateErrRE strips text/template's "template: name:line:col: " prefix,
@@ -141,6 +144,23 @@ func (w *fieldWalker) fail(err error) {
 	}
 }
 
+// ArgvLimits bound the rendering of one argv element: argv templates are
+// the allowlist's, but the values they print come from jobs and people.
+var ArgvLimits = jobs.TemplateLimits{MaxOutput: 64 << 10, MaxTime: 100 * time.Millisecond}
+
+// argText is a value as a template would print it: a number from a job
+// context ("-5", "-1e+21") is checked like a string. Maps, lists and
+// missing values print no option-like text of their own.
+func argText(v any) (string, bool) {
+	switch v := v.(type) {
+	case string:
+		return v, true
+	case nil, map[string]any, []any:
+		return "", false
+	}
+	return fmt.Sprint(v), true
+}
+
 // render executes the argv templates over validated args. An element that
 // renders empty from a template is left out (so "{{if .args.force}}--force{{end}}"
 // works); literal "" elements stay.
@@ -150,11 +170,10 @@ func (a *Action) render(data map[string]any) ([]string, error) {
 	}
 	argv := make([]string, 0, len(a.argv))
 	for i, t := range a.argv {
-		var b strings.Builder
-		if err := t.Execute(&b, data); err != nil {
+		s, err := a.limited[i].Render(data)
+		if err != nil {
 			return nil, refusef("cannot build %s command[%d]: %v", a.Name, i, cleanTemplateErr(err))
 		}
-		s := b.String()
 		if strings.ContainsRune(s, 0) {
 			return nil, refusef("%s command[%d] would contain a NUL byte; refused", a.Name, i)
 		}
@@ -179,7 +198,7 @@ func checkRefs(data map[string]any, refs [][]string) error {
 			}
 			v = m[k]
 		}
-		if s, ok := v.(string); ok && strings.HasPrefix(s, "-") {
+		if s, ok := argText(v); ok && strings.HasPrefix(s, "-") {
 			return refusef(".%s is %s, which starts with '-' and could be read as an option; refused",
 				strings.Join(path, "."), quoteShort(s))
 		}

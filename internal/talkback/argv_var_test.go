@@ -1,6 +1,8 @@
 package talkback
 
 import (
+	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -21,6 +23,14 @@ func TestAllowlist_Prepare_RootVariable(t *testing.T) {
 	}{
 		{"job name", func(e *Env) { e.Job.Name = "--exec=evil" }, ".job.name is \"--exec=evil\", which starts with '-'"},
 		{"context", func(e *Env) { e.Job.Context["release"] = "-x" }, ".job.context.release is \"-x\", which starts with '-'"},
+		// Issue 17 item 13: numbers from a JSON context print with a '-'
+		// too, so the rule applies to every value, not only strings.
+		{"negative number", func(e *Env) { e.Job.Context["release"] = float64(-5) }, ".job.context.release is \"-5\", which starts with '-'"},
+		{"huge negative number", func(e *Env) { e.Job.Context["release"] = -1e21 }, ".job.context.release is \"-1e+21\", which starts with '-'"},
+		{"negative int", func(e *Env) { e.Job.Context["release"] = -7 }, ".job.context.release is \"-7\", which starts with '-'"},
+		{"negative json.Number", func(e *Env) { e.Job.Context["release"] = json.Number("-3") }, ".job.context.release is \"-3\", which starts with '-'"},
+		// Issue 17 item 2: argv elements render within limits.
+		{"huge value", func(e *Env) { e.Job.Context["release"] = strings.Repeat("v", 70<<10) }, "size limit of 65536 bytes"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

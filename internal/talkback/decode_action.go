@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/cla-ops/cla/jobs"
 )
 
 // actionDecoder compiles one action; prefix names it in every error.
@@ -176,7 +178,13 @@ func (d *actionDecoder) command(n, action *yaml.Node) {
 			d.errorf(e, "%s[%d]: %v", what, i, err)
 			continue
 		}
+		lt, err := jobs.LimitTemplate(t, ArgvLimits)
+		if err != nil {
+			d.errorf(e, "%s[%d]: %v", what, i, err)
+			continue
+		}
 		d.a.argv = append(d.a.argv, t)
+		d.a.limited = append(d.a.limited, lt)
 		d.a.refs = append(d.a.refs, refs...)
 	}
 }

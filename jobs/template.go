@@ -1,0 +1,253 @@
+package jobs
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"text/template"
+	"text/template/parse"
+	"time"
+)
+
+// TemplateLimits bound what rendering one user-supplied template may cost,
+// so that a short template cannot amplify into a huge record or a stalled
+// server (a nested range over the context is the classic). Zero fields mean
+// the defaults.
+type TemplateLimits struct {
+	// MaxOutput caps the rendered text in bytes; 64 KiB by default.
+	MaxOutput int
+	// MaxTime caps the wall time of one rendering; 250ms by default.
+	MaxTime time.Duration
+	// MaxNesting caps how deep if/with/range blocks nest; 4 by default.
+	MaxNesting int
+	// MaxIterations caps the range iterations of one rendering, all loops
+	// together; 10,000 by default.
+	MaxIterations int
+}
+
+// Template limit defaults.
+const (
+	DefaultTemplateMaxOutput     = 64 << 10
+	DefaultTemplateMaxTime       = 250 * time.Millisecond
+	DefaultTemplateMaxNesting    = 4
+	DefaultTemplateMaxIterations = 10000
+)
+
+// WithDefaults fills zero fields with the defaults.
+func (l TemplateLimits) WithDefaults() TemplateLimits {
+	if l.MaxOutput <= 0 {
+		l.MaxOutput = DefaultTemplateMaxOutput
+	}
+	if l.MaxTime <= 0 {
+		l.MaxTime = DefaultTemplateMaxTime
+	}
+	if l.MaxNesting <= 0 {
+		l.MaxNesting = DefaultTemplateMaxNesting
+	}
+	if l.MaxIterations <= 0 {
+		l.MaxIterations = DefaultTemplateMaxIterations
+	}
+	return l
+}
+
+// LimitedTemplate is a parsed template that renders within its limits. It
+// is safe for concurrent use: each rendering has its own budget.
+type LimitedTemplate struct {
+	t   *template.Template
+	lim TemplateLimits
+}
+
+const tickFunc = "claTemplateTick"
+
+// LimitTemplate checks a parsed template against lim (nesting; no
+// define/block/template, whose recursion no budget sees) and instruments
+// every range so that its iterations are counted and timed. The caller
+// must not execute t itself afterwards.
+func LimitTemplate(t *template.Template, lim TemplateLimits) (*LimitedTemplate, error) {
+	lim = lim.WithDefaults()
+	if len(t.Templates()) > 1 {
+		return nil, Errorf(EINVALID, "%s template: define and block are not allowed", t.Name())
+	}
+	if t.Tree == nil || t.Tree.Root == nil {
+		return &LimitedTemplate{t: t, lim: lim}, nil
+	}
+	if err := instrument(t.Tree, t.Tree.Root, 0, lim.MaxNesting); err != nil {
+		return nil, Errorf(EINVALID, "%s template: %v", t.Name(), err)
+	}
+	return &LimitedTemplate{t: t, lim: lim}, nil
+}
+
+// ParseLimited parses text as a Go template with {[ ]} delimiters (the gate
+// description and job name syntax: {{ }} stays literal text for chat and
+// CI tools) and limits it. A missing key is an error.
+func ParseLimited(name, text string, lim TemplateLimits) (*LimitedTemplate, error) {
+	t, err := template.New(name).Delims("{[", "]}").Option("missingkey=error").Parse(text)
+	if err != nil {
+		return nil, Errorf(EINVALID, "%s template: %v", name, err)
+	}
+	return LimitTemplate(t, lim)
+}
+
+// RenderLimited parses and renders text ({[ ]} delimiters) with data within
+// lim. Text without "{[" is returned as it is. Every failure, including a
+// limit reached, is an EINVALID error naming the template and the limit.
+func RenderLimited(name, text string, data any, lim TemplateLimits) (string, error) {
+	if !strings.Contains(text, "{[") {
+		return text, nil
+	}
+	lt, err := ParseLimited(name, text, lim)
+	if err != nil {
+		return "", err
+	}
+	return lt.Render(data)
+}
+
+// instrument walks a list, refusing nesting past max and template calls, and
+// prepends a budget tick to every range body.
+func instrument(tr *parse.Tree, l *parse.ListNode, depth, max int) error {
+	if l == nil {
+		return nil
+	}
+	for _, n := range l.Nodes {
+		var b *parse.BranchNode
+		switch n := n.(type) {
+		case *parse.TemplateNode:
+			return errors.New("{[template]} calls are not allowed")
+		case *parse.IfNode:
+			b = &n.BranchNode
+		case *parse.WithNode:
+			b = &n.BranchNode
+		case *parse.RangeNode:
+			b = &n.BranchNode
+			n.List.Nodes = append([]parse.Node{tickNode(tr, n.Position())}, n.List.Nodes...)
+		}
+		if b == nil {
+			continue
+		}
+		if depth+1 > max {
+			return fmt.Errorf("blocks nest deeper than the nesting limit of %d", max)
+		}
+		if err := instrument(tr, b.List, depth+1, max); err != nil {
+			return err
+		}
+		if err := instrument(tr, b.ElseList, depth+1, max); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// tickNode is the action {[claTemplateTick]}: it prints nothing and fails
+// the rendering once the budget is spent.
+func tickNode(tr *parse.Tree, pos parse.Pos) parse.Node {
+	id := parse.NewIdentifier(tickFunc).SetTree(tr).SetPos(pos)
+	cmd := &parse.CommandNode{NodeType: parse.NodeCommand, Pos: pos, Args: []parse.Node{id}}
+	pipe := &parse.PipeNode{NodeType: parse.NodePipe, Pos: pos, Cmds: []*parse.CommandNode{cmd}}
+	return &parse.ActionNode{NodeType: parse.NodeAction, Pos: pos, Pipe: pipe}
+}
+
+// budget is one rendering's allowance.
+type budget struct {
+	lim      TemplateLimits
+	deadline time.Time
+	iters    int
+	out      strings.Builder
+}
+
+var errLimit = errors.New("template limit")
+
+func (b *budget) fail(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", errLimit, fmt.Sprintf(format, args...))
+}
+
+func (b *budget) checkTime() error {
+	if time.Now().After(b.deadline) {
+		return b.fail("rendering exceeds the time limit of %s", b.lim.MaxTime)
+	}
+	return nil
+}
+
+func (b *budget) tick() (string, error) {
+	b.iters++
+	if b.iters > b.lim.MaxIterations {
+		return "", b.fail("loops exceed the iteration limit of %d", b.lim.MaxIterations)
+	}
+	return "", b.checkTime()
+}
+
+// Write implements io.Writer for the rendering, failing past MaxOutput.
+func (b *budget) Write(p []byte) (int, error) {
+	if b.out.Len()+len(p) > b.lim.MaxOutput {
+		return 0, b.fail("output exceeds the size limit of %d bytes", b.lim.MaxOutput)
+	}
+	if err := b.checkTime(); err != nil {
+		return 0, err
+	}
+	return b.out.Write(p)
+}
+
+// fmtWidthRE finds the width and precision of printf verbs.
+var fmtWidthRE = regexp.MustCompile(`%[-+# 0]*(\*|\d+)?(?:\.(\*|\d+))?`)
+
+// sprint wraps fmt's print functions so that neither a huge width
+// ("%0999999999d") nor a value doubled in a loop can grow past MaxOutput
+// before anything is written.
+func (b *budget) sprint(f func(a ...any) string) func(a ...any) (string, error) {
+	return func(a ...any) (string, error) {
+		return b.capped(f(a...))
+	}
+}
+
+func (b *budget) sprintf(format string, a ...any) (string, error) {
+	for _, m := range fmtWidthRE.FindAllStringSubmatch(format, -1) {
+		for _, w := range m[1:] {
+			if w == "*" {
+				return "", fmt.Errorf("printf: * widths are not allowed")
+			}
+			if n, err := strconv.Atoi(w); w != "" && (err != nil || n > b.lim.MaxOutput) {
+				return "", b.fail("printf width exceeds the size limit of %d bytes", b.lim.MaxOutput)
+			}
+		}
+	}
+	return b.capped(fmt.Sprintf(format, a...))
+}
+
+func (b *budget) capped(s string) (string, error) {
+	if len(s) > b.lim.MaxOutput {
+		return "", b.fail("a value exceeds the size limit of %d bytes", b.lim.MaxOutput)
+	}
+	return s, b.checkTime()
+}
+
+// Render executes the template with data within its limits.
+func (lt *LimitedTemplate) Render(data any) (string, error) {
+	b := &budget{lim: lt.lim, deadline: time.Now().Add(lt.lim.MaxTime)}
+	t, err := lt.t.Clone()
+	if err != nil {
+		return "", Errorf(EINVALID, "%s template: %v", lt.t.Name(), err)
+	}
+	t.Funcs(template.FuncMap{
+		tickFunc:  b.tick,
+		"printf":  b.sprintf,
+		"print":   b.sprint(fmt.Sprint),
+		"println": b.sprint(fmt.Sprintln),
+	})
+	if err := t.Execute(b, data); err != nil {
+		if errors.Is(err, errLimit) {
+			return "", Errorf(EINVALID, "%s template: %s", lt.t.Name(), strings.TrimPrefix(limitText(err), errLimit.Error()+": "))
+		}
+		return "", Errorf(EINVALID, "%s template: %v", lt.t.Name(), err)
+	}
+	return b.out.String(), nil
+}
+
+// limitText digs the limit message out of text/template's wrapping.
+func limitText(err error) string {
+	s := err.Error()
+	if i := strings.Index(s, errLimit.Error()+": "); i >= 0 {
+		return s[i:]
+	}
+	return s
+}
