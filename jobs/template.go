@@ -18,7 +18,7 @@ import (
 type TemplateLimits struct {
 	// MaxOutput caps the rendered text in bytes; 64 KiB by default.
 	MaxOutput int
-	// MaxTime caps the wall time of one rendering; 250ms by default.
+	// MaxTime caps the wall time of one rendering; 1s by default.
 	MaxTime time.Duration
 	// MaxNesting caps how deep if/with/range blocks nest; 4 by default.
 	MaxNesting int
@@ -30,7 +30,7 @@ type TemplateLimits struct {
 // Template limit defaults.
 const (
 	DefaultTemplateMaxOutput     = 64 << 10
-	DefaultTemplateMaxTime       = 250 * time.Millisecond
+	DefaultTemplateMaxTime       = time.Second
 	DefaultTemplateMaxNesting    = 4
 	DefaultTemplateMaxIterations = 10000
 )
