@@ -1,0 +1,227 @@
+package pgstore
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/cla-ops/cla/jobs"
+	"github.com/jackc/pgx/v5"
+)
+
+// ChangeChannel is the LISTEN/NOTIFY channel on which every committed
+// change announces its job id: a hint for other replicas to wake.
+const ChangeChannel = "cla_changes"
+
+// CreateJob stores a new job with its first effects in one transaction.
+func (db *DB) CreateJob(ctx context.Context, job *jobs.Job, fx jobs.Effects) error {
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		data, err := json.Marshal(job)
+		if err != nil {
+			return fmt.Errorf("encode job %s: %w", job.ID, err)
+		}
+		tag, err := tx.Exec(ctx, `INSERT INTO cla_jobs (id, status, created_ns, wake_ns, data) VALUES ($1, $2, $3, $4, $5)
+			ON CONFLICT (id) DO NOTHING`, job.ID, string(job.Status), nanos(job.CreatedAt), wakeOf(job), data)
+		if err != nil {
+			return fmt.Errorf("insert job %s: %w", job.ID, err)
+		}
+		if tag.RowsAffected() == 0 {
+			return jobs.Errorf(jobs.ECONFLICT, "job %s already exists", job.ID)
+		}
+		if err := bindChannels(ctx, tx, nil, job); err != nil {
+			return err
+		}
+		if _, err := appendLog(ctx, tx, job.ID, 0, fx.Log); err != nil {
+			return err
+		}
+		if err := enqueue(ctx, tx, fx.Notify); err != nil {
+			return err
+		}
+		return notifyChange(ctx, tx, job.ID)
+	})
+	return err
+}
+
+// UpdateJob locks the job's row, lets fn change it and writes the job, its
+// index columns, log entries and notifications in one transaction.
+func (db *DB) UpdateJob(ctx context.Context, id string, fn func(*jobs.Job) (jobs.Effects, error)) (*jobs.Job, []jobs.LogEntry, error) {
+	var job *jobs.Job
+	var added []jobs.LogEntry
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		var data []byte
+		var seq uint64
+		err := tx.QueryRow(ctx, `SELECT data, log_seq FROM cla_jobs WHERE id = $1 FOR UPDATE`, id).Scan(&data, &seq)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return jobs.Errorf(jobs.ENOTFOUND, "job %s not found", id)
+		}
+		if err != nil {
+			return fmt.Errorf("load job %s: %w", id, err)
+		}
+		j, err := decodeJob(data)
+		if err != nil {
+			return err
+		}
+		old := map[string]bool{}
+		for _, c := range j.Channels {
+			old[c.ID] = true
+		}
+		fx, err := fn(j)
+		if err != nil {
+			return err
+		}
+		if err := bindChannels(ctx, tx, old, j); err != nil {
+			return err
+		}
+		if data, err = json.Marshal(j); err != nil {
+			return fmt.Errorf("encode job %s: %w", id, err)
+		}
+		if _, err := tx.Exec(ctx, `UPDATE cla_jobs SET status = $2, wake_ns = $3, data = $4 WHERE id = $1`,
+			id, string(j.Status), wakeOf(j), data); err != nil {
+			return fmt.Errorf("write job %s: %w", id, err)
+		}
+		if added, err = appendLog(ctx, tx, id, seq, fx.Log); err != nil {
+			return err
+		}
+		if err := enqueue(ctx, tx, fx.Notify); err != nil {
+			return err
+		}
+		job = j
+		return notifyChange(ctx, tx, id)
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return job, added, nil
+}
+
+// bindChannels records the channels newly bound to j; a channel serving
+// another job is refused inside the transaction (the primary key makes two
+// concurrent binds of one channel collide).
+func bindChannels(ctx context.Context, tx pgx.Tx, old map[string]bool, j *jobs.Job) error {
+	for _, c := range j.Channels {
+		if old[c.ID] {
+			continue
+		}
+		var owner string
+		err := tx.QueryRow(ctx, `INSERT INTO cla_channels (channel_id, job_id) VALUES ($1, $2)
+			ON CONFLICT (channel_id) DO UPDATE SET job_id = cla_channels.job_id RETURNING job_id`, c.ID, j.ID).Scan(&owner)
+		if err != nil {
+			return fmt.Errorf("bind channel %s: %w", c.ID, err)
+		}
+		if owner != j.ID {
+			return jobs.Errorf(jobs.ECONFLICT, "channel #%s is already bound to job %s", c.Name, owner)
+		}
+	}
+	return nil
+}
+
+func notifyChange(ctx context.Context, tx pgx.Tx, id string) error {
+	if _, err := tx.Exec(ctx, `SELECT pg_notify($1, $2)`, ChangeChannel, id); err != nil {
+		return fmt.Errorf("notify change %s: %w", id, err)
+	}
+	return nil
+}
+
+// wakeOf is the job's timer column: nil when nothing is scheduled.
+func wakeOf(j *jobs.Job) *int64 {
+	w := j.NextWake()
+	if w.IsZero() {
+		return nil
+	}
+	n := nanos(w)
+	return &n
+}
+
+func decodeJob(data []byte) (*jobs.Job, error) {
+	var j jobs.Job
+	if err := json.Unmarshal(data, &j); err != nil {
+		return nil, fmt.Errorf("decode job: %w", err)
+	}
+	return &j, nil
+}
+
+// GetJob returns a fresh copy of a job.
+func (db *DB) GetJob(ctx context.Context, id string) (*jobs.Job, error) {
+	var data []byte
+	err := db.pool.QueryRow(ctx, `SELECT data FROM cla_jobs WHERE id = $1`, id).Scan(&data)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, jobs.Errorf(jobs.ENOTFOUND, "job %s not found", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get job %s: %w", id, err)
+	}
+	return decodeJob(data)
+}
+
+// ListJobs pages newest first through the created (or status) index. The
+// cursor has the bbolt store's format: the created time and id of the
+// first job not returned yet.
+func (db *DB) ListJobs(ctx context.Context, q jobs.ListQuery) (jobs.JobPage, error) {
+	page := jobs.JobPage{Jobs: []*jobs.Job{}}
+	curNs, curID, err := decodeCursor(q.Cursor)
+	if err != nil {
+		return page, err
+	}
+	if q.Limit < 0 {
+		q.Limit = 0
+	}
+	rows, err := db.pool.Query(ctx, `SELECT id, created_ns, data FROM cla_jobs
+		WHERE ($1 = '' OR status = $1) AND ($2::bigint IS NULL OR (created_ns, id) <= ($2, $3::text COLLATE "C"))
+		ORDER BY created_ns DESC, id DESC LIMIT $4`, string(q.Status), curNs, curID, q.Limit+1)
+	if err != nil {
+		return page, fmt.Errorf("list jobs: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var created int64
+		var data []byte
+		if err := rows.Scan(&id, &created, &data); err != nil {
+			return page, fmt.Errorf("list jobs: %w", err)
+		}
+		if len(page.Jobs) == q.Limit {
+			page.Next = encodeCursor(created, id)
+			break
+		}
+		j, err := decodeJob(data)
+		if err != nil {
+			return page, err
+		}
+		page.Jobs = append(page.Jobs, j)
+	}
+	return page, rows.Err()
+}
+
+func encodeCursor(created int64, id string) string {
+	b := make([]byte, 8, 8+len(id))
+	binary.BigEndian.PutUint64(b, uint64(created))
+	return base64.RawURLEncoding.EncodeToString(append(b, id...))
+}
+
+func decodeCursor(s string) (*int64, string, error) {
+	if s == "" {
+		return nil, "", nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil || len(b) < 9 {
+		return nil, "", jobs.Errorf(jobs.EINVALID, "cursor %q is not valid", s)
+	}
+	n := int64(binary.BigEndian.Uint64(b[:8]))
+	return &n, string(b[8:]), nil
+}
+
+// JobByChannel returns the job a Slack channel is bound to.
+func (db *DB) JobByChannel(ctx context.Context, channelID string) (string, error) {
+	var id string
+	err := db.pool.QueryRow(ctx, `SELECT job_id FROM cla_channels WHERE channel_id = $1`, channelID).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", jobs.Errorf(jobs.ENOTFOUND, "channel %s is not bound to a job", channelID)
+	}
+	if err != nil {
+		return "", fmt.Errorf("job by channel %s: %w", channelID, err)
+	}
+	return id, nil
+}
