@@ -7,33 +7,37 @@ import (
 
 // validate checks what spans steps: dependencies, cycles, templates and
 // conditions. Parse calls it after every step parsed on its own.
-func (p *parser) validate(w *Workflow) error {
+// Every mistake is recorded; a dependency that is wrong is left out of the
+// later checks, so that one mistake is not reported twice.
+func (p *parser) validate(w *Workflow) {
 	for _, s := range w.Steps {
+		var ok []string
 		for _, d := range s.DependsOn {
-			if w.byID[d] == nil {
-				return &ParseError{File: p.file, Line: s.Line, Msg: fmt.Sprintf("step %q depends on unknown step %q", s.ID, d)}
-			}
-			if d == s.ID {
-				return &ParseError{File: p.file, Line: s.Line, Msg: fmt.Sprintf("step %q depends on itself", s.ID)}
+			switch {
+			case w.byID[d] == nil:
+				p.record(s.Line, fmt.Sprintf("step %q depends on unknown step %q", s.ID, d))
+			case d == s.ID:
+				p.record(s.Line, fmt.Sprintf("step %q depends on itself", s.ID))
+			default:
+				ok = append(ok, d)
 			}
 		}
+		s.DependsOn = ok
 	}
 	if cycle := findCycle(w); cycle != nil {
-		return &ParseError{File: p.file, Line: w.byID[cycle[0]].Line,
-			Msg: "dependency cycle: " + strings.Join(cycle, " -> ") + " (-> reads \"depends on\")"}
+		p.record(w.byID[cycle[0]].Line, "dependency cycle: "+strings.Join(cycle, " -> ")+" (-> reads \"depends on\")")
+		return // ancestors are not defined on a cycle
 	}
 	for _, s := range w.Steps {
-		if err := p.checkRefs(w, s); err != nil {
-			return err
-		}
+		p.checkRefs(w, s)
 	}
-	return nil
 }
 
-func (p *parser) checkRefs(w *Workflow, s *Step) error {
+func (p *parser) checkRefs(w *Workflow, s *Step) {
 	refs, err := templateRefs(s.Config)
 	if err != nil {
-		return &ParseError{File: p.file, Line: s.Line, Msg: fmt.Sprintf("step %q: %v", s.ID, err)}
+		p.record(s.Line, fmt.Sprintf("step %q: %v", s.ID, err))
+		return
 	}
 	var ids []string
 	for _, r := range refs {
@@ -44,22 +48,21 @@ func (p *parser) checkRefs(w *Workflow, s *Step) error {
 	if s.If != "" {
 		prog, condIDs, err := compileCondition(s.If)
 		if err != nil {
-			return &ParseError{File: p.file, Line: s.Line, Msg: fmt.Sprintf("step %q: if: %v", s.ID, err)}
+			p.record(s.Line, fmt.Sprintf("step %q: if: %v", s.ID, err))
+			return
 		}
 		s.cond = prog
 		ids = append(ids, condIDs...)
 	}
 	ancestors := w.ancestors(s.ID)
 	for _, id := range ids {
-		if w.byID[id] == nil {
-			return &ParseError{File: p.file, Line: s.Line, Msg: fmt.Sprintf("step %q refers to unknown step %q", s.ID, id)}
-		}
-		if !ancestors[id] {
-			return &ParseError{File: p.file, Line: s.Line,
-				Msg: fmt.Sprintf("step %q reads step %q but does not depend on it (add it to depends_on)", s.ID, id)}
+		switch {
+		case w.byID[id] == nil:
+			p.record(s.Line, fmt.Sprintf("step %q refers to unknown step %q", s.ID, id))
+		case !ancestors[id]:
+			p.record(s.Line, fmt.Sprintf("step %q reads step %q but does not depend on it (add it to depends_on)", s.ID, id))
 		}
 	}
-	return nil
 }
 
 // ancestors lists every step id reachable through depends_on.

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -89,4 +91,51 @@ func recv[T any](t *testing.T, ch <-chan T) T {
 		t.Fatal("nothing received within 30s")
 		panic("unreachable")
 	}
+}
+
+// Main reads a `cla run` command line the way cmd/cla does for the flags
+// these tests use, and executes it. The real command line (help, usage
+// mistakes) is tested in cmd/cla.
+func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	inv := Invocation{Server: os.Getenv("CLA_SERVER"), Token: os.Getenv("CLA_TOKEN"), Env: Environ()}
+	for i := 0; i < len(args); i++ {
+		a := "--" + strings.TrimLeft(args[i], "-")
+		next := func() string {
+			i++
+			if i < len(args) {
+				return args[i]
+			}
+			return ""
+		}
+		switch a {
+		case "--state-store":
+			inv.StateStore = next()
+		case "--state-dir":
+			inv.StateDir = next()
+		case "--server":
+			inv.Server = next()
+		case "--token":
+			inv.Token = next()
+		case "--run-id":
+			inv.RunID = next()
+		case "--output":
+			inv.Output = next()
+		case "--parallel":
+			inv.Parallel, _ = strconv.Atoi(next())
+		case "--paused-exit-code":
+			n, _ := strconv.Atoi(next())
+			inv.PausedExitCode = &n
+		case "--fresh":
+			inv.Fresh = true
+		case "--no-wait":
+			inv.NoWait = true
+		default:
+			if strings.HasPrefix(args[i], "-") {
+				fmt.Fprintf(stderr, "test Main: unknown flag %s\n", args[i])
+				return ExitUsage
+			}
+			inv.File = args[i]
+		}
+	}
+	return Execute(ctx, inv, stdout, stderr)
 }

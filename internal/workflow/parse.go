@@ -29,13 +29,11 @@ func Parse(file string, src []byte) (*Workflow, error) {
 		return nil, &ParseError{File: file, Msg: "the file is empty; want {name, steps}"}
 	}
 	p := &parser{file: file}
-	w, err := p.workflow(doc.Content[0])
-	if err != nil {
-		return nil, err
-	}
+	w := p.workflow(doc.Content[0])
 	w.Hash = fileHash(src)
-	if err := p.validate(w); err != nil {
-		return nil, err
+	p.validate(w)
+	if len(p.errs) > 0 {
+		return nil, p.errs.sorted()
 	}
 	return w, nil
 }
@@ -80,38 +78,61 @@ func yamlError(file string, err error) error {
 	return &ParseError{File: file, Msg: "invalid YAML: " + msg}
 }
 
-type parser struct{ file string }
+// parser walks the whole file and records every mistake it meets, so that
+// one run reports them all.
+type parser struct {
+	file string
+	errs ParseErrors
+}
 
+// errorf records a mistake at n's line and returns it, for callers that
+// stop looking at the value it concerns.
 func (p *parser) errorf(n *yaml.Node, format string, args ...any) error {
 	line := 0
 	if n != nil {
 		line = n.Line
 	}
-	return &ParseError{File: p.file, Line: line, Msg: fmt.Sprintf(format, args...)}
+	return p.record(line, fmt.Sprintf(format, args...))
+}
+
+func (p *parser) record(line int, msg string) error {
+	e := &ParseError{File: p.file, Line: line, Msg: msg}
+	p.errs = append(p.errs, e)
+	return e
 }
 
 // entries walks a mapping node's key/value pairs, refusing non-mappings,
-// non-string keys and duplicate keys.
+// non-string keys and duplicate keys. A mistake in one entry does not stop
+// the walk: fn's errors are already recorded. The result is non-nil when
+// any entry was wrong.
 func (p *parser) entries(n *yaml.Node, what string, fn func(key string, k, v *yaml.Node) error) error {
 	n = resolve(n)
 	if n.Kind != yaml.MappingNode {
 		return p.errorf(n, "%s must be a mapping, not %s", what, kindName(n))
 	}
+	var first error
+	keep := func(err error) {
+		if first == nil {
+			first = err
+		}
+	}
 	seen := map[string]int{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := resolve(n.Content[i]), resolve(n.Content[i+1])
 		if k.Kind != yaml.ScalarNode {
-			return p.errorf(k, "%s keys must be strings", what)
+			keep(p.errorf(k, "%s keys must be strings", what))
+			continue
 		}
-		if first, dup := seen[k.Value]; dup {
-			return p.errorf(k, "duplicate key %q in %s (first at line %d)", k.Value, what, first)
+		if firstLine, dup := seen[k.Value]; dup {
+			keep(p.errorf(k, "duplicate key %q in %s (first at line %d)", k.Value, what, firstLine))
+			continue
 		}
 		seen[k.Value] = k.Line
 		if err := fn(k.Value, k, v); err != nil {
-			return err
+			keep(err)
 		}
 	}
-	return nil
+	return first
 }
 
 func resolve(n *yaml.Node) *yaml.Node {
@@ -139,12 +160,15 @@ func kindName(n *yaml.Node) string {
 	return "an alias"
 }
 
-func (p *parser) workflow(root *yaml.Node) (*Workflow, error) {
+// workflow reads the top level and every step, recording mistakes; the
+// result holds every step whose id could be read.
+func (p *parser) workflow(root *yaml.Node) *Workflow {
 	w := &Workflow{byID: map[string]*Step{}}
-	var stepsNode *yaml.Node
-	err := p.entries(root, "the workflow", func(key string, k, v *yaml.Node) error {
+	var stepsNode, nameNode *yaml.Node
+	p.entries(root, "the workflow", func(key string, k, v *yaml.Node) error {
 		switch key {
 		case "name":
+			nameNode = v
 			s, err := p.str(v, "name")
 			w.Name = s
 			return err
@@ -157,27 +181,32 @@ func (p *parser) workflow(root *yaml.Node) (*Workflow, error) {
 		}
 		return p.errorf(k, "unknown key %q in the workflow (want name, description, steps)", key)
 	})
-	if err != nil {
-		return nil, err
+	if resolve(root).Kind != yaml.MappingNode {
+		return w // nothing more to say about a file that is not a mapping
 	}
-	if !namePattern.MatchString(w.Name) {
-		return nil, p.errorf(root, "name %q must match [A-Za-z0-9][A-Za-z0-9._-]{0,62} (it names the state file)", w.Name)
+	switch {
+	case nameNode == nil:
+		p.errorf(root, "the workflow needs a name: it names the state file")
+	case nameNode.Kind == yaml.ScalarNode && !namePattern.MatchString(w.Name):
+		p.errorf(nameNode, "name %q must match [A-Za-z0-9][A-Za-z0-9._-]{0,62} (it names the state file)", w.Name)
 	}
 	if stepsNode == nil || stepsNode.Kind != yaml.SequenceNode || len(stepsNode.Content) == 0 {
-		return nil, p.errorf(orNode(stepsNode, root), "steps must be a non-empty list")
+		p.errorf(orNode(stepsNode, root), "steps must be a non-empty list")
+		return w
 	}
 	for _, sn := range stepsNode.Content {
-		s, err := p.step(resolve(sn))
-		if err != nil {
-			return nil, err
+		s, ok := p.step(resolve(sn))
+		if !ok {
+			continue
 		}
 		if first := w.byID[s.ID]; first != nil {
-			return nil, p.errorf(sn, "duplicate step id %q (first at line %d)", s.ID, first.Line)
+			p.errorf(sn, "duplicate step id %q (first at line %d)", s.ID, first.Line)
+			continue
 		}
 		w.byID[s.ID] = s
 		w.Steps = append(w.Steps, s)
 	}
-	return w, nil
+	return w
 }
 
 func orNode(n, fallback *yaml.Node) *yaml.Node {

@@ -46,6 +46,16 @@ type Options struct {
 	HTTP *http.Client
 	// WaitPoll is how long one long-poll for a gate lasts; 60 s by default.
 	WaitPoll time.Duration
+	// Dir is where shell steps run (a step's config.dir is relative to
+	// it); the process's working directory when empty.
+	Dir string
+	// PausedExitCode is the exit code of a paused run; nil means
+	// ExitPaused (3). The CI stores choose 0 so that the CI's manual resume
+	// job can run.
+	PausedExitCode *int
+	// PauseHint tells the person how to go on after a pause; "run cla run
+	// again to resume" by default.
+	PauseHint string
 }
 
 // Summary is the outcome of one invocation.
@@ -78,10 +88,12 @@ type runner struct {
 	log  *slog.Logger
 	rep  Reporter
 
-	mu       sync.Mutex
-	st       *State
-	launched map[string]bool
-	gateMu   sync.Mutex // a job has one open gate at a time
+	mu sync.Mutex
+	st *State
+	// pausedAfter is the pause: true step the run stopped after.
+	pausedAfter string
+	launched    map[string]bool
+	gateMu      sync.Mutex // a job has one open gate at a time
 }
 
 // Run runs (or resumes) a workflow and says how it ended. An error means
@@ -111,6 +123,9 @@ func newRunner(ctx context.Context, w *Workflow, opts Options) (*runner, error) 
 	}
 	if opts.WaitPoll <= 0 {
 		opts.WaitPoll = 60 * time.Second
+	}
+	if opts.PauseHint == "" {
+		opts.PauseHint = "run cla run again to resume"
 	}
 	if opts.HTTP == nil {
 		opts.HTTP = &http.Client{Timeout: 30 * time.Second}

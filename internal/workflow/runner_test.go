@@ -63,7 +63,7 @@ steps:
 	code, out, _ := f.run()
 	require.Equal(t, ExitPaused, code, out)
 	require.Equal(t, []int{1, 1, 0}, []int{f.runs("build.runs"), f.runs("stage.runs"), f.runs("prod.runs")})
-	require.Contains(t, out, "paused after step stage")
+	require.Contains(t, out, "paused after stage; run cla run again to resume")
 
 	code, out, _ = f.run()
 	require.Equal(t, ExitDone, code, out)
@@ -219,31 +219,34 @@ steps:
 	require.Contains(t, out, "trap: true needs --server")
 }
 
-func TestMain_Usage(t *testing.T) {
+func TestExecute_Usage(t *testing.T) {
 	f := newFixture(t, "name: u\nsteps:\n  - {id: g, type: gate, config: {kind: approval, name: Go}}\n")
+	code := func(n int) *int { return &n }
 	cases := []struct {
 		name string
-		args []string
+		inv  Invocation
 		want string
 	}{
-		{"no file", nil, "want exactly one workflow file"},
-		{"two files", []string{f.file, f.file}, "want exactly one workflow file"},
-		{"bad store", []string{"--state-store", "s3", f.file}, "--state-store must be file or server"},
-		{"server store without server", []string{"--state-store", "server", f.file}, "needs --server"},
-		{"bad output", []string{"--output", "xml", f.file}, "--output must be text or json"},
-		{"missing file", []string{filepath.Join(f.dir, "nope.yaml")}, "no such file"},
-		{"gate without server", []string{f.file}, "gates need --server"},
-		{"unknown flag", []string{"--frsh", f.file}, "flag provided but not defined"},
+		{"nothing to discover", Invocation{Dir: t.TempDir()}, "no workflow file given and none found"},
+		{"bad store", Invocation{File: f.file, StateStore: "s3"}, "--state-store must be file, server, gitlab or github"},
+		{"server store without server", Invocation{File: f.file, StateStore: "server"}, "needs --server"},
+		{"server store without run id", Invocation{File: f.file, StateStore: "server", Server: "http://127.0.0.1:1"}, "needs --run-id"},
+		{"bad output", Invocation{File: f.file, Output: "xml"}, "--output must be text or json"},
+		{"bad parallel", Invocation{File: f.file, Parallel: -1}, "--parallel must be at least 1"},
+		{"bad paused exit code", Invocation{File: f.file, PausedExitCode: code(300)}, "--paused-exit-code must be from 0 to 125"},
+		{"missing file", Invocation{File: filepath.Join(f.dir, "nope.yaml")}, "no such file"},
+		{"gate without server", Invocation{File: f.file}, "gates need --server"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			t.Setenv("CLA_SERVER", "")
 			var out, errOut strings.Builder
-			code := Main(t.Context(), append([]string{"--state-dir", f.state}, tc.args...), &out, &errOut)
-			require.Equal(t, ExitUsage, code)
+			tc.inv.StateDir = f.state
+			require.Equal(t, ExitUsage, Execute(t.Context(), tc.inv, &out, &errOut))
 			require.Contains(t, errOut.String(), tc.want)
+			require.Equal(t, 1, strings.Count(errOut.String(), "cla run:"), "the error is printed once: %s", errOut.String())
 		})
 	}
+	require.NoFileExists(t, filepath.Join(f.state, "u.json"), "a refused run saves nothing")
 }
 
 func TestMain_JSONOutput(t *testing.T) {

@@ -89,7 +89,7 @@ func (r *runner) after(end stepEnd, stop string) string {
 		}
 	case StepSucceeded:
 		if r.w.Step(end.id).Pause && stop == stopNone {
-			r.rep.Info(fmt.Sprintf("paused after step %s; run cla run again to resume", end.id))
+			r.pausedAfter = end.id
 			return stopPaused
 		}
 	}
@@ -108,15 +108,33 @@ func (r *runner) finish(ctx context.Context, stop string) Summary {
 	case r.allDone():
 		r.st.Status = RunDone
 	default:
-		r.st.Status, code, msg = RunPaused, ExitPaused, "paused; run cla run again to resume"
+		r.st.Status, code, msg = RunPaused, ExitPaused, r.pauseText()
+		if r.opts.PausedExitCode != nil {
+			code = *r.opts.PausedExitCode
+		}
 	}
+	paused := r.st.Status == RunPaused
 	err := r.saveLocked(ctx)
 	r.mu.Unlock()
 	if err != nil {
-		code, msg = ExitFailed, err.Error()
+		code, msg, paused = ExitFailed, err.Error(), false
 	}
-	r.tellServer(ctx, code, msg)
+	r.tellServer(ctx, code, paused, msg)
 	return r.summary(code, msg)
+}
+
+// pauseText says where the run stopped and how to go on: "paused after
+// request_approval; run the resume job".
+func (r *runner) pauseText() string {
+	if r.pausedAfter != "" {
+		return fmt.Sprintf("paused after %s; %s", r.pausedAfter, r.opts.PauseHint)
+	}
+	for _, s := range r.w.Steps {
+		if ss := r.st.Steps[s.ID]; ss.Status == StepWaiting {
+			return fmt.Sprintf("paused at %s (its gate is open); %s", s.ID, r.opts.PauseHint)
+		}
+	}
+	return "paused; " + r.opts.PauseHint
 }
 
 func (r *runner) allDone() bool {
@@ -138,22 +156,20 @@ func (r *runner) failureText() string {
 }
 
 // tellServer ends the run's job (or notes the pause) on the server.
-func (r *runner) tellServer(ctx context.Context, code int, msg string) {
+func (r *runner) tellServer(ctx context.Context, code int, paused bool, msg string) {
 	srv := r.opts.Server
 	if srv == nil || r.st.JobID == "" {
 		return
 	}
 	ctx = context.WithoutCancel(ctx)
 	var err error
-	switch code {
-	case ExitDone:
-		_, err = srv.Progress(ctx, r.st.JobID, jobs.StatusSuccessful, "workflow "+r.w.Name+" done")
-	case ExitFailed:
-		if r.st.Status == RunFailed {
-			_, err = srv.Progress(ctx, r.st.JobID, jobs.StatusFailure, msg)
-		}
-	case ExitPaused:
+	switch {
+	case paused:
 		err = srv.Annotate(ctx, r.st.JobID, jobs.NewAnnotation{Kind: jobs.AnnotationLog, Text: "workflow " + r.w.Name + " " + msg})
+	case code == ExitDone:
+		_, err = srv.Progress(ctx, r.st.JobID, jobs.StatusSuccessful, "workflow "+r.w.Name+" done")
+	case r.st.Status == RunFailed:
+		_, err = srv.Progress(ctx, r.st.JobID, jobs.StatusFailure, msg)
 	}
 	if err != nil {
 		r.log.Debug("tell server how the run ended", "job", r.st.JobID, "err", err)

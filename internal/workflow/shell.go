@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os/exec"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -25,6 +26,9 @@ func (r *runner) runShell(ctx context.Context, s *Step, cfg map[string]any) step
 	cmd := exec.Command("sh", "-c", command)
 	cmd.Env = r.shellEnv(s, cfg)
 	cmd.Dir, _ = cfg["dir"].(string)
+	if r.opts.Dir != "" && !filepath.IsAbs(cmd.Dir) {
+		cmd.Dir = filepath.Join(r.opts.Dir, cmd.Dir)
+	}
 	setProcessGroup(cmd)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {

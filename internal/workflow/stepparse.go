@@ -13,11 +13,13 @@ import (
 	"github.com/cla-ops/cla/jobs"
 )
 
-// step parses one entry of steps.
-func (p *parser) step(n *yaml.Node) (*Step, error) {
-	s := &Step{Line: n.Line}
+// step parses one entry of steps, recording every mistake in it; ok is
+// false when the step has no usable id (then it cannot take part in the
+// checks that span steps).
+func (p *parser) step(n *yaml.Node) (s *Step, ok bool) {
+	s = &Step{Line: n.Line}
 	var cfgNode *yaml.Node
-	err := p.entries(n, "a step", func(key string, k, v *yaml.Node) error {
+	p.entries(n, "a step", func(key string, k, v *yaml.Node) error {
 		var err error
 		switch key {
 		case "id":
@@ -45,16 +47,15 @@ func (p *parser) step(n *yaml.Node) (*Step, error) {
 		}
 		return err
 	})
-	if err != nil {
-		return nil, err
+	if n.Kind != yaml.MappingNode {
+		return nil, false
 	}
-	if !stepIDPattern.MatchString(s.ID) {
-		return nil, p.errorf(n, "step id %q must match [A-Za-z][A-Za-z0-9_-]{0,62}", s.ID)
+	ok = stepIDPattern.MatchString(s.ID)
+	if !ok {
+		p.errorf(n, "step id %q must match [A-Za-z][A-Za-z0-9_-]{0,62}", s.ID)
 	}
-	if err := p.config(s, cfgNode, n); err != nil {
-		return nil, err
-	}
-	return s, nil
+	p.config(s, cfgNode, n)
+	return s, ok
 }
 
 func (p *parser) retries(v *yaml.Node, s *Step) error {
@@ -95,46 +96,93 @@ func (p *parser) trap(n *yaml.Node) (*Trap, error) {
 
 // configKeys lists the keys each step type accepts and which are required.
 var configKeys = map[string]struct{ known, required []string }{
-	TypeShell:       {[]string{"command", "env", "dir"}, []string{"command"}},
-	TypeSlackNotify: {[]string{"text", "webhook_url", "link_url", "link_text"}, []string{"text"}},
-	TypeWebhook:     {[]string{"url", "body", "secret", "headers"}, []string{"url"}},
+	TypeShell: {[]string{"command", "env", "dir"}, []string{"command"}},
+	TypeSlackNotify: {[]string{"text", "message", "webhook_url", "channel", "link_url", "gitlab_pipeline_url",
+		"link_text", "button_text"}, []string{"text|message"}},
+	TypeWebhook: {[]string{"url", "body", "secret", "headers"}, []string{"url"}},
 }
 
-func (p *parser) config(s *Step, cfgNode, stepNode *yaml.Node) error {
+func (p *parser) config(s *Step, cfgNode, stepNode *yaml.Node) {
 	s.Config = map[string]any{}
+	keyLines := map[string]int{}
 	if cfgNode != nil && !(cfgNode.Kind == yaml.ScalarNode && cfgNode.Tag == "!!null") {
 		if cfgNode.Kind != yaml.MappingNode {
-			return p.errorf(cfgNode, "config of step %q must be a mapping, not %s", s.ID, kindName(cfgNode))
+			p.errorf(cfgNode, "config of step %q must be a mapping, not %s", s.ID, kindName(cfgNode))
+			return
 		}
-		if err := p.entries(cfgNode, "config", func(string, *yaml.Node, *yaml.Node) error { return nil }); err != nil {
-			return err
+		err := p.entries(cfgNode, "config", func(key string, k, _ *yaml.Node) error {
+			keyLines[key] = k.Line
+			return nil
+		})
+		if err != nil {
+			return
 		}
 		if err := cfgNode.Decode(&s.Config); err != nil {
-			return p.errorf(cfgNode, "config of step %q: %v", s.ID, err)
+			p.errorf(cfgNode, "config of step %q: %v", s.ID, err)
+			return
 		}
 	}
 	at := orNode(cfgNode, stepNode)
 	if s.Type == TypeGate {
-		return p.gateConfig(s, at)
+		p.gateConfig(s, at)
+		return
 	}
 	keys, ok := configKeys[s.Type]
 	if !ok {
-		return p.errorf(stepNode, "step %q has unknown type %q (want shell, slack.notify, webhook or gate)", s.ID, s.Type)
+		p.errorf(stepNode, "step %q has unknown type %q (want shell, slack.notify, webhook or gate)", s.ID, s.Type)
+		return
 	}
-	for k := range s.Config {
+	for _, k := range sortedKeys(s.Config) {
 		if !contains(keys.known, k) {
-			return p.errorf(at, "unknown config key %q for a %s step (want %s)", k, s.Type, strings.Join(keys.known, ", "))
+			p.record(keyLines[k], fmt.Sprintf("unknown config key %q for a %s step (want %s)", k, s.Type, strings.Join(keys.known, ", ")))
 		}
 	}
-	for _, k := range keys.required {
-		if str, ok := s.Config[k].(string); !ok || strings.TrimSpace(str) == "" {
-			return p.errorf(at, "a %s step needs config.%s (a non-empty string)", s.Type, k)
+	p.required(s, at, keys.required)
+	for _, pair := range synonyms {
+		_, a := s.Config[pair[0]]
+		_, b := s.Config[pair[1]]
+		if a && b {
+			p.errorf(at, "a %s step takes config.%s or config.%s, not both (they are synonyms)", s.Type, pair[0], pair[1])
 		}
 	}
-	return p.stringMaps(s, at, "env", "headers")
+	p.stringMaps(s, at, "env", "headers")
 }
 
-func (p *parser) stringMaps(s *Step, at *yaml.Node, names ...string) error {
+// synonyms are cla's and shiro's names for the same slack.notify option
+// (text and message are checked as a required pair).
+var synonyms = [][2]string{{"link_url", "gitlab_pipeline_url"}, {"link_text", "button_text"}}
+
+// required checks the keys a step type needs. An entry "a|b" is met by
+// either key (synonyms such as text and message) but not by both.
+func (p *parser) required(s *Step, at *yaml.Node, required []string) {
+	for _, k := range required {
+		var set []string
+		for _, name := range strings.Split(k, "|") {
+			if str, ok := s.Config[name].(string); ok && strings.TrimSpace(str) != "" {
+				set = append(set, name)
+			}
+		}
+		switch names := strings.Split(k, "|"); {
+		case len(set) == 0 && len(names) == 1:
+			p.errorf(at, "a %s step needs config.%s (a non-empty string)", s.Type, k)
+		case len(set) == 0:
+			p.errorf(at, "a %s step needs config.%s (a non-empty string)", s.Type, strings.Join(names, " or config."))
+		case len(set) > 1:
+			p.errorf(at, "a %s step takes config.%s, not both (they are synonyms)", s.Type, strings.Join(set, " or config."))
+		}
+	}
+}
+
+func sortedKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func (p *parser) stringMaps(s *Step, at *yaml.Node, names ...string) {
 	for _, name := range names {
 		v, ok := s.Config[name]
 		if !ok {
@@ -142,46 +190,52 @@ func (p *parser) stringMaps(s *Step, at *yaml.Node, names ...string) error {
 		}
 		m, ok := v.(map[string]any)
 		if !ok {
-			return p.errorf(at, "config.%s must be a mapping of strings", name)
+			p.errorf(at, "config.%s must be a mapping of strings", name)
+			continue
 		}
-		for k, val := range m {
-			if _, ok := val.(string); !ok {
-				return p.errorf(at, "config.%s.%s must be a string", name, k)
+		for _, k := range sortedKeys(m) {
+			if _, ok := m[k].(string); !ok {
+				p.errorf(at, "config.%s.%s must be a string", name, k)
 			}
 		}
 	}
-	for _, name := range []string{"secret", "dir", "webhook_url", "link_url", "link_text"} {
+	for _, name := range stringKeys {
 		if v, ok := s.Config[name]; ok {
 			if _, isStr := v.(string); !isStr {
-				return p.errorf(at, "config.%s must be a string", name)
+				p.errorf(at, "config.%s must be a string", name)
 			}
 		}
 	}
-	return nil
 }
+
+// stringKeys are config keys that take a string wherever they appear.
+var stringKeys = []string{"secret", "dir", "webhook_url", "link_url", "link_text", "text", "message",
+	"channel", "gitlab_pipeline_url", "button_text"}
 
 // gateConfig checks a gate step's config against jobs.GateConfig: every
 // option of the API is accepted under its API name, nothing else.
-func (p *parser) gateConfig(s *Step, at *yaml.Node) error {
+func (p *parser) gateConfig(s *Step, at *yaml.Node) {
 	cfg, err := decodeGateConfig(s.Config)
 	if err != nil {
-		return p.errorf(at, "gate step %q: %v", s.ID, err)
+		p.errorf(at, "gate step %q: %v", s.ID, err)
+		return
 	}
 	switch cfg.Kind {
 	case jobs.KindAction, jobs.KindApproval, jobs.KindPause:
 	default:
-		return p.errorf(at, "gate step %q: kind must be action, approval or pause, not %q", s.ID, cfg.Kind)
+		p.errorf(at, "gate step %q: kind must be action, approval or pause, not %q", s.ID, cfg.Kind)
+		return
 	}
 	if cfg.CompletesJob {
-		return p.errorf(at, "gate step %q: completesJob is not allowed; the runner ends the job", s.ID)
+		p.errorf(at, "gate step %q: completesJob is not allowed; the runner ends the job", s.ID)
+		return
 	}
 	if hasTemplate(s.Config) {
-		return nil // validated again once expanded
+		return // validated again once expanded
 	}
 	if err := cfg.Validate(); err != nil {
-		return p.errorf(at, "gate step %q: %s", s.ID, jobs.ErrorMessage(err))
+		p.errorf(at, "gate step %q: %s", s.ID, jobs.ErrorMessage(err))
 	}
-	return nil
 }
 
 func decodeGateConfig(m map[string]any) (jobs.GateConfig, error) {

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"regexp"
+	"sort"
 	"strings"
 	"time"
 
@@ -77,6 +78,44 @@ func (e *ParseError) Error() string {
 		return fmt.Sprintf("%s:%d: %s", file, e.Line, e.Msg)
 	}
 	return file + ": " + e.Msg
+}
+
+// ParseErrors are all the mistakes found in one workflow file, in line
+// order. errors.As finds the first *ParseError in it.
+type ParseErrors []*ParseError
+
+// Error implements error: one "file:line: message" per line.
+func (es ParseErrors) Error() string {
+	lines := make([]string, len(es))
+	for i, e := range es {
+		lines[i] = e.Error()
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Unwrap lets errors.As and errors.Is see each mistake.
+func (es ParseErrors) Unwrap() []error {
+	out := make([]error, len(es))
+	for i, e := range es {
+		out[i] = e
+	}
+	return out
+}
+
+// sorted orders the mistakes by line (stable: same line keeps the order
+// they were found in) and drops exact repeats.
+func (es ParseErrors) sorted() ParseErrors {
+	out := append(ParseErrors(nil), es...)
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Line < out[j].Line })
+	seen := map[ParseError]bool{}
+	uniq := out[:0]
+	for _, e := range out {
+		if !seen[*e] {
+			seen[*e] = true
+			uniq = append(uniq, e)
+		}
+	}
+	return uniq
 }
 
 var (
