@@ -47,6 +47,8 @@ type APIError struct {
 	Status  int
 	Code    string
 	Message string
+	// Hint says what would allow a refused request, when the server knows.
+	Hint string
 }
 
 // Error returns the server's message, which is written for people.
@@ -144,9 +146,10 @@ func decodeError(resp *http.Response) error {
 	var body struct {
 		Error string `json:"error"`
 		Code  string `json:"code"`
+		Hint  string `json:"hint"`
 	}
 	if json.Unmarshal(data, &body) == nil && body.Error != "" {
-		e.Code, e.Message = body.Code, body.Error
+		e.Code, e.Message, e.Hint = body.Code, body.Error, body.Hint
 		return e
 	}
 	e.Code = "http_" + strconv.Itoa(resp.StatusCode)

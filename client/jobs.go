@@ -106,11 +106,19 @@ func resolveRoute(id string, r jobs.Resolution) (string, any) {
 		if r.Action == jobs.ActFail {
 			status = jobs.StatusFailure
 		}
-		return jobPath(id, "complete"), map[string]any{"status": status, "message": r.Message, "evidence": r.Evidence}
+		return jobPath(id, "complete"), withBreakGlass(map[string]any{"status": status, "message": r.Message, "evidence": r.Evidence}, r)
 	case jobs.ActRetry, jobs.ActSkip, jobs.ActAbort:
-		return jobPath(id, "decide"), map[string]any{"decision": r.Action, "message": r.Message}
+		return jobPath(id, "decide"), withBreakGlass(map[string]any{"decision": r.Action, "message": r.Message}, r)
 	}
-	return jobPath(id, string(r.Action)), map[string]any{"message": r.Message}
+	return jobPath(id, string(r.Action)), withBreakGlass(map[string]any{"message": r.Message}, r)
+}
+
+// withBreakGlass adds an admin's override to a resolution body.
+func withBreakGlass(body map[string]any, r jobs.Resolution) map[string]any {
+	if r.BreakGlass != nil {
+		body["breakGlass"] = r.BreakGlass
+	}
+	return body
 }
 
 // Reassign replaces the open gate's assignees; the new ones are notified.

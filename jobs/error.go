@@ -25,6 +25,9 @@ const (
 type Error struct {
 	Code    string
 	Message string
+	// Hint says what would allow a refused action (a flag, an assignee
+	// list, a config key), for a person who is new to cla.
+	Hint string
 }
 
 // Error implements error.
@@ -33,6 +36,21 @@ func (e *Error) Error() string { return e.Message }
 // Errorf builds a domain error with a user-facing message.
 func Errorf(code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// Forbidden builds an EFORBIDDEN error that teaches: hint says what would
+// allow the action.
+func Forbidden(hint, format string, args ...any) *Error {
+	return &Error{Code: EFORBIDDEN, Message: fmt.Sprintf(format, args...), Hint: hint}
+}
+
+// ErrorHint returns the hint of the first domain error in err's chain.
+func ErrorHint(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Hint
+	}
+	return ""
 }
 
 // ErrorCode returns the code of the first domain error in err's chain, or

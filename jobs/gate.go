@@ -72,6 +72,8 @@ type Gate struct {
 	ResolvedAt  *time.Time `json:"resolvedAt"`
 	Message     *string    `json:"message"`
 	Evidence    *Evidence  `json:"evidence"`
+	// BreakGlass records an admin's emergency override, if any.
+	BreakGlass *BreakGlassRecord `json:"breakGlass,omitempty"`
 	// Timers and notification bookkeeping, stored with the gate so that they
 	// survive restarts.
 	NextReminderAt  *time.Time   `json:"nextReminderAt,omitempty"`
@@ -118,21 +120,24 @@ type MessageRef struct {
 // GateConfig is what the opener of a gate says about it (SPEC §2): a superset
 // of ctrlplane's manual-action agent config.
 type GateConfig struct {
-	Kind              GateKind        `json:"kind"`
-	Name              string          `json:"name"`
-	Description       string          `json:"description,omitempty"`
-	Assignees         []string        `json:"assignees"`
-	Channels          []NotifyChannel `json:"channels,omitempty"`
-	Timeout           string          `json:"timeout,omitempty"`
-	RequireEvidence   bool            `json:"requireEvidence"`
-	Reminder          *Reminder       `json:"reminder,omitempty"`
-	Escalation        []Escalation    `json:"escalation,omitempty"`
-	Checklist         []string        `json:"checklist,omitempty"`
-	AllowPartial      bool            `json:"allowPartialChecklist,omitempty"`
-	Required          int             `json:"required,omitempty"`
-	AllowSelfApproval bool            `json:"allowSelfApproval,omitempty"`
-	ContinueOnFailure bool            `json:"continueOnFailure,omitempty"`
-	CompletesJob      bool            `json:"completesJob,omitempty"`
+	Kind            GateKind        `json:"kind"`
+	Name            string          `json:"name"`
+	Description     string          `json:"description,omitempty"`
+	Assignees       []string        `json:"assignees"`
+	Channels        []NotifyChannel `json:"channels,omitempty"`
+	Timeout         string          `json:"timeout,omitempty"`
+	RequireEvidence bool            `json:"requireEvidence"`
+	Reminder        *Reminder       `json:"reminder,omitempty"`
+	Escalation      []Escalation    `json:"escalation,omitempty"`
+	Checklist       []string        `json:"checklist,omitempty"`
+	AllowPartial    bool            `json:"allowPartialChecklist,omitempty"`
+	// AllowUnknownAssignees keeps a gate whose assignees match nobody the
+	// server knows (teams whose members are not all configured).
+	AllowUnknownAssignees bool `json:"allowUnknownAssignees,omitempty"`
+	Required              int  `json:"required,omitempty"`
+	AllowSelfApproval     bool `json:"allowSelfApproval,omitempty"`
+	ContinueOnFailure     bool `json:"continueOnFailure,omitempty"`
+	CompletesJob          bool `json:"completesJob,omitempty"`
 }
 
 // NotifyChannel is where a gate's notifications go.

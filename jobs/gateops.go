@@ -23,6 +23,9 @@ func (s *Service) OpenGate(ctx context.Context, actor Identity, via, id string, 
 			return nil, nil, err
 		}
 	}
+	if err := s.checkGateAssignees(ctx, &cfg); err != nil {
+		return nil, nil, err
+	}
 	return s.change(ctx, id, EventGateOpened, func(j *Job, fx *Effects, now time.Time) (*Gate, error) {
 		g, gfx, err := s.openGate(j, actor, via, cfg, now)
 		if err != nil {
@@ -96,13 +99,17 @@ func (s *Service) Reassign(ctx context.Context, actor Identity, via, id string, 
 	if err := validateAssignees("assignees", assignees); err != nil {
 		return nil, nil, err
 	}
+	if err := s.checkAssignees(ctx, "assignees", assignees, false); err != nil {
+		return nil, nil, err
+	}
 	return s.change(ctx, id, EventJobUpdated, func(j *Job, fx *Effects, now time.Time) (*Gate, error) {
 		g := j.OpenGate()
 		if g == nil {
 			return nil, Errorf(ECONFLICT, "job %s has no open gate to reassign", j.ID)
 		}
 		if !actor.Admin && actor.Name != j.Requester && !g.MayResolve(actor) {
-			return nil, Errorf(EFORBIDDEN, "%s may not reassign %s: only its assignees, the requester or an admin", actor.Name, gateLabel(g))
+			return nil, Forbidden("ask one of its assignees ("+assigneeText(g.AllAssignees())+"), the job's requester ("+j.Requester+") or an admin",
+				"%s may not reassign %s: only its assignees, the requester or an admin", actor.Name, gateLabel(g))
 		}
 		old := assigneeText(g.Assignees)
 		g.Assignees = append([]string(nil), assignees...)
@@ -123,7 +130,7 @@ func (s *Service) ToggleChecklist(ctx context.Context, actor Identity, via, id s
 			return nil, Errorf(EINVALID, "checklist item %d does not exist (items are numbered 0 to %d)", item, len(g.Checklist)-1)
 		}
 		if !g.MayResolve(actor) {
-			return nil, Errorf(EFORBIDDEN, "%s is not an assignee of %s", actor.Name, gateLabel(g))
+			return nil, Forbidden(notAssigneeHint(actor), "%s is not an assignee of %s", actor.Name, gateLabel(g))
 		}
 		g.Ticks = append(g.Ticks, Tick{Item: item, Checked: checked, By: actor.Name, Via: via, At: now})
 		verb := "ticked"

@@ -57,13 +57,18 @@ type Directory struct {
 	byName  map[string]Identity
 	byEmail map[string]Identity
 	bySlack map[string]Identity
+	groups  map[string]bool
 }
 
 // NewDirectory indexes the configured identities.
 func NewDirectory(ids []Identity) *Directory {
-	d := &Directory{byName: map[string]Identity{}, byEmail: map[string]Identity{}, bySlack: map[string]Identity{}}
+	d := &Directory{byName: map[string]Identity{}, byEmail: map[string]Identity{}, bySlack: map[string]Identity{},
+		groups: map[string]bool{}}
 	for _, id := range ids {
 		d.byName[id.Name] = id
+		for _, g := range id.Groups {
+			d.groups[strings.TrimPrefix(g, "@")] = true
+		}
 		if id.Email != "" {
 			d.byEmail[strings.ToLower(id.Email)] = id
 		}
@@ -102,4 +107,20 @@ func (d *Directory) All() []Identity {
 		out = append(out, id)
 	}
 	return out
+}
+
+// Knows reports whether an assignee entry names a configured identity (by
+// name, email or Slack id) or a group some identity is in.
+func (d *Directory) Knows(assignee string) bool {
+	a := strings.TrimPrefix(strings.TrimSpace(assignee), "@")
+	if _, ok := d.byName[a]; ok {
+		return true
+	}
+	if _, ok := d.byEmail[strings.ToLower(a)]; ok {
+		return true
+	}
+	if _, ok := d.bySlack[strings.TrimPrefix(a, "slack:")]; ok {
+		return true
+	}
+	return d.groups[a]
 }

@@ -30,6 +30,9 @@ type Store interface {
 	// JobByChannel returns the id of the job a Slack channel is bound to;
 	// ENOTFOUND if none.
 	JobByChannel(ctx context.Context, channelID string) (string, error)
+	// JobByMessage returns the id of the job whose gate announcement is the
+	// Slack message ts in channelID; ENOTFOUND if none.
+	JobByMessage(ctx context.Context, channelID, ts string) (string, error)
 	// DueJobs returns ids of jobs whose NextWake is at or before t, earliest
 	// first, and the earliest wake time after t (zero if none).
 	DueJobs(ctx context.Context, t time.Time, limit int) ([]string, time.Time, error)

@@ -50,6 +50,8 @@ type Resolution struct {
 	Message  string    `json:"message,omitempty"`
 	Evidence *Evidence `json:"evidence,omitempty"`
 	Gate     string    `json:"gate,omitempty"`
+	// BreakGlass, when set, is an admin's recorded emergency override.
+	BreakGlass *BreakGlass `json:"breakGlass,omitempty"`
 }
 
 // Resolve applies a resolution to the job's open gate. The first resolution
@@ -72,6 +74,12 @@ func (s *Service) Resolve(ctx context.Context, actor Identity, via, id string, r
 		}
 		if r.Gate != "" && r.Gate != g.ID {
 			return nil, staleGate(j, r.Gate)
+		}
+		if r.BreakGlass != nil {
+			if err := s.checkBreakGlass(actor, r.BreakGlass); err != nil {
+				return nil, err
+			}
+			return g, s.breakGlass(j, g, actor, via, r, rule.outcome, now, fx)
 		}
 		if err := s.authorize(j, g, actor, via, r); err != nil {
 			return nil, err
@@ -127,12 +135,15 @@ func lastOfKind(j *Job, kind GateKind) *Gate {
 func (s *Service) authorize(j *Job, g *Gate, actor Identity, via string, r Resolution) error {
 	trusted := actor.Name == System.Name || via == ViaWebhook
 	if !trusted && !g.MayResolve(actor) {
-		return Errorf(EFORBIDDEN, "%s is not an assignee of %s (assignees: %v)", actor.Name, gateLabel(g), g.AllAssignees())
+		return Forbidden(notAssigneeHint(actor),
+			"%s is not an assignee of %s (assignees: %v)", actor.Name, gateLabel(g), g.AllAssignees())
 	}
 	switch r.Action {
 	case ActApprove:
 		if actor.Name == j.Requester && !g.AllowSelfApproval {
-			return Errorf(EFORBIDDEN, "%s requested job %s and may not approve it", actor.Name, j.ID)
+			return Forbidden("someone else must approve; or open the gate with --allow-self-approval "+
+				`("allowSelfApproval": true); configure more identities under identities: in the server config`,
+				"%s requested job %s and may not approve it", actor.Name, j.ID)
 		}
 		for _, v := range g.Approvals {
 			if v.By == actor.Name {
@@ -216,4 +227,13 @@ func (s *Service) noteLateAttempt(ctx context.Context, actor Identity, via, id s
 	if job, err := s.store.GetJob(ctx, id); err == nil {
 		s.publish(Event{Type: EventLateAttempt, Job: job, Gate: job.Gate(g.ID), Entries: entries, Actor: actor.Name, Via: via})
 	}
+}
+
+// notAssigneeHint says how a refused person could act on a gate.
+func notAssigneeHint(actor Identity) string {
+	h := "ask an assignee, or have the gate reassigned to you (cla reassign JOB --assignee " + actor.Name + ")"
+	if actor.Admin {
+		h += "; " + breakGlassHint
+	}
+	return h
 }

@@ -19,6 +19,8 @@ type Service struct {
 	maxFileBytes int
 	tmplLimits   TemplateLimits
 	timersPoke   chan struct{}
+	noBreakGlass bool
+	assignees    AssigneeChecker
 }
 
 // Options tune a Service; zero values mean the defaults.
@@ -30,6 +32,11 @@ type Options struct {
 	// TemplateLimits bound the rendering of descriptions; zero fields are
 	// the defaults.
 	TemplateLimits TemplateLimits
+	// DisableBreakGlass refuses every break-glass override.
+	DisableBreakGlass bool
+	// Assignees checks that a gate's assignees name someone; nil accepts
+	// every assignee.
+	Assignees AssigneeChecker
 }
 
 // NewService wires the domain to its store and event broker.
@@ -41,7 +48,8 @@ func NewService(store Store, broker *Broker, opts Options) *Service {
 		opts.MaxFileBytes = 1 << 20
 	}
 	return &Service{store: store, broker: broker, now: opts.Now, maxFileBytes: opts.MaxFileBytes,
-		tmplLimits: opts.TemplateLimits.WithDefaults(), timersPoke: make(chan struct{}, 1)}
+		tmplLimits: opts.TemplateLimits.WithDefaults(), timersPoke: make(chan struct{}, 1),
+		noBreakGlass: opts.DisableBreakGlass, assignees: opts.Assignees}
 }
 
 // Broker returns the broker the service publishes to.
@@ -76,6 +84,11 @@ func (s *Service) CreateJob(ctx context.Context, actor Identity, via string, in 
 	}
 	if in.Requester == "" {
 		in.Requester = actor.Name
+	}
+	if in.Gate != nil {
+		if err := s.checkGateAssignees(ctx, in.Gate); err != nil {
+			return nil, err
+		}
 	}
 	now := s.Now()
 	job := &Job{ID: in.ID, Name: in.Name, Status: StatusPending, Version: 1, Requester: in.Requester,

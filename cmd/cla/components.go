@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/cla-ops/cla/internal/bot/people"
 	"log/slog"
 	"net/http"
 	"os"
@@ -37,6 +38,8 @@ type components struct {
 	loginLink func(jobs.Identity) string
 	notifiers map[string]jobs.Notifier
 	runners   []func(context.Context) error
+	// people resolves Slack users and groups once Slack is connected.
+	people *people.Resolver
 }
 
 func newComponents(cfg *Config, svc *jobs.Service, dir *jobs.Directory, keyring *web.Keyring, publicURL string, log *slog.Logger) (*components, error) {
@@ -132,6 +135,7 @@ func (c *components) buildSlack() error {
 		return fmt.Errorf("slack: %w", err)
 	}
 	ppl := b.People() // one Slack user → identity resolver and cache for every Slack part
+	c.people = ppl
 	gcfg := gates.Config{API: b.Client(), Service: c.svc, Directory: c.dir, People: ppl, PublicURL: c.publicURL,
 		Logger: c.log.With("component", "slack-gates")}
 	handler := gates.NewHandler(gcfg)

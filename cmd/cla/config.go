@@ -27,7 +27,25 @@ type Config struct {
 	Identities []IdentityConfig `yaml:"identities"`
 	Slack      SlackConfig      `yaml:"slack"`
 	Notify     NotifyConfig     `yaml:"notify"`
+	Assignees  AssigneesConfig  `yaml:"assignees"`
+	BreakGlass BreakGlassConfig `yaml:"breakGlass"`
 }
+
+// AssigneesConfig says how gate assignees are checked.
+type AssigneesConfig struct {
+	// AllowUnknown accepts assignees that match nobody the server knows
+	// (teams whose members are not all configured).
+	AllowUnknown bool `yaml:"allowUnknown"`
+}
+
+// BreakGlassConfig turns the admins' emergency override on or off.
+type BreakGlassConfig struct {
+	// Enabled is true unless the config says false.
+	Enabled *bool `yaml:"enabled"`
+}
+
+// On reports whether break-glass is allowed (the default).
+func (b BreakGlassConfig) On() bool { return b.Enabled == nil || *b.Enabled }
 
 // IdentityConfig is a named actor and, optionally, its API token: given
 // plainly (token, usually ${ENV}), in a file (tokenFile), or only as the

@@ -33,6 +33,10 @@ func TestMain(m *testing.M) {
 	if err := build.Run(); err != nil {
 		panic("build cla: " + err.Error())
 	}
+	// Servers started by tests must not record their token in the real
+	// user's config directory; the test of that sets its own.
+	os.Setenv("XDG_CONFIG_HOME", "")
+	os.Setenv("HOME", "")
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)

@@ -247,8 +247,14 @@ func (c *clientFlags) client(e *env) (*client.Client, error) {
 	}
 	if token == "" {
 		c.tokenFrom = ""
-		if data, err := os.ReadFile(tokenPath(c.db)); err == nil {
-			token, c.tokenFrom = strings.TrimSpace(string(data)), tokenPath(c.db)
+		for _, p := range []string{tokenPath(c.db), rememberedTokenPath(e.getenv)} {
+			if p == "" {
+				continue
+			}
+			if data, err := os.ReadFile(p); err == nil {
+				token, c.tokenFrom = strings.TrimSpace(string(data)), p
+				break
+			}
 		}
 	}
 	server := c.server
@@ -273,10 +279,12 @@ func (c *clientFlags) fail(e *env, what string, err error) int {
 	var ae *client.APIError
 	switch {
 	case errors.As(err, &ae) && ae.Code == "unauthorized" && c.tokenFrom == "":
-		e.errorf("%s: no API token.\nPass --token TOKEN or set CLA_TOKEN; on the server's machine, run next to its database or point --db (CLA_DB) at it (no token file at %s).",
-			what, tokenPath(c.db))
+		e.errorf("%s: no API token.\nPass --token TOKEN or set CLA_TOKEN; on the server's machine, run next to its database or point --db (CLA_DB) at it (no token file at %s, and none recorded in %s).",
+			what, tokenPath(c.db), tokenPointer(e.getenv))
 	case errors.As(err, &ae) && ae.Code == "unauthorized":
 		e.errorf("%s: the server refused the token from %s: %s\nCheck the token, or ask the server's admin for one.", what, c.tokenFrom, ae.Message)
+	case errors.As(err, &ae) && ae.Hint != "":
+		e.errorf("%s: %s (%s)\nhint: %s", what, ae.Message, ae.Code, ae.Hint)
 	case errors.As(err, &ae):
 		e.errorf("%s: %s (%s)", what, ae.Message, ae.Code)
 	case client.Temporary(err):

@@ -87,6 +87,9 @@ func gateLine(g *jobs.Gate) string {
 	if g.Message != nil {
 		s += fmt.Sprintf(": %q", *g.Message)
 	}
+	if g.BreakGlass != nil {
+		s += fmt.Sprintf("  ⚠️ BREAK-GLASS by %s: %q", g.BreakGlass.By, g.BreakGlass.Reason)
+	}
 	return s
 }
 

@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/cla-ops/cla/jobs"
 )
@@ -35,6 +37,8 @@ func resolveCmd(verb string) func(context.Context, *env, []string) int {
 			fs.StringVar(&ev.Message, "evidence-message", "", "evidence `TEXT`: what was done")
 			fs.StringVar(&ev.URL, "evidence-url", "", "evidence `URL`: a ticket, dashboard or log")
 		}
+		var bg breakGlassFlags
+		bg.register(fs)
 		pos, code, ok := parse(e, fs, args, 1)
 		if !ok {
 			return code
@@ -42,6 +46,9 @@ func resolveCmd(verb string) func(context.Context, *env, []string) int {
 		r.Action = jobs.Action(verb)
 		if !ev.Empty() {
 			r.Evidence = &ev
+		}
+		if r.BreakGlass, ok = bg.get(e, verb); !ok {
+			return exitError
 		}
 		return resolve(ctx, e, &cf, pos[0], r)
 	}
@@ -77,9 +84,14 @@ func runDecide(ctx context.Context, e *env, args []string) int {
 		examples: "  cla decide qa-1234 retry --message \"flaky network, retrying\"\n  cla decide qa-1234 abort"})
 	cf.register(fs, e)
 	fs.StringVar(&r.Message, "message", "", "a `TEXT` note for the audit trail and Slack")
+	var bg breakGlassFlags
+	bg.register(fs)
 	pos, code, ok := parse(e, fs, args, 2)
 	if !ok {
 		return code
+	}
+	if r.BreakGlass, ok = bg.get(e, "decide"); !ok {
+		return exitError
 	}
 	r.Action = jobs.Action(pos[1])
 	if kind, known := jobs.KindOf(r.Action); !known || kind != jobs.KindTrap {
@@ -117,4 +129,30 @@ func runReassign(ctx context.Context, e *env, args []string) int {
 	}
 	cf.show(e, job, func(w io.Writer) { printResolved(w, job) })
 	return exitOK
+}
+
+// breakGlassFlags are an admin's emergency override of who may resolve.
+type breakGlassFlags struct {
+	on     bool
+	reason string
+}
+
+func (b *breakGlassFlags) register(fs *flag.FlagSet) {
+	fs.BoolVar(&b.on, "break-glass", false, "admins only: resolve a gate assigned to others, recorded everywhere (needs --reason)")
+	fs.StringVar(&b.reason, "reason", "", "why the glass was broken (`TEXT`, with --break-glass)")
+}
+
+// get returns the override asked for, or reports a usage mistake.
+func (b *breakGlassFlags) get(e *env, verb string) (*jobs.BreakGlass, bool) {
+	switch {
+	case b.on && strings.TrimSpace(b.reason) == "":
+		e.errorf("%s: --break-glass needs --reason TEXT: the override is recorded with it in the job log, Slack and the monitor", verb)
+		return nil, false
+	case !b.on && b.reason != "":
+		e.errorf("%s: --reason goes with --break-glass; for a note use --message", verb)
+		return nil, false
+	case b.on:
+		return &jobs.BreakGlass{Reason: b.reason}, true
+	}
+	return nil, true
 }

@@ -19,7 +19,7 @@ func runServe(ctx context.Context, e *env, args []string) int {
 		return code
 	}
 	log := newLogger(e, cfg.LogLevel)
-	if err := serve(ctx, cfg, log); err != nil {
+	if err := serve(ctx, cfg, log, tokenPointer(e.getenv)); err != nil {
 		log.Error("serve stopped", "err", err)
 		return exitError
 	}
@@ -82,14 +82,19 @@ func applyFlags(c *Config, f Config) {
 // serve runs every component until ctx ends: open the store, build the
 // service and the components, run them in one errgroup, and on shutdown
 // let the HTTP server finish in-flight requests before bbolt is closed.
-func serve(ctx context.Context, cfg *Config, log *slog.Logger) error {
+func serve(ctx context.Context, cfg *Config, log *slog.Logger, pointer string) error {
 	db, err := store.Open(cfg.DB)
 	if err != nil {
 		return fmt.Errorf("open database %s: %w", cfg.DB, err)
 	}
 	defer db.Close()
-	svc := jobs.NewService(db, jobs.NewBroker(), jobs.Options{})
-	creds, ids, err := credentials(cfg, log)
+	check := &assigneeCheck{}
+	opts := jobs.Options{DisableBreakGlass: !cfg.BreakGlass.On()}
+	if !cfg.Assignees.AllowUnknown {
+		opts.Assignees = check
+	}
+	svc := jobs.NewService(db, jobs.NewBroker(), opts)
+	creds, ids, err := credentials(cfg, pointer, log)
 	if err != nil {
 		return err
 	}
@@ -105,10 +110,15 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger) error {
 	for _, cred := range creds { // the bootstrap admin has no config entry
 		ids = append(ids, cred.Identity)
 	}
-	c, err := newComponents(cfg, svc, jobs.NewDirectory(ids), keyring, publicURL, log)
+	dir := jobs.NewDirectory(ids)
+	check.dir = dir
+	c, err := newComponents(cfg, svc, dir, keyring, publicURL, log)
 	if err != nil {
 		_ = ln.Close()
 		return err
+	}
+	if c.people != nil {
+		check.slack.Store(c.people)
 	}
 	log.Info("listening", "addr", ln.Addr().String(), "public_url", publicURL, "db", cfg.DB)
 	api := web.New(web.Config{Service: svc, Keyring: keyring, Logger: log,

@@ -30,7 +30,7 @@ const bootstrapName = "admin"
 // identity has a token, it creates (once) or reuses an admin token in
 // cla.token next to the database, so a fresh install is usable and never
 // open; the CLI on the same machine finds that file by itself.
-func credentials(c *Config, log *slog.Logger) ([]web.Credential, []jobs.Identity, error) {
+func credentials(c *Config, pointer string, log *slog.Logger) ([]web.Credential, []jobs.Identity, error) {
 	var creds []web.Credential
 	var ids []jobs.Identity
 	for _, ic := range c.Identities {
@@ -66,6 +66,9 @@ func credentials(c *Config, log *slog.Logger) ([]web.Credential, []jobs.Identity
 	}
 	log.Info(verb+" "+path+"; the cla CLI on this machine finds it there, others need it as CLA_TOKEN",
 		"identity", bootstrapName, "path", path)
+	if err := rememberTokenPath(pointer, path); err != nil {
+		log.Warn("cannot record where the admin token is for the CLI; it still finds it next to --db", "err", err)
+	}
 	admin := adminIdentity(ids)
 	return []web.Credential{{Digest: web.HashToken(token), Identity: admin}}, ids, nil
 }
@@ -114,4 +117,47 @@ func secretFile(path, what string) (secret string, created bool, err error) {
 		return "", false, fmt.Errorf("write %s file: %w", what, err)
 	}
 	return secret, true, nil
+}
+
+// tokenPointer is the file in the user's config directory where serve
+// records the path of the admin token it made, so the CLI finds the token
+// from any directory of the same user.
+func tokenPointer(getenv func(string) string) string {
+	dir := getenv("XDG_CONFIG_HOME")
+	if dir == "" {
+		home := getenv("HOME")
+		if home == "" {
+			return ""
+		}
+		dir = filepath.Join(home, ".config")
+	}
+	return filepath.Join(dir, "cla", "token-path")
+}
+
+// rememberTokenPath writes the token's path (not the token) to the
+// pointer file p ("" records nothing).
+func rememberTokenPath(p, path string) error {
+	if p == "" {
+		return nil
+	}
+	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+		return fmt.Errorf("make %s: %w", filepath.Dir(p), err)
+	}
+	if err := os.WriteFile(p, []byte(path+"\n"), 0o600); err != nil {
+		return fmt.Errorf("write %s: %w", p, err)
+	}
+	return nil
+}
+
+// rememberedTokenPath is the token path serve last recorded, or "".
+func rememberedTokenPath(getenv func(string) string) string {
+	p := tokenPointer(getenv)
+	if p == "" {
+		return ""
+	}
+	data, err := os.ReadFile(p)
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(data))
 }

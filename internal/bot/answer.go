@@ -21,6 +21,9 @@ func (b *Bot) answer(ctx context.Context, in *Incoming, ans Answer, err error) {
 			b.log.Error("command failed", "user", in.User, "channel", in.Channel, "err", err)
 		}
 		ans = Answer{Text: "⚠️ " + jobs.ErrorMessage(err)}
+		if hint := jobs.ErrorHint(err); hint != "" {
+			ans.Text += "\n💡 " + hint
+		}
 	}
 	if ans.Text == "" {
 		return

@@ -23,6 +23,7 @@ type mirror struct {
 	b      *Bot
 	shards []chan mirrorItem
 	bound  sync.Map // channel id -> job id; a binding never changes
+	thread sync.Map // channel id + ts of a gate announcement -> job id; never changes either
 	wg     sync.WaitGroup
 }
 
@@ -154,11 +155,36 @@ func (m *mirror) prepare(ctx context.Context, in *Incoming) (string, jobs.LogEnt
 	if !mirrored(in) {
 		return "", jobs.LogEntry{}, nil
 	}
-	job, err := m.jobFor(ctx, in.Channel)
+	job, err := m.threadJob(ctx, in)
+	if err == nil && job == "" {
+		job, err = m.jobFor(ctx, in.Channel)
+	}
 	if err != nil || job == "" {
 		return "", jobs.LogEntry{}, err
 	}
 	return job, mirrorEntry(in, m.b.actorName(ctx, in.User, in.BotID)), nil
+}
+
+// threadJob returns the job whose gate announcement a thread reply answers,
+// or "": a reply follows its announcement, whatever job the channel is
+// bound to.
+func (m *mirror) threadJob(ctx context.Context, in *Incoming) (string, error) {
+	if in.ThreadTS == "" || in.ThreadTS == in.TS {
+		return "", nil
+	}
+	key := in.Channel + "/" + in.ThreadTS
+	if v, ok := m.thread.Load(key); ok {
+		return v.(string), nil
+	}
+	id, err := m.b.svc.Store().JobByMessage(ctx, in.Channel, in.ThreadTS)
+	if jobs.ErrorCode(err) == jobs.ENOTFOUND {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	m.thread.Store(key, id)
+	return id, nil
 }
 
 // jobFor returns the job bound to a channel, or "".

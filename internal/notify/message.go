@@ -51,6 +51,8 @@ func emailData(n jobs.Notification, job *jobs.Job, g *jobs.Gate, publicURL strin
 		d.Change = "Escalated to: " + listText(n.Assignees)
 	case jobs.NotifyReassigned:
 		d.Change = "Reassigned to: " + listText(n.Assignees)
+	case jobs.NotifyBreakGlass:
+		d.Change = g.BreakGlassText() + " (" + string(derefOutcome(g.Outcome)) + ")"
 	}
 	return d
 }
@@ -170,3 +172,10 @@ func listText(a []string) string {
 }
 
 func stamp(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") }
+
+func derefOutcome(o *jobs.Outcome) jobs.Outcome {
+	if o == nil {
+		return ""
+	}
+	return *o
+}

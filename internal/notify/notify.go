@@ -26,6 +26,8 @@ func subjectLine(event string, g *jobs.Gate) string {
 		return "Escalated: " + requiredText(g)
 	case jobs.NotifyReassigned:
 		return "Reassigned: " + requiredText(g)
+	case jobs.NotifyBreakGlass:
+		return "Break-glass override"
 	}
 	return requiredText(g)
 }
@@ -48,6 +50,10 @@ func requiredText(g *jobs.Gate) string {
 func actionable(n jobs.Notification, job *jobs.Job) (*jobs.Gate, bool) {
 	switch n.Event {
 	case jobs.NotifyGateOpened, jobs.NotifyReminder, jobs.NotifyEscalated, jobs.NotifyReassigned:
+	case jobs.NotifyBreakGlass:
+		// An override tells the assignees what happened to their gate.
+		g := job.Gate(n.GateID)
+		return g, g != nil && g.BreakGlass != nil
 	default:
 		return nil, false
 	}

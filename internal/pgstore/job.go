@@ -34,6 +34,9 @@ func (db *DB) CreateJob(ctx context.Context, job *jobs.Job, fx jobs.Effects) err
 		if err := bindChannels(ctx, tx, nil, job); err != nil {
 			return err
 		}
+		if err := indexMessages(ctx, tx, nil, job); err != nil {
+			return err
+		}
 		if _, err := appendLog(ctx, tx, job.ID, 0, fx.Log); err != nil {
 			return err
 		}
@@ -68,11 +71,15 @@ func (db *DB) UpdateJob(ctx context.Context, id string, fn func(*jobs.Job) (jobs
 		for _, c := range j.Channels {
 			old[c.ID] = true
 		}
+		oldMessages := messageRefs(j)
 		fx, err := fn(j)
 		if err != nil {
 			return err
 		}
 		if err := bindChannels(ctx, tx, old, j); err != nil {
+			return err
+		}
+		if err := indexMessages(ctx, tx, oldMessages, j); err != nil {
 			return err
 		}
 		if data, err = json.Marshal(j); err != nil {
@@ -116,6 +123,44 @@ func bindChannels(ctx context.Context, tx pgx.Tx, old map[string]bool, j *jobs.J
 		}
 	}
 	return nil
+}
+
+// messageRefs is the set of j's gate announcements.
+func messageRefs(j *jobs.Job) map[jobs.MessageRef]bool {
+	out := map[jobs.MessageRef]bool{}
+	for _, g := range j.Gates {
+		for _, m := range g.Messages {
+			out[m] = true
+		}
+	}
+	return out
+}
+
+// indexMessages records the gate announcements j did not have before.
+func indexMessages(ctx context.Context, tx pgx.Tx, old map[jobs.MessageRef]bool, j *jobs.Job) error {
+	for m := range messageRefs(j) {
+		if old[m] {
+			continue
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO cla_messages (channel_id, ts, job_id) VALUES ($1, $2, $3)
+			ON CONFLICT DO NOTHING`, m.Channel, m.TS, j.ID); err != nil {
+			return fmt.Errorf("index announcement %s/%s: %w", m.Channel, m.TS, err)
+		}
+	}
+	return nil
+}
+
+// JobByMessage returns the job whose gate announcement is ts in channelID.
+func (db *DB) JobByMessage(ctx context.Context, channelID, ts string) (string, error) {
+	var id string
+	err := db.pool.QueryRow(ctx, `SELECT job_id FROM cla_messages WHERE channel_id = $1 AND ts = $2`, channelID, ts).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", jobs.Errorf(jobs.ENOTFOUND, "message %s in %s announces no gate", ts, channelID)
+	}
+	if err != nil {
+		return "", fmt.Errorf("job by message %s/%s: %w", channelID, ts, err)
+	}
+	return id, nil
 }
 
 func notifyChange(ctx context.Context, tx pgx.Tx, id string) error {

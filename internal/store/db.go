@@ -29,11 +29,12 @@ var (
 	bucketStatus    = []byte("idx_status")   // status + 0 + created + id
 	bucketTimers    = []byte("idx_timers")   // wake + id
 	bucketChannels  = []byte("idx_channels") // channel id → job id
+	bucketMessages  = []byte("idx_messages") // channel id + 0 + message ts → job id (gate announcements)
 	bucketOutbox    = []byte("outbox")       // seq → notification
 	bucketOutboxIDs = []byte("outbox_ids")   // notification id → seq (kept after delivery: dedupe)
 	bucketOnce      = []byte("once")         // key → first seen
 	allBuckets      = [][]byte{bucketJobs, bucketLogs, bucketLogKeys, bucketCreated, bucketStatus,
-		bucketTimers, bucketChannels, bucketOutbox, bucketOutboxIDs, bucketOnce}
+		bucketTimers, bucketChannels, bucketMessages, bucketOutbox, bucketOutboxIDs, bucketOnce}
 )
 
 // DB is a bbolt-backed jobs.Store.

@@ -73,15 +73,25 @@ type indexed struct {
 	status   jobs.Status
 	wake     time.Time
 	channels map[string]bool
+	messages map[string]bool
 }
 
 func indexedOf(j *jobs.Job) indexed {
-	ix := indexed{status: j.Status, wake: j.NextWake(), channels: map[string]bool{}}
+	ix := indexed{status: j.Status, wake: j.NextWake(), channels: map[string]bool{}, messages: map[string]bool{}}
 	for _, c := range j.Channels {
 		ix.channels[c.ID] = true
 	}
+	for _, g := range j.Gates {
+		for _, m := range g.Messages {
+			ix.messages[string(messageKey(m.Channel, m.TS))] = true
+		}
+	}
 	return ix
 }
+
+// messageKey indexes a gate announcement, so that a thread reply under it
+// finds its job whatever the channel is bound to.
+func messageKey(channel, ts string) []byte { return []byte(channel + "\x00" + ts) }
 
 // putJob writes the record and moves its index entries from old (nil for a
 // new job) to the new values.
@@ -142,6 +152,22 @@ func reindex(tx *bolt.Tx, old *indexed, j *jobs.Job) error {
 		if old == nil || !old.channels[c.ID] {
 			if err := channels.Put([]byte(c.ID), []byte(j.ID)); err != nil {
 				return err
+			}
+		}
+	}
+	return indexMessages(tx.Bucket(bucketMessages), old, j)
+}
+
+// indexMessages adds the gate announcements j did not have before.
+func indexMessages(b *bolt.Bucket, old *indexed, j *jobs.Job) error {
+	for _, g := range j.Gates {
+		for _, m := range g.Messages {
+			k := messageKey(m.Channel, m.TS)
+			if old != nil && old.messages[string(k)] {
+				continue
+			}
+			if err := b.Put(k, []byte(j.ID)); err != nil {
+				return fmt.Errorf("index announcement %s/%s: %w", m.Channel, m.TS, err)
 			}
 		}
 	}

@@ -100,6 +100,21 @@ func (db *DB) JobByChannel(ctx context.Context, channelID string) (string, error
 	return id, err
 }
 
+// JobByMessage returns the job whose gate announcement is the message ts
+// in channel.
+func (db *DB) JobByMessage(ctx context.Context, channelID, ts string) (string, error) {
+	var id string
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketMessages).Get(messageKey(channelID, ts))
+		if v == nil {
+			return jobs.Errorf(jobs.ENOTFOUND, "message %s in %s announces no gate", ts, channelID)
+		}
+		id = string(v)
+		return nil
+	})
+	return id, err
+}
+
 // Once records key and reports whether it is new.
 func (db *DB) Once(ctx context.Context, key string) (bool, error) {
 	first := false

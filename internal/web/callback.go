@@ -101,7 +101,7 @@ func (s *Server) reloadTalkback(w http.ResponseWriter, r *http.Request, c caller
 		return
 	}
 	if !c.id.Admin {
-		s.writeError(w, r, jobs.Errorf(jobs.EFORBIDDEN, "%s is not an admin; only admins may reload TalkBack", c.id.Name))
+		s.writeError(w, r, jobs.Forbidden("use an identity with admin: true in the server config, or send SIGHUP to the server", "%s is not an admin; only admins may reload TalkBack", c.id.Name))
 		return
 	}
 	if err := s.reload(); err != nil {

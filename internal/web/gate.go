@@ -55,6 +55,8 @@ type completion struct {
 	Decision string    `json:"decision"`
 	Message  string    `json:"message"`
 	Evidence *evidence `json:"evidence"`
+	// BreakGlass is an admin's emergency override {"reason": "..."}.
+	BreakGlass *jobs.BreakGlass `json:"breakGlass"`
 }
 
 func (in completion) evidence() *jobs.Evidence {
@@ -82,7 +84,7 @@ func (s *Server) complete(w http.ResponseWriter, r *http.Request, c caller) {
 		s.writeError(w, r, jobs.Errorf(jobs.EINVALID, "status must be successful or failure, not %q", in.Status))
 		return
 	}
-	job, _, err := s.svc.Resolve(r.Context(), c.id, c.via, r.PathValue("id"), jobs.Resolution{Action: act, Message: in.Message, Evidence: in.evidence()})
+	job, _, err := s.svc.Resolve(r.Context(), c.id, c.via, r.PathValue("id"), jobs.Resolution{Action: act, Message: in.Message, Evidence: in.evidence(), BreakGlass: in.BreakGlass})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -105,7 +107,7 @@ func (s *Server) simple(act jobs.Action) func(http.ResponseWriter, *http.Request
 			s.writeError(w, r, err)
 			return
 		}
-		job, _, err := s.svc.Resolve(r.Context(), c.id, c.via, r.PathValue("id"), jobs.Resolution{Action: act, Message: in.Message})
+		job, _, err := s.svc.Resolve(r.Context(), c.id, c.via, r.PathValue("id"), jobs.Resolution{Action: act, Message: in.Message, BreakGlass: in.BreakGlass})
 		s.answerJob(w, r, job, err)
 	}
 }
@@ -122,6 +124,6 @@ func (s *Server) decide(w http.ResponseWriter, r *http.Request, c caller) {
 		s.writeError(w, r, jobs.Errorf(jobs.EINVALID, "decision must be retry, skip or abort, not %q", in.Decision))
 		return
 	}
-	job, _, err := s.svc.Resolve(r.Context(), c.id, c.via, r.PathValue("id"), jobs.Resolution{Action: act, Message: in.Message})
+	job, _, err := s.svc.Resolve(r.Context(), c.id, c.via, r.PathValue("id"), jobs.Resolution{Action: act, Message: in.Message, BreakGlass: in.BreakGlass})
 	s.answerJob(w, r, job, err)
 }

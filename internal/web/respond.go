@@ -69,12 +69,14 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		s.log.Error("request failed", "route", r.Pattern, "err", err)
 		status, code = http.StatusInternalServerError, jobs.EINTERNAL
 	}
-	writeJSON(w, status, errorBody{Error: jobs.ErrorMessage(err), Code: code})
+	writeJSON(w, status, errorBody{Error: jobs.ErrorMessage(err), Code: code, Hint: jobs.ErrorHint(err)})
 }
 
 type errorBody struct {
 	Error string `json:"error"`
 	Code  string `json:"code"`
+	// Hint says what would allow a refused request.
+	Hint string `json:"hint,omitempty"`
 }
 
 // decode reads a JSON body of at most limit bytes into v. An empty body

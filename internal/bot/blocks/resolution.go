@@ -28,6 +28,10 @@ func resolution(v GateView) []slack.Block {
 		}
 	}
 	out := []slack.Block{slack.NewContextBlock(v.id("resolved"), els...)}
+	if bg := g.BreakGlass; bg != nil {
+		line := "⚠️ Break-glass by " + Mention(bg.By, v.SlackIDs) + ": " + escape(bg.Reason)
+		out = append(out, slack.NewContextBlock(v.id("breakglass"), mrkdwn(truncate(line, maxContextText))))
+	}
 	if len(v.Attempts) > 0 {
 		out = append(out, slack.NewContextBlock(v.id("attempts"), mrkdwn(truncate(attemptLines(v), maxContextText))))
 	}
@@ -99,4 +103,14 @@ func link(u, label string) string {
 		return escape(u)
 	}
 	return "<" + u + "|" + label + ">"
+}
+
+// BreakGlassNotice is the message that tells a channel an admin overrode a
+// gate: "⚠️ Break-glass by @ci on Swap disk (job qa-1): reason".
+func BreakGlassNotice(job *jobs.Job, g *jobs.Gate, ids map[string]string) string {
+	if g.BreakGlass == nil {
+		return ""
+	}
+	return truncate(fmt.Sprintf("⚠️ Break-glass by %s on %s (job %s): %s", Mention(g.BreakGlass.By, ids),
+		escape(g.Name), escape(job.ID), escape(g.BreakGlass.Reason)), maxMessageText)
 }

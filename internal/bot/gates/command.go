@@ -24,6 +24,9 @@ type Request struct {
 	// Users are reassign's targets: Slack user ids ("U…") for mentions,
 	// otherwise the name, group or email as typed (without "@").
 	Users []string
+	// BreakGlass is the reason after "--break-glass": an admin's recorded
+	// override of who may resolve the gate.
+	BreakGlass string
 }
 
 // verbs a request may carry, with whether they take a job.
@@ -59,6 +62,16 @@ func ParseCommand(text string) (Request, error) {
 		return r, nil
 	}
 	rest := words[1:]
+	if i := indexOf(rest, "--break-glass"); i >= 0 {
+		if _, acts := actionVerbs[r.Verb]; !acts {
+			return Request{}, fmt.Errorf("%w: --break-glass goes with a verb that resolves a gate (complete, approve, resume, …), not %s", ErrUsage, r.Verb)
+		}
+		r.BreakGlass = unescape(strings.Join(rest[i+1:], " "))
+		if strings.TrimSpace(r.BreakGlass) == "" {
+			return Request{}, fmt.Errorf("%w: say why: `/manual-action %s <job> --break-glass <reason>`", ErrUsage, r.Verb)
+		}
+		rest = rest[:i]
+	}
 	r.All = unescape(strings.Join(rest, " "))
 	if len(rest) > 0 && jobs.ValidID(rest[0]) {
 		r.Job, rest = rest[0], rest[1:]
@@ -101,4 +114,17 @@ func assignee(w string) string {
 // unescape undoes Slack's &, < and > escaping of typed text.
 func unescape(s string) string {
 	return strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&").Replace(s)
+}
+
+// actionVerbs are the verbs that resolve a gate, and so may break glass.
+var actionVerbs = map[string]bool{"complete": true, "fail": true, "approve": true, "reject": true,
+	"resume": true, "retry": true, "skip": true, "abort": true}
+
+func indexOf(words []string, w string) int {
+	for i, x := range words {
+		if strings.EqualFold(x, w) || x == "—break-glass" { // Slack turns "--" into an em dash on some clients
+			return i
+		}
+	}
+	return -1
 }

@@ -69,5 +69,8 @@ func (h *Handler) failureText(err error, what string) string {
 		h.log.Error(what+" failed", "err", err)
 		return "Sorry, something went wrong on cla's side; please try again."
 	}
+	if hint := jobs.ErrorHint(err); hint != "" {
+		return jobs.ErrorMessage(err) + "\n💡 " + hint
+	}
 	return jobs.ErrorMessage(err)
 }

@@ -38,6 +38,8 @@ func (n *Notifier) Notify(ctx context.Context, nt jobs.Notification, job *jobs.J
 		return n.nudge(ctx, job, g, nt)
 	case jobs.NotifyGateResolved:
 		return n.update(ctx, job, g)
+	case jobs.NotifyBreakGlass:
+		return n.breakGlass(ctx, job, g, nt.Channel.ChannelID)
 	}
 	n.log.Debug("notification event not for slack; settled", "event", nt.Event)
 	return nil
@@ -138,4 +140,25 @@ func refIn(g *jobs.Gate, channel string) (jobs.MessageRef, bool) {
 		}
 	}
 	return jobs.MessageRef{}, false
+}
+
+// breakGlass tells a channel that an admin overrode a gate: a reply in the
+// thread of the gate's announcement there, or a message of its own.
+func (n *Notifier) breakGlass(ctx context.Context, job *jobs.Job, g *jobs.Gate, channel string) error {
+	if channel == "" || g.BreakGlass == nil {
+		return nil
+	}
+	text := blocks.BreakGlassNotice(job, g, n.people.SlackIDs(ctx, []string{g.BreakGlass.By}))
+	opts := []slack.MsgOption{slack.MsgOptionText(text, false)}
+	if ref, ok := refIn(g, channel); ok {
+		opts = append(opts, slack.MsgOptionTS(ref.TS))
+	}
+	_, _, err := n.post(ctx, channel, opts...)
+	if gone(err) || code(err) == "not_in_channel" {
+		return n.undeliverable(ctx, job, g, fmt.Sprintf("cannot post to %s: %v", channel, err))
+	}
+	if err != nil {
+		return slackError("chat.postMessage", err)
+	}
+	return nil
 }

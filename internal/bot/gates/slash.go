@@ -69,6 +69,9 @@ func (h *Handler) Slash(ctx context.Context, c Command) (Reply, error) {
 	case "reassign":
 		return h.reassign(ctx, who, jobID, req.Users)
 	}
+	if req.BreakGlass != "" {
+		return h.breakGlass(ctx, who, jobID, actVerbs[req.Verb], text, req.BreakGlass)
+	}
 	return h.act(ctx, who, c, jobID, actVerbs[req.Verb], text)
 }
 
@@ -242,4 +245,5 @@ const helpText = "*/manual-action* — act on cla gates from Slack\n" +
 	"• `list` — the open gates waiting on you\n" +
 	"• `show <job>` — a job's current gate\n" +
 	"• `reassign <job> @user…` — hand the open gate to someone else\n" +
+	"• `<verb> <job> --break-glass <reason>` — admins only: resolve a gate assigned to others; recorded everywhere\n" +
 	"In a job's channel the job id may be left out."

@@ -18,9 +18,10 @@ const groupsTTL = 5 * time.Minute
 type groups struct {
 	reloading atomic.Bool // a background reload is under way
 
-	mu     sync.Mutex
-	byUser map[string][]string // user id -> handles; nil until loaded
-	at     time.Time
+	mu      sync.Mutex
+	byUser  map[string][]string // user id -> handles; nil until loaded
+	handles map[string]bool     // every live group's handle
+	at      time.Time
 }
 
 // known returns the handles last loaded for a user, without calling Slack.
@@ -39,10 +40,10 @@ func (g *groups) state(now time.Time) (loaded, fresh bool) {
 }
 
 // set replaces the membership.
-func (g *groups) set(byUser map[string][]string, at time.Time) {
+func (g *groups) set(byUser map[string][]string, handles map[string]bool, at time.Time) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	g.byUser, g.at = byUser, at
+	g.byUser, g.handles, g.at = byUser, handles, at
 }
 
 // handles returns the handles of the groups a user is in. The first call
@@ -74,15 +75,34 @@ func (r *Resolver) loadGroups(ctx context.Context) (struct{}, error) {
 	if err != nil {
 		return struct{}{}, err
 	}
-	byUser := map[string][]string{}
+	byUser, handles := map[string][]string{}, map[string]bool{}
 	for _, grp := range list {
 		if grp.DateDelete != 0 {
 			continue
 		}
+		handles[grp.Handle] = true
 		for _, u := range grp.Users {
 			byUser[u] = append(byUser[u], grp.Handle)
 		}
 	}
-	r.groups.set(byUser, r.now())
+	r.groups.set(byUser, handles, r.now())
 	return struct{}{}, nil
+}
+
+// KnownGroup reports whether a Slack user group with this handle exists
+// (from the membership loaded by usergroups.list).
+func (r *Resolver) KnownGroup(ctx context.Context, handle string) bool {
+	if loaded, _ := r.groups.state(r.now()); !loaded {
+		if _, err := share(ctx, r, "usergroups.list", r.loadGroups); err != nil {
+			r.log.Warn("usergroups.list failed; the group is taken as unknown", "group", handle, "err", err)
+		}
+	}
+	return r.groups.hasHandle(handle)
+}
+
+// hasHandle reports whether any loaded group has the handle.
+func (g *groups) hasHandle(handle string) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.handles[handle]
 }

@@ -12,6 +12,7 @@ package people
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -156,4 +157,20 @@ func share[T any](ctx context.Context, r *Resolver, key string, call func(contex
 	case <-ctx.Done():
 		return zero, ctx.Err()
 	}
+}
+
+// KnownUser reports whether Slack knows the user id (users.info answers
+// for it). Slack's user_not_found is false; other failures are errors.
+func (r *Resolver) KnownUser(ctx context.Context, userID string) (bool, error) {
+	if _, ok := r.emails.get(userID); ok {
+		return true, nil
+	}
+	_, err := share(ctx, r, "users.info:"+userID, func(ctx context.Context) (string, error) {
+		return r.userEmail(ctx, userID)
+	})
+	var se slack.SlackErrorResponse
+	if errors.As(err, &se) && (se.Err == "user_not_found" || se.Err == "users_not_found") {
+		return false, nil
+	}
+	return err == nil, err
 }

@@ -26,6 +26,15 @@ CREATE TABLE cla_channels (
     job_id     text COLLATE "C" NOT NULL REFERENCES cla_jobs (id)
 );
 
+-- Gate announcements (channel, ts) → job, so a thread reply under one finds
+-- its job whatever the channel is bound to.
+CREATE TABLE cla_messages (
+    channel_id text COLLATE "C" NOT NULL,
+    ts         text COLLATE "C" NOT NULL,
+    job_id     text COLLATE "C" NOT NULL REFERENCES cla_jobs (id),
+    PRIMARY KEY (channel_id, ts)
+);
+
 -- Settled rows stay (settled = true) so the same cause never enqueues twice.
 CREATE TABLE cla_outbox (
     seq         bigserial PRIMARY KEY,

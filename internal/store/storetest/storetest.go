@@ -42,6 +42,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"DueJobsFarFuture", testDueJobsFarFuture},
 		{"DueJobsOrderAndLimit", testDueJobsOrderAndLimit},
 		{"ChannelServesOneJob", testChannelServesOneJob},
+		{"JobByMessage", testJobByMessage},
 		{"ConcurrentBindsOneWinner", testConcurrentBindsOneWinner},
 		{"Outbox", testOutbox},
 		{"OutboxOrderAndLimit", testOutboxOrderAndLimit},
@@ -566,4 +567,29 @@ func testOnce(t *testing.T, db jobs.Store) {
 	wg.Wait()
 	require.Zero(t, errs)
 	require.Equal(t, 1, wins, "exactly one concurrent caller sees a key first")
+}
+
+// testJobByMessage: a gate announcement's (channel, ts) finds its job,
+// whatever job the channel is bound to.
+func testJobByMessage(t *testing.T, db jobs.Store) {
+	ctx := context.Background()
+	require.NoError(t, db.CreateJob(ctx, NewJob("qa-m", T0, jobs.StatusInProgress), jobs.Effects{}))
+	_, err := db.JobByMessage(ctx, "C9", "1700000000.000100")
+	require.Equal(t, jobs.ENOTFOUND, jobs.ErrorCode(err))
+	for i := 0; i < 2; i++ { // a second update with the same refs keeps the index
+		_, _, err = db.UpdateJob(ctx, "qa-m", func(j *jobs.Job) (jobs.Effects, error) {
+			if len(j.Gates) == 0 {
+				j.Gates = append(j.Gates, &jobs.Gate{ID: "g1", State: jobs.GateOpen,
+					Messages: []jobs.MessageRef{{Channel: "C9", TS: "1700000000.000100"}}})
+			}
+			j.Version++
+			return jobs.Effects{}, nil
+		})
+		require.NoError(t, err)
+	}
+	id, err := db.JobByMessage(ctx, "C9", "1700000000.000100")
+	require.NoError(t, err)
+	require.Equal(t, "qa-m", id)
+	_, err = db.JobByMessage(ctx, "C8", "1700000000.000100")
+	require.Equal(t, jobs.ENOTFOUND, jobs.ErrorCode(err), "the channel is part of the key")
 }

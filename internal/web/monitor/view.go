@@ -70,7 +70,11 @@ func (m *Monitor) domainError(w http.ResponseWriter, r *http.Request, err error)
 	if jobs.ErrorCode(err) == jobs.EINTERNAL {
 		m.log.Error("request failed", "path", r.URL.Path, "err", err)
 	}
-	m.errorPage(w, r, httpStatus(err), jobs.ErrorMessage(err))
+	msg := jobs.ErrorMessage(err)
+	if hint := jobs.ErrorHint(err); hint != "" {
+		msg += " (" + hint + ")"
+	}
+	m.errorPage(w, r, httpStatus(err), msg)
 }
 
 func httpStatus(err error) int {
