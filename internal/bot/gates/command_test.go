@@ -36,6 +36,11 @@ func TestParseCommand(t *testing.T) {
 		{"reassign qa-1", gates.Request{}, "say who to reassign to"},
 		{"reassign qa-1 @ ,", gates.Request{}, "say who to reassign to"},
 		{"deploy qa-1", gates.Request{}, `unknown command "deploy"`},
+		{"approve qa-1 --break-glass sre unreachable &amp; prod down", gates.Request{Verb: "approve", Job: "qa-1", All: "qa-1",
+			BreakGlass: "sre unreachable & prod down"}, ""},
+		{"complete --break-glass on call confirmed", gates.Request{Verb: "complete", BreakGlass: "on call confirmed"}, ""},
+		{"approve qa-1 --break-glass", gates.Request{}, "say why: `/manual-action approve <job> --break-glass <reason>`"},
+		{"show qa-1 --break-glass x", gates.Request{}, "--break-glass goes with a verb that resolves a gate"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
@@ -148,4 +153,37 @@ func TestHandler_SlashReassignUnknownUser(t *testing.T) {
 	require.Error(t, err, "worth logging")
 	require.Contains(t, r.Text, "could not look up <@U0NOBODY> in Slack")
 	require.Equal(t, []string{"bob"}, e.job("qa-35").OpenGate().Assignees)
+}
+
+// TestHandler_SlashBreakGlass: an admin overrides a gate assigned to others
+// from Slack; the message says so, the channel is told, others are refused.
+func TestHandler_SlashBreakGlass(t *testing.T) {
+	e := newEnv(t, slackemu.Config{})
+	e.emu.AddUser(slackemu.User{ID: root, Name: "root", Email: "root@example.com"})
+	m := e.open("qa-50", jobs.GateConfig{Kind: jobs.KindApproval, Name: "Release", Assignees: []string{"ops"}, Required: 2})
+
+	r, err := e.handler.Slash(e.ctx, gates.Command{UserID: carol, Text: "approve qa-50 --break-glass me"})
+	require.NoError(t, err)
+	require.Contains(t, r.Text, "only admins may break glass")
+	require.Contains(t, r.Text, "💡 ask an admin")
+	require.Nil(t, e.job("qa-50").LastGate().BreakGlass)
+
+	r, err = e.handler.Slash(e.ctx, gates.Command{UserID: root, Text: "approve qa-50 --break-glass sre paged twice, no answer"})
+	require.NoError(t, err)
+	require.Contains(t, r.Text, "⚠️ Break-glass: ✅ Approved *Release* of job qa-50")
+	g := e.job("qa-50").LastGate()
+	require.Equal(t, jobs.OutcomeApproved, *g.Outcome)
+	require.Equal(t, &jobs.BreakGlassRecord{By: "root", Reason: "sre paged twice, no answer", At: g.BreakGlass.At, Via: jobs.ViaSlack}, g.BreakGlass)
+	e.deliver()
+	e.waitMessage(m, func(x slackemu.Message) bool {
+		return strings.Contains(text(x.Blocks), "⚠️ Break-glass by <@U0ROOT>: sre paged twice, no answer")
+	})
+	var notice *slackemu.Message
+	for _, x := range e.emu.Messages(e.channel) {
+		if strings.HasPrefix(x.Text, "⚠️ Break-glass by <@U0ROOT> on Release (job qa-50)") {
+			notice = &x
+		}
+	}
+	require.NotNil(t, notice, "the gate's channel is told")
+	require.Equal(t, m.TS, notice.ThreadTS, "in the thread of the announcement")
 }

@@ -27,12 +27,14 @@ const (
 	alice = "U0ALICE"
 	bob   = "U0BOB"
 	carol = "U0CAROL"
+	root  = "U0ROOT"
 )
 
 var identities = []jobs.Identity{
 	{Name: "alice", Email: "alice@example.com", Slack: alice, Groups: []string{"ops"}},
 	{Name: "bob", Email: "bob@example.com", Groups: []string{"ops"}},
 	{Name: "ci"},
+	{Name: "root", Slack: root, Admin: true},
 }
 
 var ci = jobs.Identity{Name: "ci"}
