@@ -20,6 +20,13 @@ func (c *Client) CreateJob(ctx context.Context, in jobs.NewJob) (*jobs.Job, erro
 	return &job, nil
 }
 
+// WhoAmI returns the identity the client's token authenticates.
+func (c *Client) WhoAmI(ctx context.Context) (jobs.Identity, error) {
+	var id jobs.Identity
+	err := c.do(ctx, http.MethodGet, "/v1/whoami", nil, &id)
+	return id, err
+}
+
 // GetJob returns one job with its gates.
 func (c *Client) GetJob(ctx context.Context, id string) (*jobs.Job, error) {
 	var job jobs.Job

@@ -17,6 +17,11 @@ type NewAnnotation struct {
 	Data    map[string]any `json:"data,omitempty"`
 }
 
+// RunStateAnnotation names the file annotation in which `cla run
+// --state-store server` keeps a run's state. Only the job's requester (the
+// run's own identity) may write it, so no other token can forge a resume.
+const RunStateAnnotation = "cla-run-state.json"
+
 // Annotate attaches a comment, file, log or misc annotation. Terminal jobs
 // accept annotations too.
 func (s *Service) Annotate(ctx context.Context, actor Identity, via, id string, in NewAnnotation) (*Job, error) {
@@ -24,6 +29,9 @@ func (s *Service) Annotate(ctx context.Context, actor Identity, via, id string, 
 		return nil, err
 	}
 	job, _, err := s.change(ctx, id, EventJobUpdated, func(j *Job, fx *Effects, now time.Time) (*Gate, error) {
+		if in.Name == RunStateAnnotation && actor.Name != j.Requester {
+			return nil, Errorf(EFORBIDDEN, "only the job's own identity (%s) may write %s; %s may not", j.Requester, RunStateAnnotation, actor.Name)
+		}
 		ref := AnnotationRef{ID: len(j.Annotations) + 1, Kind: in.Kind, Name: in.Name, Size: len(in.Text) + len(in.Content),
 			Preview: preview(in.Text, 200), Actor: actor.Name, Via: via, At: now}
 		j.Annotations = append(j.Annotations, ref)

@@ -85,6 +85,11 @@ func (s *Service) CreateJob(ctx context.Context, actor Identity, via string, in 
 	if in.Requester == "" {
 		in.Requester = actor.Name
 	}
+	if in.Requester != actor.Name && !actor.Admin {
+		// The requester may cancel the job and may not approve its gates:
+		// naming someone else is an admin's act.
+		return nil, Errorf(EFORBIDDEN, "%s may not create a job on behalf of %s: only admins may set requester", actor.Name, in.Requester)
+	}
 	if in.Gate != nil {
 		if err := s.checkGateAssignees(ctx, in.Gate); err != nil {
 			return nil, err
@@ -185,6 +190,9 @@ func (s *Service) Progress(ctx context.Context, actor Identity, via, id string, 
 			return nil, err
 		}
 		g := j.OpenGate()
+		if status == StatusCancelled && !mayCancel(j, g, actor) {
+			return nil, Errorf(EFORBIDDEN, "%s may not cancel job %s: only its requester (%s), an assignee of its open gate or an admin", actor.Name, j.ID, j.Requester)
+		}
 		if g != nil && status != StatusCancelled {
 			return nil, Errorf(ECONFLICT, "job %s has open gate %s (%s); resolve it first", j.ID, g.ID, g.Name)
 		}
@@ -244,6 +252,13 @@ func (s *Service) publish(e Event) {
 	if s.broker != nil {
 		s.broker.Publish(e)
 	}
+}
+
+// mayCancel: cancelling ends someone else's work, so it takes the
+// requester, an assignee of the open gate (not "anyone" of an unassigned
+// one) or an admin.
+func mayCancel(j *Job, g *Gate, actor Identity) bool {
+	return actor.Admin || actor.Name == j.Requester || (g != nil && g.Assigned(actor))
 }
 
 func activeJob(j *Job) error {

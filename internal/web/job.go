@@ -14,6 +14,12 @@ import (
 // regularly; clients poll again.
 const maxWait = 120 * time.Second
 
+// whoami answers the caller's own identity: `cla run --state-store server`
+// uses it to trust only the state its own identity wrote.
+func (s *Server) whoami(w http.ResponseWriter, r *http.Request, c caller) {
+	writeJSON(w, http.StatusOK, c.id)
+}
+
 func (s *Server) createJob(w http.ResponseWriter, r *http.Request, c caller) {
 	var in jobs.NewJob
 	if err := decode(w, r, s.maxBody, &in); err != nil {

@@ -94,6 +94,7 @@ func (s *Server) routes(monitor http.Handler) {
 	m := s.mux
 	m.HandleFunc("GET /healthz", s.health)
 	m.HandleFunc("GET /metrics", s.metrics)
+	m.HandleFunc("GET /v1/whoami", s.auth(s.whoami))
 	m.HandleFunc("POST /v1/jobs", s.auth(s.createJob))
 	m.HandleFunc("GET /v1/jobs", s.auth(s.listJobs))
 	m.HandleFunc("GET /v1/jobs/{id}", s.auth(s.getJob))

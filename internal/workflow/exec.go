@@ -106,7 +106,7 @@ func (r *runner) attemptOnce(ctx context.Context, s *Step) stepOut {
 	}
 	r.rep.StepStarted(s.ID)
 	r.serverLog(ctx, fmt.Sprintf("step %s started", s.ID))
-	cfg, err := expandConfig(s.Config, r.vars())
+	cfg, err := expandStepConfig(s, r.vars())
 	if err != nil {
 		return stepOut{Err: err}
 	}

@@ -177,6 +177,11 @@ func (r *runner) loadState(ctx context.Context) (*State, error) {
 			if err := checkState(st, r.w, storeName(r.opts.Store)); err != nil {
 				return nil, err
 			}
+			if r.opts.Server != nil {
+				if err := verifyGates(ctx, r.opts.Server, st, r.w); err != nil {
+					return nil, err
+				}
+			}
 			return st, nil
 		}
 	}

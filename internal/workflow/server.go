@@ -48,18 +48,20 @@ func ensureJob(ctx context.Context, srv Server, id, name, runID string) (*jobs.J
 		return job, nil
 	}
 	if existing, getErr := srv.GetJob(ctx, id); getErr == nil {
+		if _, err := checkOwner(ctx, srv, existing); err != nil {
+			return nil, err
+		}
 		return existing, nil
 	}
 	return nil, fmt.Errorf("create job %s: %w", id, err)
 }
 
-// stateAnnotation names the file annotation that carries a run's state in
-// the server state store.
-const stateAnnotation = "cla-run-state.json"
-
 // ServerStore keeps the state on the cla server, as file annotations on the
 // run's job: a resume job on another machine needs no artifacts. The last
-// annotation named cla-run-state.json wins.
+// annotation named cla-run-state.json written by the run's own identity
+// wins; the server lets no other identity write that name, and the job
+// must belong to the runner's identity. Gate outcomes are never taken from
+// the state: the runner reads them from the job (verifyGates).
 type ServerStore struct {
 	Server Server
 	JobID  string
@@ -67,11 +69,16 @@ type ServerStore struct {
 
 // Load implements StateStore; a job that does not exist yet means no state.
 func (s *ServerStore) Load(ctx context.Context) (*State, error) {
-	if _, err := s.Server.GetJob(ctx, s.JobID); err != nil {
+	job, err := s.Server.GetJob(ctx, s.JobID)
+	if err != nil {
 		if isNotFound(err) {
 			return nil, nil
 		}
 		return nil, fmt.Errorf("load state from job %s: %w", s.JobID, err)
+	}
+	owner, err := checkOwner(ctx, s.Server, job)
+	if err != nil {
+		return nil, err
 	}
 	var last []byte
 	var after uint64
@@ -84,7 +91,7 @@ func (s *ServerStore) Load(ctx context.Context) (*State, error) {
 			break
 		}
 		for _, e := range entries {
-			if e.Fields["name"] == stateAnnotation && len(e.Content) > 0 {
+			if e.Fields["name"] == jobs.RunStateAnnotation && e.Actor == owner && len(e.Content) > 0 {
 				last = e.Content
 			}
 			after = e.Seq
@@ -102,7 +109,7 @@ func (s *ServerStore) Save(ctx context.Context, st *State) error {
 	if err != nil {
 		return fmt.Errorf("encode state: %w", err)
 	}
-	a := jobs.NewAnnotation{Kind: jobs.AnnotationFile, Name: stateAnnotation, Content: raw}
+	a := jobs.NewAnnotation{Kind: jobs.AnnotationFile, Name: jobs.RunStateAnnotation, Content: raw}
 	if err := s.Server.Annotate(ctx, s.JobID, a); err != nil {
 		return fmt.Errorf("save state on job %s: %w", s.JobID, err)
 	}

@@ -14,7 +14,10 @@ import (
 	"github.com/cla-ops/cla/jobs"
 )
 
-const testToken = "ci-token"
+const (
+	testToken    = "ci-token"
+	malloryToken = "mallory-token" // another identity of the same server
+)
 
 // claServer is a real cla API (bbolt store, service, timers) on 127.0.0.1.
 type claServer struct {
@@ -30,7 +33,8 @@ func newClaServer(t *testing.T) *claServer {
 	ctx, cancel := context.WithCancel(context.Background())
 	timers := make(chan struct{})
 	go func() { defer close(timers); _ = svc.RunTimers(ctx, nil) }()
-	keys := web.NewKeyring([]web.Credential{{Digest: web.HashToken(testToken), Identity: jobs.Identity{Name: "ci"}}})
+	keys := web.NewKeyring([]web.Credential{{Digest: web.HashToken(testToken), Identity: jobs.Identity{Name: "ci"}},
+		{Digest: web.HashToken(malloryToken), Identity: jobs.Identity{Name: "mallory"}}})
 	srv := httptest.NewServer(web.New(web.Config{Service: svc, Keyring: keys}))
 	t.Cleanup(func() {
 		srv.CloseClientConnections()

@@ -154,3 +154,73 @@ func lookup(expr string, vars Vars) (string, error) {
 	}
 	return res.Output, nil
 }
+
+// expandStepConfig expands a step's config for running. In a shell step's
+// command, templates never become shell code: each {{...}} is replaced by
+// a quoted variable reference ("${CLA_STEPS_BUILD_OUTPUT}",
+// "${CLA_ENV_BRANCH}") and its value travels in the step's environment, so
+// an output such as `x; id > pwned` stays one word of data.
+func expandStepConfig(s *Step, vars Vars) (map[string]any, error) {
+	command, isShell := s.Config["command"].(string)
+	if s.Type != TypeShell || !isShell {
+		return expandConfig(s.Config, vars)
+	}
+	rest := make(map[string]any, len(s.Config))
+	for k, v := range s.Config {
+		if k != "command" {
+			rest[k] = v
+		}
+	}
+	cfg, err := expandConfig(rest, vars)
+	if err != nil {
+		return nil, err
+	}
+	env := map[string]any{}
+	if e, ok := cfg["env"].(map[string]any); ok {
+		for k, v := range e {
+			env[k] = v
+		}
+	}
+	cmd, err := shellCommand(command, vars, env)
+	if err != nil {
+		return nil, err
+	}
+	cfg["command"], cfg["env"] = cmd, env
+	return cfg, nil
+}
+
+// shellCommand replaces every template in a shell command with a quoted
+// variable reference and adds the variable to env.
+func shellCommand(command string, vars Vars, env map[string]any) (string, error) {
+	var firstErr error
+	names := map[string]string{} // variable -> the expression it holds
+	out := templateRef.ReplaceAllStringFunc(command, func(m string) string {
+		expr := templateRef.FindStringSubmatch(m)[1]
+		val, err := lookup(expr, vars)
+		if err != nil {
+			if firstErr == nil {
+				firstErr = err
+			}
+			return ""
+		}
+		name := shellVarName(expr)
+		for i := 2; names[name] != "" && names[name] != expr; i++ {
+			name = fmt.Sprintf("%s_%d", shellVarName(expr), i)
+		}
+		names[name] = expr
+		env[name] = val
+		return `"${` + name + `}"`
+	})
+	return out, firstErr
+}
+
+// shellVarName turns "steps.build-1.output" into CLA_STEPS_BUILD_1_OUTPUT.
+func shellVarName(expr string) string {
+	b := []byte("CLA_" + strings.ToUpper(strings.Join(strings.Fields(expr), "")))
+	for i, c := range b {
+		if !(c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_') {
+			b[i] = '_'
+		}
+	}
+	return string(b)
+}
