@@ -45,24 +45,37 @@ type Config struct {
 	// MaxBody caps request bodies; 1 MiB by default. Annotations may be
 	// half as large again (a base64 file).
 	MaxBody int64
-	// ShutdownTimeout bounds how long Run waits for in-flight requests;
-	// 8s by default, to exit within 10s of SIGTERM.
+	// ShutdownTimeout bounds how long Run waits for in-flight requests
+	// before it closes what is left; 5s by default, to exit within 10s of
+	// SIGTERM.
 	ShutdownTimeout time.Duration
+	// ReadHeaderTimeout cuts off a client whose request headers stall;
+	// DefaultReadHeaderTimeout when zero.
+	ReadHeaderTimeout time.Duration
+	// BodyTimeout cuts off a client whose request body stalls;
+	// DefaultBodyTimeout when zero. Long-polls and streams are unaffected.
+	BodyTimeout time.Duration
+	// MaxConnsPerClient caps the open connections of one IP address;
+	// DefaultMaxConnsPerClient when zero.
+	MaxConnsPerClient int
 }
 
 // Server is the HTTP API. It is an http.Handler; Run serves it on a
 // listener until a context ends.
 type Server struct {
-	svc      *jobs.Service
-	keys     *Keyring
-	log      *slog.Logger
-	verifier CallbackVerifier
-	reload   func() error
-	login    func(jobs.Identity) string
-	maxBody  int64
-	grace    time.Duration
-	mux      *http.ServeMux
-	handler  http.Handler
+	svc         *jobs.Service
+	keys        *Keyring
+	log         *slog.Logger
+	verifier    CallbackVerifier
+	reload      func() error
+	login       func(jobs.Identity) string
+	maxBody     int64
+	grace       time.Duration
+	hdrTime     time.Duration
+	bodyTimeout time.Duration
+	maxConns    int
+	mux         *http.ServeMux
+	handler     http.Handler
 	// stopping ends when shutdown starts: long-polls and log streams
 	// return so that in-flight requests can finish.
 	stopping context.Context
@@ -73,6 +86,7 @@ type Server struct {
 func New(cfg Config) *Server {
 	s := &Server{svc: cfg.Service, keys: cfg.Keyring, log: cfg.Logger, verifier: cfg.Callbacks,
 		reload: cfg.ReloadTalkback, login: cfg.LoginLink, maxBody: cfg.MaxBody, grace: cfg.ShutdownTimeout,
+		hdrTime: cfg.ReadHeaderTimeout, bodyTimeout: cfg.BodyTimeout, maxConns: cfg.MaxConnsPerClient,
 		mux: http.NewServeMux()}
 	s.stopping, s.stop = context.WithCancel(context.Background())
 	if s.log == nil {
@@ -83,10 +97,19 @@ func New(cfg Config) *Server {
 		s.maxBody = defaultMaxBody
 	}
 	if s.grace <= 0 {
-		s.grace = 8 * time.Second
+		s.grace = 5 * time.Second
+	}
+	if s.hdrTime <= 0 {
+		s.hdrTime = DefaultReadHeaderTimeout
+	}
+	if s.bodyTimeout <= 0 {
+		s.bodyTimeout = DefaultBodyTimeout
+	}
+	if s.maxConns <= 0 {
+		s.maxConns = DefaultMaxConnsPerClient
 	}
 	s.routes(cfg.Monitor)
-	s.handler = s.instrument(s.mux)
+	s.handler = s.bodyDeadline(s.instrument(s.mux))
 	return s
 }
 
@@ -129,10 +152,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.S
 func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	// No ReadTimeout: its deadline would also cancel long-polls and log
 	// streams (net/http's background read fails and cancels the request).
-	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+	// Bodies get their own deadline instead (bodyDeadline).
+	srv := &http.Server{Handler: s, ReadHeaderTimeout: s.hdrTime, IdleTimeout: 2 * time.Minute,
 		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelDebug)}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() { errc <- srv.Serve(newClientLimitListener(ln, s.maxConns, s.log)) }()
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve http: %w", err)
@@ -141,12 +165,14 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	s.Stop()
 	sctx, cancel := context.WithTimeout(context.Background(), s.grace)
 	defer cancel()
-	err := srv.Shutdown(sctx)
+	if err := srv.Shutdown(sctx); err != nil {
+		// A client too slow to finish within the budget is cut off: the
+		// server's own shutdown is not a failure.
+		s.log.Warn("closing connections still open after the shutdown timeout", "timeout", s.grace)
+		_ = srv.Close()
+	}
 	if serr := <-errc; serr != nil && !errors.Is(serr, http.ErrServerClosed) {
 		return fmt.Errorf("serve http: %w", serr)
-	}
-	if err != nil {
-		return fmt.Errorf("shut down http: %w", err)
 	}
 	return nil
 }
