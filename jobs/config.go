@@ -5,8 +5,26 @@ import (
 	"strings"
 )
 
+// AgentTypes maps the ctrlplane job agent types cla accepts in a config's
+// "type" to gate kinds: "manual-action" is ctrlplane's; the others are cla's
+// own kinds, accepted as types too.
+var AgentTypes = map[string]GateKind{
+	"manual-action": KindAction,
+	"action":        KindAction,
+	"approval":      KindApproval,
+	"pause":         KindPause,
+	"trap":          KindTrap,
+}
+
+// AgentTypeNames lists AgentTypes for messages, ctrlplane's first.
+const AgentTypeNames = "manual-action, action, approval, pause or trap"
+
 // Validate checks a gate configuration before a gate is opened with it.
+// A ctrlplane "type" is resolved into Kind here.
 func (c *GateConfig) Validate() error {
+	if err := c.resolveType(); err != nil {
+		return err
+	}
 	switch c.Kind {
 	case KindAction, KindApproval, KindPause, KindTrap:
 	case "":
@@ -53,6 +71,23 @@ func (c *GateConfig) Validate() error {
 	return nil
 }
 
+// resolveType turns ctrlplane's "type" into cla's kind. An unknown type, or
+// one that contradicts the kind given, is refused naming what cla accepts.
+func (c *GateConfig) resolveType() error {
+	if c.Type == "" {
+		return nil
+	}
+	k, ok := AgentTypes[c.Type]
+	if !ok {
+		return Errorf(EINVALID, "unknown type %q: cla accepts %s", c.Type, AgentTypeNames)
+	}
+	if c.Kind != "" && c.Kind != k {
+		return Errorf(EINVALID, "type %q means kind %s, but kind %q was given", c.Type, k, c.Kind)
+	}
+	c.Kind = k
+	return nil
+}
+
 func (c *GateConfig) validateReminder() error {
 	r := c.Reminder
 	if r == nil {
@@ -96,7 +131,7 @@ func validateChannels(chs []NotifyChannel) error {
 			return Errorf(EINVALID, "channels[%d].type %q must be slack, email or webhook", i, ch.Type)
 		}
 		if ch.Target() == "" {
-			return Errorf(EINVALID, "channels[%d] (%s) needs channelId, to or url", i, ch.Type)
+			return Errorf(EINVALID, "channels[%d] (%s) needs channelId%s", i, ch.Type, synonym(ch.Type))
 		}
 	}
 	return nil
@@ -122,6 +157,16 @@ func TemplateData(j *Job) map[string]any {
 	}
 	data["job"] = map[string]any{"id": j.ID, "name": j.Name, "requester": j.Requester, "status": string(j.Status)}
 	return data
+}
+
+func synonym(typ string) string {
+	switch typ {
+	case "email":
+		return " (or its synonym to)"
+	case "webhook":
+		return " (or its synonym url)"
+	}
+	return ""
 }
 
 // describeOutcome turns an outcome into the past-tense words people read.

@@ -120,6 +120,9 @@ type MessageRef struct {
 // GateConfig is what the opener of a gate says about it (SPEC §2): a superset
 // of ctrlplane's manual-action agent config.
 type GateConfig struct {
+	// Type is ctrlplane's job agent type: "manual-action" means kind
+	// action. Validate turns it into Kind (see AgentTypes).
+	Type            string          `json:"type,omitempty"`
 	Kind            GateKind        `json:"kind"`
 	Name            string          `json:"name"`
 	Description     string          `json:"description,omitempty"`
@@ -140,7 +143,10 @@ type GateConfig struct {
 	CompletesJob          bool `json:"completesJob,omitempty"`
 }
 
-// NotifyChannel is where a gate's notifications go.
+// NotifyChannel is where a gate's notifications go. ChannelID is the
+// address for every type, as in ctrlplane's config (a Slack channel id, an
+// email address, a webhook URL); To and URL are synonyms kept for email and
+// webhook.
 type NotifyChannel struct {
 	Type      string `json:"type"`
 	ChannelID string `json:"channelId,omitempty"`
@@ -148,19 +154,21 @@ type NotifyChannel struct {
 	URL       string `json:"url,omitempty"`
 }
 
-// Target is the address of the channel, whatever its type.
+// Target is the address of the channel, whatever its type: To for email
+// and URL for webhook when given, else ChannelID.
 func (c NotifyChannel) Target() string {
-	switch c.Type {
-	case "email":
+	switch {
+	case c.Type == "email" && c.To != "":
 		return c.To
-	case "webhook":
+	case c.Type == "webhook" && c.URL != "":
 		return c.URL
 	}
 	return c.ChannelID
 }
 
 // Reminder re-notifies while a gate stays open: every Interval, or at the
-// times of a cron expression in Timezone, at most MaxReminders times.
+// times of a cron expression in Timezone, at most MaxReminders times. As in
+// ctrlplane's RFC, MaxReminders omitted (0) means no reminders.
 type Reminder struct {
 	Interval     string `json:"interval,omitempty"`
 	Cron         string `json:"cron,omitempty"`

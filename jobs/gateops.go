@@ -12,14 +12,14 @@ func (s *Service) OpenGate(ctx context.Context, actor Identity, via, id string, 
 	if err := cfg.Validate(); err != nil {
 		return nil, nil, err
 	}
-	if strings.Contains(cfg.Description, "{[") {
+	if strings.Contains(cfg.Description+cfg.Name, "{[") {
 		// Rendered here, outside the write transaction, within limits: a
 		// costly template must never hold the store's writer.
 		j, err := s.GetJob(ctx, id)
 		if err != nil {
 			return nil, nil, err
 		}
-		if cfg.Description, err = renderDescription(cfg.Description, j, s.tmplLimits); err != nil {
+		if err := s.renderConfig(&cfg, j); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -34,6 +34,20 @@ func (s *Service) OpenGate(ctx context.Context, actor Identity, via, id string, 
 		*fx = gfx
 		return g, nil
 	})
+}
+
+// renderConfig renders the {[ ]} templates of a gate config, its name and
+// description, over the job's context within the service's limits.
+func (s *Service) renderConfig(cfg *GateConfig, j *Job) error {
+	var err error
+	if cfg.Name, err = RenderLimited("name", cfg.Name, TemplateData(j), s.tmplLimits); err != nil {
+		return err
+	}
+	if strings.TrimSpace(cfg.Name) == "" {
+		return Errorf(EINVALID, "gate name renders empty")
+	}
+	cfg.Description, err = RenderLimited("description", cfg.Description, TemplateData(j), s.tmplLimits)
+	return err
 }
 
 // openGate adds a gate to j in memory: schedule, move the job, and say
@@ -68,8 +82,9 @@ func (s *Service) openGate(j *Job, actor Identity, via string, cfg GateConfig, n
 		return nil, fx, err
 	}
 	j.Gates = append(j.Gates, g)
+	j.noteOpened(g)
 	fx.Log = append(fx.Log, audit(now, actor, via, g.ID, fmt.Sprintf("opened %s; assignees %s", gateLabel(g), assigneeText(g.Assignees))))
-	fx.Notify = notifications(j, g, NotifyGateOpened, "", g.Channels, g.Assignees, now)
+	fx.Notify = notifications(j, g, NotifyGateOpened, "", s.channelsOf(g), g.Assignees, now)
 	return g, fx, nil
 }
 
@@ -114,7 +129,7 @@ func (s *Service) Reassign(ctx context.Context, actor Identity, via, id string, 
 		old := assigneeText(g.Assignees)
 		g.Assignees = append([]string(nil), assignees...)
 		fx.Log = append(fx.Log, audit(now, actor, via, g.ID, fmt.Sprintf("reassigned %s from %s to %s", gateLabel(g), old, assigneeText(assignees))))
-		fx.Notify = notifications(j, g, NotifyReassigned, fmt.Sprint(j.Version), g.Channels, assignees, now)
+		fx.Notify = notifications(j, g, NotifyReassigned, fmt.Sprint(j.Version), s.channelsOf(g), assignees, now)
 		return g, nil
 	})
 }

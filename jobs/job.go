@@ -6,18 +6,20 @@ import "time"
 // Version increases by one on every change to the job record; log lines
 // have their own sequence and do not change it.
 type Job struct {
-	ID          string          `json:"id"`
-	Name        string          `json:"name"`
-	Status      Status          `json:"status"`
-	Version     uint64          `json:"version"`
-	Requester   string          `json:"requester"`
-	Context     map[string]any  `json:"context"`
-	CreatedAt   time.Time       `json:"createdAt"`
-	UpdatedAt   time.Time       `json:"updatedAt"`
-	Message     string          `json:"message,omitempty"`
-	Channels    []Channel       `json:"channels"`
-	Gates       []*Gate         `json:"gates"`
-	Annotations []AnnotationRef `json:"annotations"`
+	ID        string         `json:"id"`
+	Name      string         `json:"name"`
+	Status    Status         `json:"status"`
+	Version   uint64         `json:"version"`
+	Requester string         `json:"requester"`
+	Context   map[string]any `json:"context"`
+	CreatedAt time.Time      `json:"createdAt"`
+	UpdatedAt time.Time      `json:"updatedAt"`
+	Message   string         `json:"message,omitempty"`
+	// Metadata holds ctrlplane's manual-action/* keys (see MetaName).
+	Metadata    map[string]string `json:"metadata"`
+	Channels    []Channel         `json:"channels"`
+	Gates       []*Gate           `json:"gates"`
+	Annotations []AnnotationRef   `json:"annotations"`
 }
 
 // Channel is a Slack channel bound to a job for discussion and mirroring.
@@ -84,6 +86,7 @@ func (j *Job) NextWake() time.Time {
 func (j *Job) Clone() *Job {
 	c := *j
 	c.Context = cloneMap(j.Context)
+	c.Metadata = cloneStrings(j.Metadata)
 	c.Channels = append([]Channel(nil), j.Channels...)
 	c.Annotations = append([]AnnotationRef(nil), j.Annotations...)
 	c.Gates = make([]*Gate, len(j.Gates))

@@ -52,6 +52,10 @@ type Resolution struct {
 	Gate     string    `json:"gate,omitempty"`
 	// BreakGlass, when set, is an admin's recorded emergency override.
 	BreakGlass *BreakGlass `json:"breakGlass,omitempty"`
+	// SlackUserID and SlackChannelID say where a Slack resolution came
+	// from (the RFC's manual-action/slack-* metadata); adapters set them.
+	SlackUserID    string `json:"-"`
+	SlackChannelID string `json:"-"`
 }
 
 // Resolve applies a resolution to the job's open gate. The first resolution
@@ -92,8 +96,18 @@ func (s *Service) Resolve(ctx context.Context, actor Identity, via, id string, r
 	return job, gate, err
 }
 
-// gateFor finds the open gate an action of the given kind applies to.
+// gateFor finds the open gate an action of the given kind applies to. For
+// a manual action the refusal starts as ctrlplane's completion API words it:
+// "job is in successful status, expected action_required".
 func gateFor(j *Job, kind GateKind) (*Gate, error) {
+	g, err := openGateOf(j, kind)
+	if err != nil && kind == KindAction && j.Status != StatusActionRequired {
+		return nil, Errorf(ErrorCode(err), "job is in %s status, expected action_required: %s", j.Status, ErrorMessage(err))
+	}
+	return g, err
+}
+
+func openGateOf(j *Job, kind GateKind) (*Gate, error) {
 	g := j.OpenGate()
 	if g == nil {
 		if last := lastOfKind(j, kind); last != nil {
@@ -171,7 +185,11 @@ func (s *Service) apply(j *Job, g *Gate, actor Identity, via string, r Resolutio
 			return nil
 		}
 	}
-	return closeGate(j, g, actor, via, o, r.Message, r.Evidence, now, fx)
+	if err := closeGate(j, g, actor, via, o, r.Message, r.Evidence, now, fx); err != nil {
+		return err
+	}
+	j.noteCompleted(g, actor, via, o, r, now)
+	return nil
 }
 
 // closeGate ends the gate with an outcome and moves the job accordingly.

@@ -90,18 +90,22 @@ func (s *Service) FireTimers(ctx context.Context, id string) error {
 			return nil, fmt.Errorf("fire gate %s: %w", g.ID, err)
 		}
 		if f.TimedOut {
-			return g, closeGate(j, g, System, ViaTimeout, OutcomeTimedOut, "timeout "+g.Timeout+" passed", nil, now, fx)
+			if err := closeGate(j, g, System, ViaTimeout, OutcomeTimedOut, "timeout "+g.Timeout+" passed", nil, now, fx); err != nil {
+				return nil, err
+			}
+			j.noteCompleted(g, System, ViaTimeout, OutcomeTimedOut, Resolution{}, now)
+			return g, nil
 		}
 		for i, e := range f.Escalations {
 			tier := g.EscalationsDone - len(f.Escalations) + i + 1
 			fx.Log = append(fx.Log, audit(now, System, ViaTimeout, g.ID, fmt.Sprintf("escalated %s (tier %d, after %s) to %s",
 				gateLabel(g), tier, e.After, assigneeText(e.Assignees))))
-			chs := append(append([]NotifyChannel(nil), g.Channels...), e.Channels...)
+			chs := append(append([]NotifyChannel(nil), s.channelsOf(g)...), e.Channels...)
 			fx.Notify = append(fx.Notify, notifications(j, g, NotifyEscalated, fmt.Sprint(tier), chs, e.Assignees, now)...)
 		}
 		if f.Reminded {
 			fx.Log = append(fx.Log, audit(now, System, ViaTimeout, g.ID, fmt.Sprintf("reminder %d for %s", g.RemindersSent, gateLabel(g))))
-			fx.Notify = append(fx.Notify, notifications(j, g, NotifyReminder, fmt.Sprint(g.RemindersSent), g.Channels, g.AllAssignees(), now)...)
+			fx.Notify = append(fx.Notify, notifications(j, g, NotifyReminder, fmt.Sprint(g.RemindersSent), s.channelsOf(g), g.AllAssignees(), now)...)
 		}
 		return g, nil
 	})

@@ -21,6 +21,7 @@ type Service struct {
 	timersPoke   chan struct{}
 	noBreakGlass bool
 	assignees    AssigneeChecker
+	defaults     []NotifyChannel
 }
 
 // Options tune a Service; zero values mean the defaults.
@@ -37,6 +38,10 @@ type Options struct {
 	// Assignees checks that a gate's assignees name someone; nil accepts
 	// every assignee.
 	Assignees AssigneeChecker
+	// DefaultChannels receive the notifications of a gate whose config
+	// names no channels (ctrlplane's "workspace notification defaults",
+	// notify.defaults in the config file). None by default.
+	DefaultChannels []NotifyChannel
 }
 
 // NewService wires the domain to its store and event broker.
@@ -49,8 +54,22 @@ func NewService(store Store, broker *Broker, opts Options) *Service {
 	}
 	return &Service{store: store, broker: broker, now: opts.Now, maxFileBytes: opts.MaxFileBytes,
 		tmplLimits: opts.TemplateLimits.WithDefaults(), timersPoke: make(chan struct{}, 1),
-		noBreakGlass: opts.DisableBreakGlass, assignees: opts.Assignees}
+		noBreakGlass: opts.DisableBreakGlass, assignees: opts.Assignees,
+		defaults: append([]NotifyChannel(nil), opts.DefaultChannels...)}
 }
+
+// channelsOf is where a gate's notifications go: its own channels, else
+// the configured defaults.
+func (s *Service) channelsOf(g *Gate) []NotifyChannel {
+	if len(g.Channels) > 0 {
+		return g.Channels
+	}
+	return s.defaults
+}
+
+// ValidateChannels checks notification channels, such as the configured
+// defaults, the way a gate's are checked.
+func ValidateChannels(chs []NotifyChannel) error { return validateChannels(chs) }
 
 // Broker returns the broker the service publishes to.
 func (s *Service) Broker() *Broker { return s.broker }
@@ -68,10 +87,31 @@ type NewJob struct {
 	Context   map[string]any `json:"context,omitempty"`
 	Requester string         `json:"requester,omitempty"`
 	Gate      *GateConfig    `json:"gate,omitempty"`
+	// JobAgentConfig is ctrlplane's name for Gate: the manual-action
+	// agent config, dispatched with Context. Give one or the other.
+	JobAgentConfig *GateConfig `json:"jobAgentConfig,omitempty"`
+}
+
+// dispatchConfig is the gate to open with the job, from gate or
+// jobAgentConfig. A jobAgentConfig without type or kind is a manual action:
+// that is the only agent cla is.
+func (in NewJob) dispatchConfig() (*GateConfig, error) {
+	if in.Gate != nil && in.JobAgentConfig != nil {
+		return nil, Errorf(EINVALID, "give gate or jobAgentConfig, not both")
+	}
+	if in.JobAgentConfig == nil {
+		return in.Gate, nil
+	}
+	cfg := *in.JobAgentConfig
+	if cfg.Type == "" && cfg.Kind == "" {
+		cfg.Type = "manual-action"
+	}
+	return &cfg, nil
 }
 
 // CreateJob creates a job; a gate given with it opens at once and its
-// outcome ends the job (ctrlplane's dispatch of a manual-action job).
+// outcome ends the job (ctrlplane's dispatch of a manual-action job). The
+// job's name defaults to the gate's rendered name.
 func (s *Service) CreateJob(ctx context.Context, actor Identity, via string, in NewJob) (*Job, error) {
 	if in.ID == "" {
 		in.ID = newID()
@@ -79,8 +119,12 @@ func (s *Service) CreateJob(ctx context.Context, actor Identity, via string, in 
 	if !ValidID(in.ID) {
 		return nil, Errorf(EINVALID, "job id %q must match [a-z0-9][a-z0-9._-]{0,63}", in.ID)
 	}
-	if strings.TrimSpace(in.Name) == "" {
-		return nil, Errorf(EINVALID, "job name is required")
+	dispatch, err := in.dispatchConfig()
+	if err != nil {
+		return nil, err
+	}
+	if strings.TrimSpace(in.Name) == "" && dispatch == nil {
+		return nil, Errorf(EINVALID, "job name is required (or a jobAgentConfig whose name becomes the job's)")
 	}
 	if in.Requester == "" {
 		in.Requester = actor.Name
@@ -98,17 +142,16 @@ func (s *Service) CreateJob(ctx context.Context, actor Identity, via string, in 
 	now := s.Now()
 	job := &Job{ID: in.ID, Name: in.Name, Status: StatusPending, Version: 1, Requester: in.Requester,
 		Context: in.Context, CreatedAt: now, UpdatedAt: now, Channels: []Channel{}, Gates: []*Gate{},
-		Annotations: []AnnotationRef{}}
-	fx := Effects{Log: []LogEntry{audit(now, actor, via, "", fmt.Sprintf("job created: %s", in.Name))}}
+		Annotations: []AnnotationRef{}, Metadata: map[string]string{}}
+	var fx Effects
 	var gate *Gate
-	if in.Gate != nil {
-		cfg := *in.Gate
+	if dispatch != nil {
+		cfg := *dispatch
 		cfg.CompletesJob = true
 		if err := cfg.Validate(); err != nil {
 			return nil, err
 		}
-		var err error
-		if cfg.Description, err = renderDescription(cfg.Description, job, s.tmplLimits); err != nil {
+		if err := s.renderConfig(&cfg, job); err != nil {
 			return nil, err
 		}
 		g, gfx, err := s.openGate(job, actor, via, cfg, now)
@@ -116,9 +159,13 @@ func (s *Service) CreateJob(ctx context.Context, actor Identity, via string, in 
 			return nil, err
 		}
 		gate = g
+		if strings.TrimSpace(job.Name) == "" {
+			job.Name = g.Name
+		}
 		fx.Log = append(fx.Log, gfx.Log...)
 		fx.Notify = gfx.Notify
 	}
+	fx.Log = append([]LogEntry{audit(now, actor, via, "", fmt.Sprintf("job created: %s", job.Name))}, fx.Log...)
 	if err := s.store.CreateJob(ctx, job, fx); err != nil {
 		return nil, fmt.Errorf("create job %s: %w", in.ID, err)
 	}

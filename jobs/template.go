@@ -238,9 +238,34 @@ func (lt *LimitedTemplate) Render(data any) (string, error) {
 		if errors.Is(err, errLimit) {
 			return "", Errorf(EINVALID, "%s template: %s", lt.t.Name(), strings.TrimPrefix(limitText(err), errLimit.Error()+": "))
 		}
-		return "", Errorf(EINVALID, "%s template: %v", lt.t.Name(), err)
+		return "", Errorf(EINVALID, "%s template: %s", lt.t.Name(), templateProblem(err))
 	}
 	return b.out.String(), nil
+}
+
+// Render renders one field of a gate config (name, description) over the
+// job's dispatch context plus `job`, within the default TemplateLimits.
+func Render(field, text string, j *Job) (string, error) {
+	return RenderLimited(field, text, TemplateData(j), TemplateLimits{})
+}
+
+var (
+	missingKey     = regexp.MustCompile(`at <([^>]*)>: map has no entry for key "([^"]*)"`)
+	nilEval        = regexp.MustCompile(`at <([^>]*)>: nil pointer evaluating [^.]*\.(\S+)`)
+	templatePrefix = regexp.MustCompile(`^template: [^:]*:\d+(:\d+)?: (executing "[^"]*" )?`)
+)
+
+// templateProblem says what went wrong in words a pipeline author can act
+// on: the missing key and the expression that wanted it.
+func templateProblem(err error) string {
+	msg := err.Error()
+	if m := missingKey.FindStringSubmatch(msg); m != nil {
+		return fmt.Sprintf("missing key %q in {[%s]}: the dispatch context has no such key", m[2], m[1])
+	}
+	if m := nilEval.FindStringSubmatch(msg); m != nil {
+		return fmt.Sprintf("missing key %q in {[%s]}: the dispatch context has no such key", m[2], m[1])
+	}
+	return templatePrefix.ReplaceAllString(msg, "")
 }
 
 // limitText digs the limit message out of text/template's wrapping.

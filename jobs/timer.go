@@ -46,7 +46,7 @@ func (g *Gate) nextEscalationAt() (time.Time, bool) {
 // no more reminders are due.
 func (g *Gate) reminderAfter(t time.Time) (*time.Time, error) {
 	r := g.Reminder
-	if r == nil || (r.MaxReminders > 0 && g.RemindersSent >= r.MaxReminders) {
+	if r == nil || g.RemindersSent >= r.MaxReminders {
 		return nil, nil
 	}
 	var next time.Time

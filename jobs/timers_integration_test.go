@@ -135,7 +135,7 @@ func TestRunTimers_RemindersAndTimeoutAcrossRestart(t *testing.T) {
 		s := bootTimers(t, path)
 		job, err := s.svc.CreateJob(ctx, ci, jobs.ViaAPI, jobs.NewJob{ID: "tm-1", Name: "deploy", Gate: &jobs.GateConfig{
 			Kind: jobs.KindAction, Name: "Swap disk", Assignees: []string{"ops"}, Timeout: "PT10H",
-			Reminder: &jobs.Reminder{Interval: "1h"}, Channels: []jobs.NotifyChannel{{Type: "webhook", URL: tmHook}}}})
+			Reminder: &jobs.Reminder{Interval: "1h", MaxReminders: 5}, Channels: []jobs.NotifyChannel{{Type: "webhook", URL: tmHook}}}})
 		require.NoError(t, err)
 		opened := job.Gates[0].OpenedAt
 		at := func(d time.Duration) time.Time { return opened.Add(d).UTC() }
@@ -179,7 +179,7 @@ func TestRunTimers_DeadlinePassedWhileDown(t *testing.T) {
 		_, err := s.svc.CreateJob(ctx, ci, jobs.ViaAPI, jobs.NewJob{ID: "tm-2", Name: "deploy"})
 		require.NoError(t, err)
 		_, g, err := s.svc.OpenGate(ctx, ci, jobs.ViaAPI, "tm-2", jobs.GateConfig{Kind: jobs.KindApproval, Name: "Prod",
-			Timeout: "2h", ContinueOnFailure: true, Reminder: &jobs.Reminder{Interval: "30m"},
+			Timeout: "2h", ContinueOnFailure: true, Reminder: &jobs.Reminder{Interval: "30m", MaxReminders: 10},
 			Channels: []jobs.NotifyChannel{{Type: "slack", ChannelID: "C1"}}})
 		require.NoError(t, err)
 		s.shutdown(t)
@@ -294,7 +294,7 @@ func TestService_ReassignNotifies(t *testing.T) {
 		_, err := s.svc.BindChannel(ctx, ci, jobs.ViaSlack, id, jobs.Channel{ID: "C0JOB", Name: "job-tm-5"})
 		require.NoError(t, err)
 		_, g, err := s.svc.OpenGate(ctx, ci, jobs.ViaAPI, id, jobs.GateConfig{Kind: jobs.KindAction, Name: "Swap disk",
-			Assignees: []string{"ops"}, Reminder: &jobs.Reminder{Interval: "1h"},
+			Assignees: []string{"ops"}, Reminder: &jobs.Reminder{Interval: "1h", MaxReminders: 3},
 			Channels: []jobs.NotifyChannel{{Type: "webhook", URL: tmHook}}})
 		require.NoError(t, err)
 

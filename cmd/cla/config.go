@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/cla-ops/cla/jobs"
 	"gopkg.in/yaml.v3"
 )
 
@@ -77,6 +78,26 @@ func (s SlackConfig) Enabled() bool { return s.AppToken != "" && s.BotToken != "
 type NotifyConfig struct {
 	Email   EmailConfig   `yaml:"email"`
 	Webhook WebhookConfig `yaml:"webhook"`
+	// Defaults receive the notifications of gates whose config names no
+	// channels: ctrlplane's "workspace notification defaults".
+	Defaults []ChannelConfig `yaml:"defaults"`
+}
+
+// ChannelConfig is one notification channel, as a gate config writes it.
+type ChannelConfig struct {
+	Type      string `yaml:"type"`
+	ChannelID string `yaml:"channelId"`
+	To        string `yaml:"to"`
+	URL       string `yaml:"url"`
+}
+
+// DefaultChannels converts notify.defaults for the domain.
+func (n NotifyConfig) DefaultChannels() []jobs.NotifyChannel {
+	out := make([]jobs.NotifyChannel, len(n.Defaults))
+	for i, c := range n.Defaults {
+		out[i] = jobs.NotifyChannel{Type: c.Type, ChannelID: c.ChannelID, To: c.To, URL: c.URL}
+	}
+	return out
 }
 
 // EmailConfig is the SMTP relay used for email notifications.
@@ -255,6 +276,9 @@ func (c *Config) Validate() error {
 	}
 	errs = append(errs, c.validateIdentities()...)
 	errs = append(errs, c.validateSlack()...)
+	if err := jobs.ValidateChannels(c.Notify.DefaultChannels()); err != nil {
+		bad("notify.defaults: %s", jobs.ErrorMessage(err))
+	}
 	if e := c.Notify.Email; e.Host != "" {
 		if e.Port < 0 || e.Port > 65535 {
 			bad("notify.email.port %d is not a port", e.Port)

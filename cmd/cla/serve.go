@@ -89,7 +89,7 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, pointer string) e
 	}
 	defer db.Close()
 	check := &assigneeCheck{}
-	opts := jobs.Options{DisableBreakGlass: !cfg.BreakGlass.On()}
+	opts := jobs.Options{DisableBreakGlass: !cfg.BreakGlass.On(), DefaultChannels: cfg.Notify.DefaultChannels()}
 	if !cfg.Assignees.AllowUnknown {
 		opts.Assignees = check
 	}

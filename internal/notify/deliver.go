@@ -27,7 +27,10 @@ func (o *Outbox) runLane(ctx context.Context, l lane) {
 func (o *Outbox) deliver(ctx context.Context, n jobs.Notification) bool {
 	notifier, ok := o.notifiers[n.Channel.Type]
 	if !ok {
-		o.log.Debug("no notifier for channel type; settling", "type", n.Channel.Type, "notification", n.ID)
+		o.log.Info("no notifier for channel type; skipping", "type", n.Channel.Type, "notification", n.ID)
+		if n.Event != jobs.NotifyGateResolved {
+			o.note(ctx, n, fmt.Sprintf("notification %s skipped: %s", describe(n), unconfigured(n.Channel.Type)), "skipped")
+		}
 		return o.settle(ctx, n)
 	}
 	job, err := o.svc.GetJob(ctx, n.JobID)
@@ -53,6 +56,7 @@ func (o *Outbox) deliver(ctx context.Context, n jobs.Notification) bool {
 	case isPermanent(err):
 		droppedTotal.Inc(n.Channel.Type)
 		o.note(ctx, n, fmt.Sprintf("notification %s dropped: %s", describe(n), errText(err)), "dropped")
+		o.jobMessage(ctx, n, err)
 		return o.settle(ctx, n)
 	}
 	o.fail(ctx, n, err)
@@ -74,9 +78,36 @@ func (o *Outbox) fail(ctx context.Context, n jobs.Notification, err error) {
 		return
 	}
 	o.log.Warn("notification failed", "notification", n.ID, "attempt", attempt, "retry_in", delay, "err", errText(err))
+	if attempt == 1 {
+		o.jobMessage(ctx, n, err)
+	}
 	text := fmt.Sprintf("notification %s failed (attempt %d), retrying at %s: %s",
 		describe(n), attempt, next.Format(time.RFC3339), errText(err))
 	o.note(ctx, n, text, "failed:"+strconv.Itoa(attempt))
+}
+
+// unconfigured says why a channel type has no notifier.
+func unconfigured(typ string) string {
+	switch typ {
+	case "slack":
+		return "Slack is not configured (no SLACK_BOT_TOKEN / SLACK_APP_TOKEN)"
+	case "email":
+		return "email is not configured (no notify.email SMTP settings)"
+	case "webhook":
+		return "webhooks are not configured (no notify.webhook.secret)"
+	}
+	return "no notifier handles channel type " + typ
+}
+
+// jobMessage sets the job's message to ctrlplane's "notification delivery
+// failed: …" for a failed announcement of a gate.
+func (o *Outbox) jobMessage(ctx context.Context, n jobs.Notification, err error) {
+	if n.Event != jobs.NotifyGateOpened {
+		return
+	}
+	if derr := o.svc.DeliveryFailed(ctx, n.JobID, describe(n)+": "+errText(err)); derr != nil {
+		o.log.Error("set job message", "job", n.JobID, "err", derr)
+	}
 }
 
 // note appends a notify entry to the job log, idempotently per outcome.

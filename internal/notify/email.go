@@ -87,9 +87,9 @@ func (e *Email) Notify(ctx context.Context, n jobs.Notification, job *jobs.Job) 
 	if !ok {
 		return nil
 	}
-	to, err := mail.ParseAddressList(n.Channel.To)
+	to, err := mail.ParseAddressList(n.Channel.Target())
 	if err != nil {
-		return Permanent(fmt.Errorf("email recipients %q: %w", n.Channel.To, err))
+		return Permanent(fmt.Errorf("email recipients %q: %w", n.Channel.Target(), err))
 	}
 	msg, err := renderEmail(emailData(n, job, g, e.publicURL), e.from, to, e.now())
 	if err != nil {

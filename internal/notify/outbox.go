@@ -50,7 +50,8 @@ type Outbox struct {
 
 // NewOutbox builds the worker; notifiers maps a channel type ("slack",
 // "email", "webhook") to its Notifier. A type without one is settled
-// unsent (with a debug log): Slack or SMTP simply not configured.
+// unsent, with a job log line saying it was skipped and why (Slack or SMTP
+// simply not configured).
 func NewOutbox(svc *jobs.Service, notifiers map[string]jobs.Notifier, log *slog.Logger) *Outbox {
 	return &Outbox{svc: svc, notifiers: notifiers, log: log.With("component", "notify"),
 		poke: make(chan struct{}, 1), sem: make(chan struct{}, maxLanes),

@@ -243,6 +243,11 @@ func TestOutbox_RunSettlesWithoutNotifier(t *testing.T) {
 		time.Sleep(time.Second)
 		synctest.Wait()
 		require.Empty(t, e.pending(t), "no notifier for webhook: settled unsent")
+		require.Equal(t, []string{"skipped"}, e.notifyLog(t, "qa-4"), "the job log says it was skipped")
+		entries, err := e.svc.Log(ctx, "qa-4", 0, 100)
+		require.NoError(t, err)
+		last := entries[len(entries)-1]
+		require.Equal(t, "notification gate_opened via webhook http://a.example skipped: webhooks are not configured (no notify.webhook.secret)", last.Text)
 	})
 }
 
@@ -258,6 +263,10 @@ func TestOutbox_RunDropsPermanentFailures(t *testing.T) {
 		require.Empty(t, e.pending(t))
 		require.Equal(t, []string{"dropped"}, e.notifyLog(t, "qa-5"))
 		require.Len(t, fake.calls, 1)
+		job, err := e.svc.GetJob(ctx, "qa-5")
+		require.NoError(t, err)
+		require.Equal(t, "notification delivery failed: gate_opened via webhook http://a.example: permanent: no such mailbox", job.Message,
+			"the RFC's job message")
 	})
 }
 

@@ -85,9 +85,9 @@ func (w *Webhook) Notify(ctx context.Context, n jobs.Notification, job *jobs.Job
 	if err != nil {
 		return fmt.Errorf("encode webhook payload: %w", err)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, n.Channel.URL, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, n.Channel.Target(), bytes.NewReader(body))
 	if err != nil {
-		return fmt.Errorf("webhook request %s: invalid url", redactURL(n.Channel.URL))
+		return fmt.Errorf("webhook request %s: invalid url", redactURL(n.Channel.Target()))
 	}
 	ts := strconv.FormatInt(now.Unix(), 10)
 	req.Header.Set("Content-Type", "application/json")

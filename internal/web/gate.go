@@ -75,6 +75,9 @@ func (s *Server) complete(w http.ResponseWriter, r *http.Request, c caller) {
 		return
 	}
 	var act jobs.Action
+	if in.Status == "" {
+		in.Status = string(jobs.StatusSuccessful) // the RFC's default
+	}
 	switch jobs.Status(in.Status) {
 	case jobs.StatusSuccessful:
 		act = jobs.ActComplete
@@ -89,10 +92,12 @@ func (s *Server) complete(w http.ResponseWriter, r *http.Request, c caller) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, completionAnswer{JobID: job.ID, Status: job.Status, Job: job})
+	writeJSON(w, http.StatusOK, completionAnswer{JobID: job.ID, Status: jobs.Status(in.Status), Job: job})
 }
 
-// completionAnswer is ctrlplane's {jobId, status} plus the whole job.
+// completionAnswer is ctrlplane's {jobId, status}, status being the
+// terminal status asked for, plus the whole job (whose own status differs
+// when the gate did not end the job: it is in_progress again).
 type completionAnswer struct {
 	JobID  string      `json:"jobId"`
 	Status jobs.Status `json:"status"`

@@ -34,7 +34,8 @@ func TestServer_JobFlow(t *testing.T) {
 		"message": "swapped", "evidence": "https://tickets.example.com/42"})
 	require.Equal(t, http.StatusOK, r.status, "%s", r.body)
 	require.Equal(t, "qa-1234", r.json()["jobId"])
-	require.Equal(t, "in_progress", r.json()["status"])
+	require.Equal(t, "successful", r.json()["status"], "the RFC's answer: the status asked for")
+	require.Equal(t, "in_progress", r.json()["job"].(map[string]any)["status"], "a gate opened later hands the job back to the pipeline")
 	g := f.job("qa-1234").Gates[0]
 	require.Equal(t, "alice", *g.ResolvedBy)
 	require.Equal(t, "api", *g.ResolvedVia)

@@ -75,6 +75,7 @@ func (h *Handler) resolve(ctx context.Context, who jobs.Identity, c Click, r job
 		h.tell(ctx, c.ChannelID, c.UserID, msg)
 		return nil
 	}
+	r.SlackUserID, r.SlackChannelID = c.UserID, c.ChannelID
 	job, g, err := h.svc.Resolve(ctx, who, jobs.ViaSlack, c.Value, r)
 	if err != nil {
 		h.tell(ctx, c.ChannelID, c.UserID, h.failureText(err, "resolve"))

@@ -71,7 +71,7 @@ func TestNotifier_RateLimitThenOutageThenOK(t *testing.T) {
 func TestNotifier_Nudges(t *testing.T) {
 	e := newEnv(t, slackemu.Config{})
 	m := e.open("qa-22", jobs.GateConfig{Kind: jobs.KindAction, Name: "Swap disk", Assignees: []string{"alice"},
-		Reminder: &jobs.Reminder{Interval: "1h"}, Escalation: []jobs.Escalation{{After: "2h", Assignees: []string{"bob"}}}})
+		Reminder: &jobs.Reminder{Interval: "1h", MaxReminders: 3}, Escalation: []jobs.Escalation{{After: "2h", Assignees: []string{"bob"}}}})
 
 	e.clock.Add(time.Hour)
 	require.NoError(t, e.svc.FireTimers(e.ctx, "qa-22"))

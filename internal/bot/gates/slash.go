@@ -104,7 +104,7 @@ func (h *Handler) target(ctx context.Context, req Request, channel string) (jobI
 // act resolves the job's open gate; complete on an evidence gate without a
 // message opens the evidence modal instead.
 func (h *Handler) act(ctx context.Context, who jobs.Identity, c Command, jobID string, a jobs.Action, text string) (Reply, error) {
-	r := jobs.Resolution{Action: a, Message: text}
+	r := jobs.Resolution{Action: a, Message: text, SlackUserID: c.UserID, SlackChannelID: c.ChannelID}
 	switch {
 	case a == jobs.ActFail && text == "":
 		return Reply{Text: fmt.Sprintf("Say why: `/manual-action fail %s <reason>`.", jobID)}, nil

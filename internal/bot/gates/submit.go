@@ -64,6 +64,7 @@ func (h *Handler) submitResolution(ctx context.Context, user, jobID, gateID, fie
 	if g := lastGate(ctx, h.svc, jobID); g != nil && g.ID != gateID {
 		return fieldError(field, "This form is for a gate that is no longer open."), nil
 	}
+	r.SlackUserID = user
 	if _, _, err := h.svc.Resolve(ctx, who, jobs.ViaSlack, jobID, r); err != nil {
 		return fieldError(field, h.failureText(err, "resolve")), nil
 	}
