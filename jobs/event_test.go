@@ -41,3 +41,35 @@ func TestBroker_Watch(t *testing.T) {
 	default:
 	}
 }
+
+func TestBroker_Wake(t *testing.T) {
+	b := NewBroker()
+	a, releaseA := b.Watch("a")
+	defer releaseA()
+	other, releaseB := b.Watch("b")
+	defer releaseB()
+	all := b.WatchAll()
+	events, stop := b.Subscribe(1)
+	defer stop()
+	b.Wake("a")
+	for name, ch := range map[string]<-chan struct{}{"a": a, "all": all} {
+		select {
+		case <-ch:
+		default:
+			t.Fatalf("%s not woken", name)
+		}
+	}
+	select {
+	case <-other:
+		t.Fatal("another job's watcher woke")
+	case e := <-events:
+		t.Fatalf("a wake is not an event, got %v", e.Type)
+	default:
+	}
+	b.WakeAll()
+	select {
+	case <-other:
+	default:
+		t.Fatal("WakeAll left a watcher asleep")
+	}
+}

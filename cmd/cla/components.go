@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"syscall"
 
 	"github.com/cla-ops/cla/internal/bot"
@@ -31,6 +30,8 @@ type components struct {
 	keyring   *web.Keyring
 	publicURL string
 	log       *slog.Logger
+	ctx       context.Context
+	secret    func(ctx context.Context, name, what string) (string, error)
 
 	talkback  *talkback.Registry
 	callbacks web.CallbackVerifier
@@ -42,8 +43,9 @@ type components struct {
 	people *people.Resolver
 }
 
-func newComponents(cfg *Config, svc *jobs.Service, dir *jobs.Directory, keyring *web.Keyring, publicURL string, log *slog.Logger) (*components, error) {
-	c := &components{cfg: cfg, svc: svc, dir: dir, keyring: keyring, publicURL: publicURL, log: log,
+func newComponents(ctx context.Context, cfg *Config, svc *jobs.Service, dir *jobs.Directory, keyring *web.Keyring, publicURL string,
+	secret func(ctx context.Context, name, what string) (string, error), log *slog.Logger) (*components, error) {
+	c := &components{cfg: cfg, svc: svc, dir: dir, keyring: keyring, publicURL: publicURL, log: log, ctx: ctx, secret: secret,
 		notifiers: map[string]jobs.Notifier{}}
 	for _, build := range []func() error{c.buildTalkback, c.buildNotify, c.buildSlack, c.buildMonitor} {
 		if err := build(); err != nil {
@@ -152,9 +154,10 @@ func (c *components) buildSlack() error {
 }
 
 // buildMonitor builds the web job monitor, signing its session cookies
-// with a key kept next to the database so sessions survive restarts.
+// with a key kept next to the bbolt file (or in PostgreSQL, shared by every
+// replica) so sessions survive restarts and work on any replica.
 func (c *components) buildMonitor() error {
-	key, _, err := secretFile(filepath.Join(filepath.Dir(c.cfg.DB), "cla.session-key"), "web session key")
+	key, err := c.secret(c.ctx, "session-key", "web session key")
 	if err != nil {
 		return err
 	}

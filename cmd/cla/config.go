@@ -21,6 +21,7 @@ import (
 // *File secrets are read and Validate checks the whole.
 type Config struct {
 	DB         string           `yaml:"db"`
+	Store      string           `yaml:"store"`
 	Addr       string           `yaml:"addr"`
 	PublicURL  string           `yaml:"publicUrl"`
 	Talkback   string           `yaml:"talkback"`
@@ -205,6 +206,7 @@ func applyEnv(c *Config, getenv func(string) string) {
 		}
 	}
 	set(&c.DB, "CLA_DB")
+	set(&c.Store, "CLA_STORE")
 	set(&c.Addr, "CLA_ADDR")
 	set(&c.PublicURL, "CLA_PUBLIC_URL")
 	set(&c.Talkback, "CLA_TALKBACK")

@@ -8,7 +8,6 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
-	"github.com/cla-ops/cla/internal/store"
 	"github.com/cla-ops/cla/internal/web"
 	"github.com/cla-ops/cla/jobs"
 )
@@ -35,12 +34,13 @@ func serveConfig(e *env, args []string) (*Config, int, bool) {
 		about: "Runs the cla server: the HTTP API (/v1), the web monitor, gate timers, notifications and,\n" +
 			"when SLACK_APP_TOKEN and SLACK_BOT_TOKEN are set, the Slack bot (Socket Mode).\n" +
 			"Settings come from defaults, then the --config YAML (${ENV} expanded), then the environment\n" +
-			"(CLA_DB, CLA_ADDR, CLA_PUBLIC_URL, CLA_TALKBACK, CLA_LOG_LEVEL, SLACK_APP_TOKEN, SLACK_BOT_TOKEN,\n" +
+			"(CLA_DB, CLA_STORE, CLA_ADDR, CLA_PUBLIC_URL, CLA_TALKBACK, CLA_LOG_LEVEL, SLACK_APP_TOKEN, SLACK_BOT_TOKEN,\n" +
 			"SLACK_API_URL), then flags. If no identity has a token, an admin token is created once in\n" +
 			"cla.token next to the database (mode 0600). SIGTERM or Ctrl-C stops it cleanly.",
-		examples: "  cla serve\n  cla serve --db /var/lib/cla/cla.db --addr 0.0.0.0:8080 --public-url https://cla.example.com\n" +
+		examples: "  cla serve\n  cla serve --store postgres://cla:…@db.internal:5432/cla\n  cla serve --db /var/lib/cla/cla.db --addr 0.0.0.0:8080 --public-url https://cla.example.com\n" +
 			"  CLA_CONFIG=/etc/cla/cla.yaml SLACK_APP_TOKEN=xapp-… SLACK_BOT_TOKEN=xoxb-… cla serve"})
 	fs.StringVar(&flags.DB, "db", "", "bbolt database file (env CLA_DB, default cla.db)")
+	fs.StringVar(&flags.Store, "store", "", "store: a postgres://… URL (several replicas) or a bbolt file path (env CLA_STORE; default: --db)")
 	fs.StringVar(&flags.Addr, "addr", "", "listen address (env CLA_ADDR, default 127.0.0.1:8080; port 0 picks one)")
 	fs.StringVar(&flags.PublicURL, "public-url", "", "base URL for links in Slack and email (env CLA_PUBLIC_URL, default http://<addr>)")
 	fs.StringVar(&flags.Talkback, "talkback", "", "TalkBack allowlist YAML (env CLA_TALKBACK)")
@@ -71,7 +71,7 @@ func serveConfig(e *env, args []string) (*Config, int, bool) {
 
 func applyFlags(c *Config, f Config) {
 	for _, p := range []struct{ dst, v *string }{
-		{&c.DB, &f.DB}, {&c.Addr, &f.Addr}, {&c.PublicURL, &f.PublicURL}, {&c.Talkback, &f.Talkback}, {&c.LogLevel, &f.LogLevel},
+		{&c.DB, &f.DB}, {&c.Store, &f.Store}, {&c.Addr, &f.Addr}, {&c.PublicURL, &f.PublicURL}, {&c.Talkback, &f.Talkback}, {&c.LogLevel, &f.LogLevel},
 	} {
 		if *p.v != "" {
 			*p.dst = *p.v
@@ -83,18 +83,18 @@ func applyFlags(c *Config, f Config) {
 // service and the components, run them in one errgroup, and on shutdown
 // let the HTTP server finish in-flight requests before bbolt is closed.
 func serve(ctx context.Context, cfg *Config, log *slog.Logger, pointer string) error {
-	db, err := store.Open(cfg.DB)
+	db, err := openStore(ctx, cfg, log)
 	if err != nil {
-		return fmt.Errorf("open database %s: %w", cfg.DB, err)
+		return err
 	}
-	defer db.Close()
+	defer db.close()
 	check := &assigneeCheck{}
 	opts := jobs.Options{DisableBreakGlass: !cfg.BreakGlass.On(), DefaultChannels: cfg.Notify.DefaultChannels()}
 	if !cfg.Assignees.AllowUnknown {
 		opts.Assignees = check
 	}
 	svc := jobs.NewService(db, jobs.NewBroker(), opts)
-	creds, ids, err := credentials(cfg, pointer, log)
+	creds, ids, err := credentials(cfg, pointer, db.listen != nil, log)
 	if err != nil {
 		return err
 	}
@@ -112,7 +112,7 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, pointer string) e
 	}
 	dir := jobs.NewDirectory(ids)
 	check.dir = dir
-	c, err := newComponents(cfg, svc, dir, keyring, publicURL, log)
+	c, err := newComponents(ctx, cfg, svc, dir, keyring, publicURL, db.secret, log)
 	if err != nil {
 		_ = ln.Close()
 		return err
@@ -120,17 +120,20 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, pointer string) e
 	if c.people != nil {
 		check.slack.Store(c.people)
 	}
-	log.Info("listening", "addr", ln.Addr().String(), "public_url", publicURL, "db", cfg.DB)
+	log.Info("listening", "addr", ln.Addr().String(), "public_url", publicURL, "store", db.where)
 	api := web.New(web.Config{Service: svc, Keyring: keyring, Logger: log,
 		ReloadTalkback: c.reloadTalkback(), Callbacks: c.callbacks, Monitor: c.monitor, LoginLink: c.loginLink})
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return api.Run(gctx, ln) })
 	g.Go(func() error { return svc.RunTimers(gctx, log.With("component", "timers")) })
+	if db.listen != nil {
+		g.Go(func() error { return db.listen(gctx, svc) })
+	}
 	for _, run := range c.runners {
 		g.Go(func() error { return run(gctx) })
 	}
 	err = g.Wait()
-	if cerr := db.Close(); cerr != nil && err == nil {
+	if cerr := db.close(); cerr != nil && err == nil {
 		err = fmt.Errorf("close database: %w", cerr)
 	}
 	if err == nil {

@@ -30,7 +30,10 @@ const bootstrapName = "admin"
 // identity has a token, it creates (once) or reuses an admin token in
 // cla.token next to the database, so a fresh install is usable and never
 // open; the CLI on the same machine finds that file by itself.
-func credentials(c *Config, pointer string, log *slog.Logger) ([]web.Credential, []jobs.Identity, error) {
+//
+// With a shared store (PostgreSQL, several replicas) there is no such file:
+// at least one identity must have a token.
+func credentials(c *Config, pointer string, shared bool, log *slog.Logger) ([]web.Credential, []jobs.Identity, error) {
 	var creds []web.Credential
 	var ids []jobs.Identity
 	for _, ic := range c.Identities {
@@ -51,6 +54,9 @@ func credentials(c *Config, pointer string, log *slog.Logger) ([]web.Credential,
 	}
 	if len(creds) > 0 {
 		return creds, ids, nil
+	}
+	if shared {
+		return nil, nil, errors.New("with a PostgreSQL store, give at least one identity a token (identities[].tokenFile, token or sha256): replicas cannot share a generated admin token file")
 	}
 	path := tokenPath(c.DB)
 	if abs, err := filepath.Abs(path); err == nil {

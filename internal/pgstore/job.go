@@ -43,7 +43,7 @@ func (db *DB) CreateJob(ctx context.Context, job *jobs.Job, fx jobs.Effects) err
 		if err := enqueue(ctx, tx, fx.Notify); err != nil {
 			return err
 		}
-		return notifyChange(ctx, tx, job.ID)
+		return db.notifyChange(ctx, tx, job.ID)
 	})
 	return err
 }
@@ -96,7 +96,7 @@ func (db *DB) UpdateJob(ctx context.Context, id string, fn func(*jobs.Job) (jobs
 			return err
 		}
 		job = j
-		return notifyChange(ctx, tx, id)
+		return db.notifyChange(ctx, tx, id)
 	})
 	if err != nil {
 		return nil, nil, err
@@ -163,8 +163,9 @@ func (db *DB) JobByMessage(ctx context.Context, channelID, ts string) (string, e
 	return id, nil
 }
 
-func notifyChange(ctx context.Context, tx pgx.Tx, id string) error {
-	if _, err := tx.Exec(ctx, `SELECT pg_notify($1, $2)`, ChangeChannel, id); err != nil {
+// notifyChange announces, at commit, that this instance changed job id.
+func (db *DB) notifyChange(ctx context.Context, tx pgx.Tx, id string) error {
+	if _, err := tx.Exec(ctx, `SELECT pg_notify($1, $2)`, ChangeChannel, db.owner+" "+id); err != nil {
 		return fmt.Errorf("notify change %s: %w", id, err)
 	}
 	return nil

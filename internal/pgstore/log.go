@@ -30,7 +30,7 @@ func (db *DB) AppendLog(ctx context.Context, jobID string, entries []jobs.LogEnt
 		if len(added) == 0 {
 			return nil
 		}
-		return notifyChange(ctx, tx, jobID)
+		return db.notifyChange(ctx, tx, jobID)
 	})
 	if err != nil {
 		return nil, err
