@@ -66,6 +66,7 @@ func commands() []command {
 		{"talkback", "check a TalkBack allowlist file", runTalkback},
 		{"web-login", "print a one-time link that signs a browser in to the web monitor", runWebLogin},
 		{"run", "run a workflow file (shell steps, notifications, gates)", runWorkflow},
+		{"migrate", "copy a bbolt database into PostgreSQL and verify the counts", runMigrate},
 	}
 }
 

@@ -1,0 +1,104 @@
+package main
+
+import (
+	"net"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/cla-ops/cla/internal/pgstore/pgtest"
+)
+
+// TestMigrate_RoundTrip fills a bbolt database through the real server
+// (jobs, every gate kind, annotations with a file, a reminder timer, a
+// pending webhook notification, a spent dedupe key), copies it into
+// PostgreSQL with cla migrate, and requires the PostgreSQL-backed server
+// to answer every read exactly as the bbolt one did.
+func TestMigrate_RoundTrip(t *testing.T) {
+	target := pgtest.FreshURL(t)
+	dir := t.TempDir()
+	db := filepath.Join(dir, "cla.db")
+	cfg := testConfig(t, dir)
+	env := []string{"E2E_CI_TOKEN=" + tokCI}
+	ln, err := net.Listen("tcp", "127.0.0.1:0") // a webhook target that refuses: the notification stays pending
+	require.NoError(t, err)
+	deadURL := "http://" + ln.Addr().String() + "/hook"
+	require.NoError(t, ln.Close())
+
+	srv := startServer(t, env, "--db", db, "--addr", "127.0.0.1:0", "--config", cfg)
+	base := srv.url() + "/v1/jobs"
+	must := func(method, url, tok string, body any, want int) map[string]any {
+		t.Helper()
+		code, m := api(t, method, url, tok, body)
+		require.Equal(t, want, code, "%s %s: %v", method, url, m)
+		return m
+	}
+	for _, id := range []string{"m-1", "m-2", "m-3"} {
+		must("POST", base, tokCI, map[string]any{"id": id, "name": "Deploy " + id, "context": map[string]any{"env": "prod"}}, 201)
+	}
+	must("POST", base+"/m-1/gates", tokCI, map[string]any{"kind": "action", "name": "Swap", "assignees": []string{"ops"}}, 201)
+	must("POST", base+"/m-1/complete", tokAlice, map[string]any{"status": "successful", "message": "done"}, 200)
+	must("POST", base+"/m-1/annotations", tokAlice, map[string]any{"kind": "file", "name": "out.txt", "contentBase64": "aGVsbG8K"}, 201)
+	must("POST", base+"/m-1/annotations", tokAlice, map[string]any{"kind": "comment", "text": "looks fine"}, 201)
+	must("POST", base+"/m-2/gates", tokCI, map[string]any{"kind": "approval", "name": "Go live", "required": 1,
+		"timeout": "240h", "reminder": map[string]any{"interval": "48h"},
+		"channels": []map[string]any{{"type": "webhook", "url": deadURL}}}, 201)
+	must("PATCH", base+"/m-3", tokCI, map[string]any{"status": "successful", "message": "deployed"}, 200)
+	srv.stop()
+
+	snapshot := func(url string) map[string]any {
+		out := map[string]any{}
+		_, out["list"] = api(t, "GET", url+"/v1/jobs?limit=50", tokCI, nil)
+		for _, id := range []string{"m-1", "m-2", "m-3"} {
+			_, out[id] = api(t, "GET", url+"/v1/jobs/"+id, tokCI, nil)
+			_, out[id+"/log"] = api(t, "GET", url+"/v1/jobs/"+id+"/log", tokCI, nil)
+		}
+		return out
+	}
+	srv = startServer(t, env, "--db", db, "--addr", "127.0.0.1:0", "--config", cfg)
+	want := snapshot(srv.url())
+	srv.stop()
+
+	t.Run("bad input writes nothing", func(t *testing.T) {
+		for _, tc := range []struct {
+			args []string
+			want string
+		}{
+			{[]string{"migrate", "--to", target}, "--from (the bbolt file) is required"},
+			{[]string{"migrate", "--from", db, "--to", filepath.Join(dir, "other.db")}, "--to must be a postgres:// URL"},
+			{[]string{"migrate", "--from", filepath.Join(dir, "missing.db"), "--to", target}, "missing.db does not exist"},
+		} {
+			_, errOut, code := cli(t, nil, tc.args...)
+			require.Equal(t, exitError, code)
+			require.Contains(t, errOut, tc.want)
+		}
+	})
+
+	out, errOut, code := cli(t, nil, "migrate", "--from", db, "--to", target)
+	require.Equal(t, 0, code, errOut)
+	require.Contains(t, out, "copied 3 jobs")
+	require.Contains(t, out, "counts verified")
+	require.Regexp(t, `, [1-9][0-9]* pending and`, out, "the webhook notification was still pending")
+
+	_, errOut, code = cli(t, nil, "migrate", "--from", db, "--to", target)
+	require.Equal(t, exitError, code, "a non-empty target is refused")
+	require.Contains(t, errOut, "is not empty (3 jobs")
+	out, errOut, code = cli(t, nil, "migrate", "--from", db, "--to", target, "--force")
+	require.Equal(t, 0, code, errOut)
+	require.Contains(t, out, "copied 3 jobs")
+
+	srv = startServer(t, env, "--store", target, "--addr", "127.0.0.1:0", "--config", cfg)
+	got := snapshot(srv.url())
+	require.Equal(t, want, got, "PostgreSQL serves exactly what bbolt served")
+	// The copy is live: the reminder timer, the pending notification and the
+	// log sequence carry on from where bbolt left them.
+	must("POST", srv.url()+"/v1/jobs/m-2/approve", tokAlice, map[string]any{"message": "ok"}, 200)
+	_, logAfter := api(t, "GET", srv.url()+"/v1/jobs/m-2/log", tokCI, nil)
+	before := want["m-2/log"].(map[string]any)["entries"].([]any)
+	after := logAfter["entries"].([]any)
+	require.Greater(t, len(after), len(before))
+	last := before[len(before)-1].(map[string]any)["seq"].(float64)
+	require.Equal(t, last+1, after[len(before)].(map[string]any)["seq"], "the log sequence continues")
+	srv.stop()
+}

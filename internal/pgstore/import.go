@@ -1,0 +1,139 @@
+package pgstore
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/cla-ops/cla/jobs"
+	"github.com/jackc/pgx/v5"
+)
+
+// Counts is how many records of each kind the database holds.
+type Counts struct {
+	Jobs, Logs, Channels, Pending, Settled, Once int
+}
+
+// Counts counts the records of each kind.
+func (db *DB) Counts(ctx context.Context) (Counts, error) {
+	var c Counts
+	err := db.pool.QueryRow(ctx, `SELECT
+		(SELECT count(*) FROM cla_jobs), (SELECT count(*) FROM cla_logs), (SELECT count(*) FROM cla_channels),
+		(SELECT count(*) FROM cla_outbox WHERE NOT settled), (SELECT count(*) FROM cla_outbox WHERE settled),
+		(SELECT count(*) FROM cla_once)`).Scan(&c.Jobs, &c.Logs, &c.Channels, &c.Pending, &c.Settled, &c.Once)
+	if err != nil {
+		return c, fmt.Errorf("count records: %w", err)
+	}
+	return c, nil
+}
+
+// Importer writes records copied from another store; every write of one
+// Import is in one transaction.
+type Importer struct {
+	ctx context.Context
+	tx  pgx.Tx
+}
+
+// Import runs fn in one transaction on an empty database. A database that
+// holds jobs, notifications or dedupe keys is refused unless force, which
+// replaces its contents. If fn fails nothing is written.
+func (db *DB) Import(ctx context.Context, force bool, fn func(*Importer) error) error {
+	return db.inTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `LOCK TABLE cla_jobs, cla_logs, cla_channels, cla_outbox, cla_once IN EXCLUSIVE MODE`); err != nil {
+			return fmt.Errorf("lock tables: %w", err)
+		}
+		var jobsN, outboxN, onceN int
+		if err := tx.QueryRow(ctx, `SELECT (SELECT count(*) FROM cla_jobs), (SELECT count(*) FROM cla_outbox), (SELECT count(*) FROM cla_once)`).
+			Scan(&jobsN, &outboxN, &onceN); err != nil {
+			return fmt.Errorf("check target: %w", err)
+		}
+		if jobsN+outboxN+onceN > 0 {
+			if !force {
+				return fmt.Errorf("target %s is not empty (%d jobs, %d notifications, %d dedupe keys): refusing to mix; --force replaces its contents",
+					db.where, jobsN, outboxN, onceN)
+			}
+			if _, err := tx.Exec(ctx, `TRUNCATE cla_logs, cla_channels, cla_outbox, cla_once, cla_jobs`); err != nil {
+				return fmt.Errorf("empty target: %w", err)
+			}
+		}
+		return fn(&Importer{ctx: ctx, tx: tx})
+	})
+}
+
+// Job writes a job record and its log counter.
+func (im *Importer) Job(j *jobs.Job, logSeq uint64) error {
+	data, err := json.Marshal(j)
+	if err != nil {
+		return fmt.Errorf("encode job %s: %w", j.ID, err)
+	}
+	_, err = im.tx.Exec(im.ctx, `INSERT INTO cla_jobs (id, status, created_ns, wake_ns, log_seq, data) VALUES ($1, $2, $3, $4, $5, $6)`,
+		j.ID, string(j.Status), nanos(j.CreatedAt), wakeOf(j), int64(logSeq), data)
+	if err != nil {
+		return fmt.Errorf("import job %s: %w", j.ID, err)
+	}
+	return nil
+}
+
+// Log writes one log entry with its sequence number and key.
+func (im *Importer) Log(jobID string, e jobs.LogEntry) error {
+	data, err := json.Marshal(e)
+	if err != nil {
+		return fmt.Errorf("encode log entry: %w", err)
+	}
+	var key *string
+	if e.Key != "" {
+		key = &e.Key
+	}
+	if _, err := im.tx.Exec(im.ctx, `INSERT INTO cla_logs (job_id, seq, key, data) VALUES ($1, $2, $3, $4)`,
+		jobID, int64(e.Seq), key, data); err != nil {
+		return fmt.Errorf("import log %s/%d: %w", jobID, e.Seq, err)
+	}
+	return nil
+}
+
+// Channel writes a Slack channel binding.
+func (im *Importer) Channel(channelID, jobID string) error {
+	if _, err := im.tx.Exec(im.ctx, `INSERT INTO cla_channels (channel_id, job_id) VALUES ($1, $2)`, channelID, jobID); err != nil {
+		return fmt.Errorf("import channel %s: %w", channelID, err)
+	}
+	return nil
+}
+
+// Notification writes a pending notification, or the id of a delivered one.
+func (im *Importer) Notification(n jobs.Notification, settled bool) error {
+	data, err := json.Marshal(n)
+	if err != nil {
+		return fmt.Errorf("encode notification %s: %w", n.ID, err)
+	}
+	if _, err := im.tx.Exec(im.ctx, `INSERT INTO cla_outbox (id, job_id, due_ns, settled, data) VALUES ($1, $2, $3, $4, $5)`,
+		n.ID, n.JobID, nanos(n.DueAt), settled, data); err != nil {
+		return fmt.Errorf("import notification %s: %w", n.ID, err)
+	}
+	return nil
+}
+
+// Once writes a dedupe key.
+func (im *Importer) Once(key string, at time.Time) error {
+	if at.IsZero() {
+		at = time.Now()
+	}
+	if _, err := im.tx.Exec(im.ctx, `INSERT INTO cla_once (key, first_seen) VALUES ($1, $2)`, key, at); err != nil {
+		return fmt.Errorf("import dedupe key: %w", err)
+	}
+	return nil
+}
+
+// Counts counts the records written so far, inside the transaction, so a
+// mismatch can still roll the whole import back.
+func (im *Importer) Counts() (Counts, error) {
+	var c Counts
+	err := im.tx.QueryRow(im.ctx, `SELECT
+		(SELECT count(*) FROM cla_jobs), (SELECT count(*) FROM cla_logs), (SELECT count(*) FROM cla_channels),
+		(SELECT count(*) FROM cla_outbox WHERE NOT settled), (SELECT count(*) FROM cla_outbox WHERE settled),
+		(SELECT count(*) FROM cla_once)`).Scan(&c.Jobs, &c.Logs, &c.Channels, &c.Pending, &c.Settled, &c.Once)
+	if err != nil {
+		return c, fmt.Errorf("count imported records: %w", err)
+	}
+	return c, nil
+}

@@ -1,0 +1,129 @@
+package store
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/cla-ops/cla/jobs"
+	bolt "go.etcd.io/bbolt"
+)
+
+// Visitor receives every record of a store, for copying it elsewhere
+// (cla migrate). Nil functions skip their kind.
+type Visitor struct {
+	// Job gets each job record and the last sequence number of its log.
+	Job func(j *jobs.Job, logSeq uint64) error
+	// Log gets each log entry, in sequence order per job (Key included).
+	Log func(jobID string, e jobs.LogEntry) error
+	// Channel gets each Slack channel binding.
+	Channel func(channelID, jobID string) error
+	// Notification gets each pending notification in enqueue order, then
+	// the ids of delivered ones (settled, only the id is kept).
+	Notification func(n jobs.Notification, settled bool) error
+	// Once gets each dedupe key and when it was first seen.
+	Once func(key string, at time.Time) error
+}
+
+// Counts is how many records of each kind a store holds.
+type Counts struct {
+	Jobs, Logs, Channels, Pending, Settled, Once int
+}
+
+// Export visits every record in one read transaction (a consistent
+// snapshot), and returns the counts visited.
+func (db *DB) Export(ctx context.Context, v Visitor) (Counts, error) {
+	var c Counts
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		logs := tx.Bucket(bucketLogs)
+		err := tx.Bucket(bucketJobs).ForEach(func(k, data []byte) error {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			j, err := decodeJob(data)
+			if err != nil {
+				return err
+			}
+			lb := logs.Bucket(k)
+			var seq uint64
+			if lb != nil {
+				seq = lb.Sequence()
+			}
+			c.Jobs++
+			if v.Job != nil {
+				if err := v.Job(j, seq); err != nil {
+					return err
+				}
+			}
+			if lb == nil {
+				return nil
+			}
+			return lb.ForEach(func(sk, ev []byte) error {
+				var e jobs.LogEntry
+				if err := json.Unmarshal(ev, &e); err != nil {
+					return fmt.Errorf("decode log entry %s/%d: %w", k, binary.BigEndian.Uint64(sk), err)
+				}
+				c.Logs++
+				if v.Log == nil {
+					return nil
+				}
+				return v.Log(j.ID, e)
+			})
+		})
+		if err != nil {
+			return err
+		}
+		err = tx.Bucket(bucketChannels).ForEach(func(k, val []byte) error {
+			c.Channels++
+			if v.Channel == nil {
+				return nil
+			}
+			return v.Channel(string(k), string(val))
+		})
+		if err != nil {
+			return err
+		}
+		outbox := tx.Bucket(bucketOutbox)
+		err = outbox.ForEach(func(_, data []byte) error {
+			var n jobs.Notification
+			if err := json.Unmarshal(data, &n); err != nil {
+				return fmt.Errorf("decode notification: %w", err)
+			}
+			c.Pending++
+			if v.Notification == nil {
+				return nil
+			}
+			return v.Notification(n, false)
+		})
+		if err != nil {
+			return err
+		}
+		err = tx.Bucket(bucketOutboxIDs).ForEach(func(id, seq []byte) error {
+			if outbox.Get(seq) != nil {
+				return nil // pending: visited above
+			}
+			c.Settled++
+			if v.Notification == nil {
+				return nil
+			}
+			return v.Notification(jobs.Notification{ID: string(id)}, true)
+		})
+		if err != nil {
+			return err
+		}
+		return tx.Bucket(bucketOnce).ForEach(func(k, val []byte) error {
+			c.Once++
+			if v.Once == nil {
+				return nil
+			}
+			at := time.Time{}
+			if len(val) == 8 {
+				at = time.Unix(0, int64(binary.BigEndian.Uint64(val)))
+			}
+			return v.Once(string(k), at)
+		})
+	})
+	return c, err
+}
