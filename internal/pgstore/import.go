@@ -40,7 +40,7 @@ type Importer struct {
 // replaces its contents. If fn fails nothing is written.
 func (db *DB) Import(ctx context.Context, force bool, fn func(*Importer) error) error {
 	return db.inTx(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `LOCK TABLE cla_jobs, cla_logs, cla_channels, cla_outbox, cla_once IN EXCLUSIVE MODE`); err != nil {
+		if _, err := tx.Exec(ctx, `LOCK TABLE cla_jobs, cla_logs, cla_channels, cla_messages, cla_outbox, cla_once IN EXCLUSIVE MODE`); err != nil {
 			return fmt.Errorf("lock tables: %w", err)
 		}
 		var jobsN, outboxN, onceN int
@@ -53,7 +53,7 @@ func (db *DB) Import(ctx context.Context, force bool, fn func(*Importer) error) 
 				return fmt.Errorf("target %s is not empty (%d jobs, %d notifications, %d dedupe keys): refusing to mix; --force replaces its contents",
 					db.where, jobsN, outboxN, onceN)
 			}
-			if _, err := tx.Exec(ctx, `TRUNCATE cla_logs, cla_channels, cla_outbox, cla_once, cla_jobs`); err != nil {
+			if _, err := tx.Exec(ctx, `TRUNCATE cla_logs, cla_channels, cla_messages, cla_outbox, cla_once, cla_jobs`); err != nil {
 				return fmt.Errorf("empty target: %w", err)
 			}
 		}
@@ -61,7 +61,8 @@ func (db *DB) Import(ctx context.Context, force bool, fn func(*Importer) error) 
 	})
 }
 
-// Job writes a job record and its log counter.
+// Job writes a job record, its log counter and the indexes derived from
+// the record (gate announcements).
 func (im *Importer) Job(j *jobs.Job, logSeq uint64) error {
 	data, err := json.Marshal(j)
 	if err != nil {
@@ -72,7 +73,7 @@ func (im *Importer) Job(j *jobs.Job, logSeq uint64) error {
 	if err != nil {
 		return fmt.Errorf("import job %s: %w", j.ID, err)
 	}
-	return nil
+	return indexMessages(im.ctx, im.tx, nil, j)
 }
 
 // Log writes one log entry with its sequence number and key.
