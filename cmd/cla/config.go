@@ -14,6 +14,8 @@ import (
 
 	"github.com/cla-ops/cla/jobs"
 	"gopkg.in/yaml.v3"
+
+	"github.com/cla-ops/cla/jobs"
 )
 
 // Config is everything "cla serve" reads. It is assembled in one order:
@@ -157,10 +159,55 @@ func loadYAML(c *Config, path string, lookup func(string) (string, bool)) error 
 	dec := yaml.NewDecoder(bytes.NewReader(expanded))
 	dec.KnownFields(true)
 	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
-		return fmt.Errorf("config %s: %w", path, err)
+		return fmt.Errorf("config %s: %w", path, hideExpanded(err, expanded))
 	}
 	return nil
 }
+
+// quotedValue is how yaml quotes a value in a type error.
+var quotedValue = regexp.MustCompile("`[^`]*`")
+
+// hideExpanded keeps an expanded ${NAME} out of a decode error: yaml
+// quotes the offending value ("cannot unmarshal !!str `hunter2` into
+// int"), and a secret put in a non-string field must not be printed.
+// Errors on lines that held a reference say "a value from ${...}" instead.
+func hideExpanded(err error, expanded []byte) error {
+	lines := map[int]bool{}
+	var root yaml.Node
+	if yaml.Unmarshal(expanded, &root) == nil {
+		markExpanded(&root, lines) // the decoder's lines are those of the expanded text
+	}
+	var te *yaml.TypeError
+	if !errors.As(err, &te) {
+		if len(lines) > 0 {
+			return errors.New(quotedValue.ReplaceAllString(err.Error(), "(value hidden)"))
+		}
+		return err
+	}
+	out := make([]string, len(te.Errors))
+	for i, e := range te.Errors {
+		var line int
+		if _, scanErr := fmt.Sscanf(e, "line %d:", &line); scanErr != nil || lines[line] {
+			e = quotedValue.ReplaceAllString(e, "a value from ${...}")
+		}
+		out[i] = e
+	}
+	return &yaml.TypeError{Errors: out}
+}
+
+// markExpanded records the lines of scalars that held a ${NAME}.
+func markExpanded(n *yaml.Node, lines map[int]bool) {
+	if n.Kind == yaml.ScalarNode && n.LineComment == expandedMark {
+		lines[n.Line] = true
+	}
+	for _, c := range n.Content {
+		markExpanded(c, lines)
+	}
+}
+
+// expandedMark tags an expanded scalar (yaml keeps node comments, and a
+// comment never reaches the decoded config).
+const expandedMark = "# cla: expanded"
 
 var placeholder = regexp.MustCompile(`__cla_env_(\d+)__`)
 
@@ -180,6 +227,7 @@ func expandNode(n *yaml.Node, names []string, lookup func(string) (string, bool)
 		if len(missing) > 0 {
 			return fmt.Errorf("line %d: environment variable %s is not set", n.Line, strings.Join(missing, ", "))
 		}
+		n.LineComment = expandedMark
 		if n.Style&(yaml.SingleQuotedStyle|yaml.DoubleQuotedStyle) == 0 {
 			// Plain: let the expanded value resolve (a port number stays
 			// a number), but never to null.
@@ -299,6 +347,12 @@ func (c *Config) validateIdentities() []error {
 	for i, id := range c.Identities {
 		if strings.TrimSpace(id.Name) == "" {
 			errs = append(errs, fmt.Errorf("identities[%d]: name is required", i))
+			continue
+		}
+		if strings.EqualFold(strings.TrimSpace(id.Name), jobs.System.Name) {
+			// cla's own identity fires timers and system resolutions; a
+			// person by that name would borrow its rights.
+			errs = append(errs, fmt.Errorf("identities[%d]: the name %q is reserved for cla itself", i, id.Name))
 			continue
 		}
 		if names[id.Name] {
