@@ -26,6 +26,9 @@ func (s *Service) OpenGate(ctx context.Context, actor Identity, via, id string, 
 	if err := s.checkGateAssignees(ctx, &cfg); err != nil {
 		return nil, nil, err
 	}
+	if err := s.checkGate(actor, &cfg); err != nil {
+		return nil, nil, err
+	}
 	return s.change(ctx, id, EventGateOpened, func(j *Job, fx *Effects, now time.Time) (*Gate, error) {
 		g, gfx, err := s.openGate(j, actor, via, cfg, now)
 		if err != nil {

@@ -2,7 +2,13 @@ package jobs_test
 
 import (
 	"context"
+	"fmt"
+	"path/filepath"
+	"sync"
 	"testing"
+	"time"
+
+	"github.com/cla-ops/cla/internal/store"
 
 	"github.com/cla-ops/cla/jobs"
 	"github.com/stretchr/testify/require"
@@ -102,4 +108,94 @@ func TestService_RunStateOnlyByRequester(t *testing.T) {
 	require.NoError(t, err)
 	_, err = svc.Annotate(ctx, carol, jobs.ViaAPI, "run-1", jobs.NewAnnotation{Kind: jobs.AnnotationFile, Name: "notes.txt", Content: []byte("x")})
 	require.NoError(t, err, "other file names stay open to everyone")
+}
+
+// TestService_GateLimits: issue 17 items 4 and 5. A reminder flood or a
+// gate fanning out to hundreds of targets is refused when it is opened.
+func TestService_GateLimits(t *testing.T) {
+	ctx := context.Background()
+	svc := newService(t)
+	hooks := func(n int) []jobs.NotifyChannel {
+		var chs []jobs.NotifyChannel
+		for i := range n {
+			chs = append(chs, jobs.NotifyChannel{Type: "webhook", URL: fmt.Sprintf("https://hooks.example.com/%d", i)})
+		}
+		return chs
+	}
+	tiers := func(n int) []jobs.Escalation {
+		var es []jobs.Escalation
+		for range n {
+			es = append(es, jobs.Escalation{After: "1h", Assignees: []string{"bob"}})
+		}
+		return es
+	}
+	cases := []struct {
+		name string
+		cfg  jobs.GateConfig
+		want string
+	}{
+		{"reminder every nanosecond", jobs.GateConfig{Reminder: &jobs.Reminder{Interval: "1ns"}}, "shorter than limits.minReminderInterval (1m0s)"},
+		{"reminder every 59s", jobs.GateConfig{Reminder: &jobs.Reminder{Interval: "59s"}}, "limits.minReminderInterval"},
+		{"too many reminders", jobs.GateConfig{Reminder: &jobs.Reminder{Interval: "1h", MaxReminders: 101}}, "exceeds limits.maxReminders (100)"},
+		{"too many tiers", jobs.GateConfig{Escalation: tiers(11)}, "11 escalation tiers exceed limits.maxEscalations (10)"},
+		{"160 hanging webhooks", jobs.GateConfig{Channels: hooks(160)}, "160 notification channels exceed limits.maxChannels (20 per gate)"},
+		{"channels in tiers count", jobs.GateConfig{Channels: hooks(15), Escalation: []jobs.Escalation{{After: "1h", Channels: hooks(6)}}}, "21 notification channels"},
+	}
+	for i, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			id := fmt.Sprintf("lim-%d", i)
+			_, err := svc.CreateJob(ctx, jobs.Identity{Name: "root", Admin: true}, jobs.ViaAPI, jobs.NewJob{ID: id, Name: "n"})
+			require.NoError(t, err)
+			c.cfg.Kind, c.cfg.Name = jobs.KindAction, "g"
+			_, _, err = svc.OpenGate(ctx, jobs.Identity{Name: "root", Admin: true}, jobs.ViaAPI, id, c.cfg)
+			require.Equal(t, jobs.EINVALID, jobs.ErrorCode(err))
+			require.ErrorContains(t, err, c.want)
+			j, err := svc.GetJob(ctx, id)
+			require.NoError(t, err)
+			require.Empty(t, j.Gates)
+		})
+	}
+	t.Run("unbounded reminders are bounded", func(t *testing.T) {
+		_, err := svc.CreateJob(ctx, ci, jobs.ViaAPI, jobs.NewJob{ID: "lim-ok", Name: "n"})
+		require.NoError(t, err)
+		_, g, err := svc.OpenGate(ctx, ci, jobs.ViaAPI, "lim-ok", jobs.GateConfig{Kind: jobs.KindAction, Name: "g", Reminder: &jobs.Reminder{Interval: "1m"}})
+		require.NoError(t, err)
+		require.Equal(t, jobs.DefaultMaxReminders, g.Reminder.MaxReminders)
+	})
+}
+
+// TestService_GatesPerMinute: issue 17 item 5, per identity, admins exempt.
+func TestService_GatesPerMinute(t *testing.T) {
+	ctx := context.Background()
+	db, err := store.Open(filepath.Join(t.TempDir(), "cla.db"))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = db.Close() })
+	var mu sync.Mutex
+	now := time.Date(2026, 3, 13, 14, 0, 0, 0, time.UTC)
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	svc := jobs.NewService(db, jobs.NewBroker(), jobs.Options{Now: clock, Limits: jobs.Limits{GatesPerMinute: 3}})
+	root := jobs.Identity{Name: "root", Admin: true}
+	open := func(actor jobs.Identity, id string) error {
+		_, err := svc.CreateJob(ctx, actor, jobs.ViaAPI, jobs.NewJob{ID: id, Name: "n"})
+		require.NoError(t, err)
+		_, _, err = svc.OpenGate(ctx, actor, jobs.ViaAPI, id, jobs.GateConfig{Kind: jobs.KindPause, Name: "g"})
+		return err
+	}
+	for i := range 3 {
+		require.NoError(t, open(carol, fmt.Sprintf("rate-c%d", i)))
+	}
+	err = open(carol, "rate-c3")
+	require.Equal(t, jobs.ERATELIMIT, jobs.ErrorCode(err))
+	require.ErrorContains(t, err, "limits.gatesPerMinute is 3")
+	_, err = svc.CreateJob(ctx, carol, jobs.ViaAPI, jobs.NewJob{ID: "rate-d", Name: "n", Gate: &jobs.GateConfig{Kind: jobs.KindPause, Name: "g"}})
+	require.Equal(t, jobs.ERATELIMIT, jobs.ErrorCode(err), "a dispatch opens a gate too")
+	require.NoError(t, open(alice, "rate-a0"), "other identities have their own budget")
+	for i := range 5 {
+		require.NoError(t, open(root, fmt.Sprintf("rate-r%d", i)), "admins are exempt")
+	}
+	mu.Lock()
+	now = now.Add(61 * time.Second)
+	mu.Unlock()
+	_, _, err = svc.OpenGate(ctx, carol, jobs.ViaAPI, "rate-c3", jobs.GateConfig{Kind: jobs.KindPause, Name: "g"})
+	require.NoError(t, err, "the window moved on")
 }

@@ -18,6 +18,8 @@ type Service struct {
 	now          func() time.Time
 	maxFileBytes int
 	tmplLimits   TemplateLimits
+	limits       Limits
+	rate         gateRate
 	timersPoke   chan struct{}
 	noBreakGlass bool
 	assignees    AssigneeChecker
@@ -33,6 +35,9 @@ type Options struct {
 	// TemplateLimits bound the rendering of descriptions; zero fields are
 	// the defaults.
 	TemplateLimits TemplateLimits
+	// Limits bound gates: reminders, escalations, channels, and how many
+	// gates one identity may open per minute.
+	Limits Limits
 	// DisableBreakGlass refuses every break-glass override.
 	DisableBreakGlass bool
 	// Assignees checks that a gate's assignees name someone; nil accepts
@@ -53,7 +58,7 @@ func NewService(store Store, broker *Broker, opts Options) *Service {
 		opts.MaxFileBytes = 1 << 20
 	}
 	return &Service{store: store, broker: broker, now: opts.Now, maxFileBytes: opts.MaxFileBytes,
-		tmplLimits: opts.TemplateLimits.WithDefaults(), timersPoke: make(chan struct{}, 1),
+		tmplLimits: opts.TemplateLimits.WithDefaults(), limits: opts.Limits.WithDefaults(), timersPoke: make(chan struct{}, 1),
 		noBreakGlass: opts.DisableBreakGlass, assignees: opts.Assignees,
 		defaults: append([]NotifyChannel(nil), opts.DefaultChannels...)}
 }
@@ -135,9 +140,17 @@ func (s *Service) CreateJob(ctx context.Context, actor Identity, via string, in 
 		return nil, Errorf(EFORBIDDEN, "%s may not create a job on behalf of %s: only admins may set requester", actor.Name, in.Requester)
 	}
 	if in.Gate != nil {
-		if err := s.checkGateAssignees(ctx, in.Gate); err != nil {
+		gc := *in.Gate
+		if err := gc.Validate(); err != nil {
 			return nil, err
 		}
+		if err := s.checkGateAssignees(ctx, &gc); err != nil {
+			return nil, err
+		}
+		if err := s.checkGate(actor, &gc); err != nil {
+			return nil, err
+		}
+		in.Gate = &gc
 	}
 	now := s.Now()
 	job := &Job{ID: in.ID, Name: in.Name, Status: StatusPending, Version: 1, Requester: in.Requester,

@@ -12,7 +12,6 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/cla-ops/cla/jobs"
 	"gopkg.in/yaml.v3"
 
 	"github.com/cla-ops/cla/jobs"
@@ -33,6 +32,7 @@ type Config struct {
 	Notify     NotifyConfig     `yaml:"notify"`
 	Assignees  AssigneesConfig  `yaml:"assignees"`
 	BreakGlass BreakGlassConfig `yaml:"breakGlass"`
+	Limits     LimitsConfig     `yaml:"limits"`
 }
 
 // AssigneesConfig says how gate assignees are checked.
@@ -325,6 +325,9 @@ func (c *Config) Validate() error {
 		bad("log level %q must be debug, info, warn or error", c.LogLevel)
 	}
 	errs = append(errs, c.validateIdentities()...)
+	if _, _, _, err := c.Limits.limits(); err != nil {
+		errs = append(errs, err)
+	}
 	errs = append(errs, c.validateSlack()...)
 	if err := jobs.ValidateChannels(c.Notify.DefaultChannels()); err != nil {
 		bad("notify.defaults: %s", jobs.ErrorMessage(err))

@@ -25,6 +25,9 @@ func TestServeConfig_SecurityRefusals(t *testing.T) {
 		{"identity named CLA", "identities: [{name: CLA, token: t}]\n", `reserved for cla itself`},
 		{"secret in an int field", "notify:\n  email: {host: h, from: f@x, port: ${SMTP_PASSWORD}}\n", "a value from ${...}"},
 		{"secret in a bool field", "notify:\n  email: {host: h, from: f@x, starttls: ${SMTP_PASSWORD}}\n", "a value from ${...}"},
+		{"bad limit", "limits: {minReminderInterval: soon}\n", `limits.minReminderInterval "soon" must be a positive duration`},
+		{"negative limit", "limits: {gatesPerMinute: -1}\n", "limits.gatesPerMinute must not be negative"},
+		{"body timeout over a minute", "limits: {bodyTimeout: 2m}\n", "limits.bodyTimeout 2m0s exceeds 60s"},
 		{"secret in a list field", "identities:\n  - {name: a, groups: ${SMTP_PASSWORD}}\n", "a value from ${...}"},
 	}
 	for _, tc := range cases {

@@ -89,7 +89,12 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, pointer string) e
 	}
 	defer db.close()
 	check := &assigneeCheck{}
-	opts := jobs.Options{DisableBreakGlass: !cfg.BreakGlass.On(), DefaultChannels: cfg.Notify.DefaultChannels()}
+	limits, tmplLimits, webLimits, err := cfg.Limits.limits()
+	if err != nil {
+		return err
+	}
+	opts := jobs.Options{DisableBreakGlass: !cfg.BreakGlass.On(), DefaultChannels: cfg.Notify.DefaultChannels(),
+		Limits: limits, TemplateLimits: tmplLimits}
 	if !cfg.Assignees.AllowUnknown {
 		opts.Assignees = check
 	}
@@ -122,6 +127,7 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, pointer string) e
 	}
 	log.Info("listening", "addr", ln.Addr().String(), "public_url", publicURL, "store", db.where)
 	api := web.New(web.Config{Service: svc, Keyring: keyring, Logger: log,
+		BodyTimeout: webLimits.BodyTimeout, ReadHeaderTimeout: webLimits.ReadHeaderTimeout, MaxConnsPerClient: webLimits.MaxConnsPerClient,
 		ReloadTalkback: c.reloadTalkback(), Callbacks: c.callbacks, Monitor: c.monitor, LoginLink: c.loginLink})
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return api.Run(gctx, ln) })

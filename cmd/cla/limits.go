@@ -1,0 +1,62 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/cla-ops/cla/internal/web"
+	"github.com/cla-ops/cla/jobs"
+)
+
+// LimitsConfig is the config's `limits:` section: every bound the server
+// puts on what one caller may ask of it. Zero or absent means the default
+// (README, "Security").
+type LimitsConfig struct {
+	MinReminderInterval string `yaml:"minReminderInterval"`
+	MaxReminders        int    `yaml:"maxReminders"`
+	MaxEscalations      int    `yaml:"maxEscalations"`
+	MaxChannels         int    `yaml:"maxChannels"`
+	GatesPerMinute      int    `yaml:"gatesPerMinute"`
+	TemplateOutputBytes int    `yaml:"templateOutputBytes"`
+	TemplateTime        string `yaml:"templateTime"`
+	TemplateNesting     int    `yaml:"templateNesting"`
+	TemplateIterations  int    `yaml:"templateIterations"`
+	BodyTimeout         string `yaml:"bodyTimeout"`
+	HeaderTimeout       string `yaml:"headerTimeout"`
+	ConnsPerClient      int    `yaml:"connsPerClient"`
+}
+
+// limits turns the section into the domain's and the API's limits.
+func (l LimitsConfig) limits() (jobs.Limits, jobs.TemplateLimits, web.Config, error) {
+	var errs []error
+	dur := func(name, v string) time.Duration {
+		if v == "" {
+			return 0
+		}
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			errs = append(errs, fmt.Errorf("limits.%s %q must be a positive duration like 1m", name, v))
+		}
+		return d
+	}
+	for name, n := range map[string]int{"maxReminders": l.MaxReminders, "maxEscalations": l.MaxEscalations, "maxChannels": l.MaxChannels,
+		"gatesPerMinute": l.GatesPerMinute, "templateOutputBytes": l.TemplateOutputBytes, "templateNesting": l.TemplateNesting,
+		"templateIterations": l.TemplateIterations, "connsPerClient": l.ConnsPerClient} {
+		if n < 0 {
+			errs = append(errs, fmt.Errorf("limits.%s must not be negative", name))
+		}
+	}
+	jl := jobs.Limits{MinReminderInterval: dur("minReminderInterval", l.MinReminderInterval), MaxReminders: l.MaxReminders,
+		MaxEscalations: l.MaxEscalations, MaxChannels: l.MaxChannels, GatesPerMinute: l.GatesPerMinute}
+	tl := jobs.TemplateLimits{MaxOutput: l.TemplateOutputBytes, MaxTime: dur("templateTime", l.TemplateTime),
+		MaxNesting: l.TemplateNesting, MaxIterations: l.TemplateIterations}
+	wc := web.Config{BodyTimeout: dur("bodyTimeout", l.BodyTimeout), ReadHeaderTimeout: dur("headerTimeout", l.HeaderTimeout),
+		MaxConnsPerClient: l.ConnsPerClient}
+	for name, d := range map[string]time.Duration{"bodyTimeout": wc.BodyTimeout, "headerTimeout": wc.ReadHeaderTimeout} {
+		if d > 60*time.Second {
+			errs = append(errs, fmt.Errorf("limits.%s %s exceeds 60s: a stalled client must be cut off within a minute", name, d))
+		}
+	}
+	return jl, tl, wc, errors.Join(errs...)
+}
