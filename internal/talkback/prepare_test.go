@@ -89,7 +89,7 @@ func TestAllowlist_Prepare_Refusals(t *testing.T) {
 		{"scale name=db", nil, "the guard `args.name != \"db\" || \"dba\" in user.groups` is false"},
 		{"scale name=web n=1000", nil, "does not match"},
 		{"release", func(e *Env) { e.Job.Context["release"] = "--exec=evil" }, ".job.context.release is \"--exec=evil\", which starts with '-'"},
-		{"release", func(e *Env) { delete(e.Job.Context, "release") }, `map has no entry for key "release"`},
+		{"release", func(e *Env) { delete(e.Job.Context, "release") }, `missing key "release" in {[.job.context.release]}`},
 		{"drain pct=80", nil, "the guard `int(args.pct) <= 50 && job.context.zone.name != \"main\"` is false"},
 		{"drain pct=10", nil, "drain is not allowed: its guard could not be decided (cannot fetch name from <nil>)"},
 		{"restrat service=api", nil, "no action \"restrat\"; did you mean: restart?"},
