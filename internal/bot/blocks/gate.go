@@ -47,17 +47,30 @@ func (v GateView) id(part string) string { return BlockID(v.Job.ID, v.Gate.ID, p
 
 func (v GateView) open() bool { return v.Gate.State == jobs.GateOpen }
 
+// ManualActionHeader is the header of a manual action's message, as
+// ctrlplane's RFC shows it.
+const ManualActionHeader = "🔧 Manual Action Required"
+
 // Message builds the blocks of a gate's announcement: open with its
 // buttons, or resolved with who did what. It never exceeds Slack's limits.
+// A manual action reads as ctrlplane's RFC shows it: the header "🔧 Manual
+// Action Required", a section with the bold name and the description, the
+// Deployment / Environment / Resource / Version fields, the buttons; cla's
+// own lines (job link, assignees, deadline, checklist) come in between.
 func Message(v GateView) []slack.Block {
-	out := []slack.Block{
-		slack.NewHeaderBlock(plain(truncate(kindEmoji(v.Gate.Kind)+" "+v.Gate.Name, maxHeaderText)),
-			slack.HeaderBlockOptionBlockID(v.id("header"))),
-		slack.NewSectionBlock(mrkdwn(intro(v)), nil, nil, slack.SectionBlockOptionBlockID(v.id("intro"))),
-	}
-	out = append(out, description(v)...)
-	if f := fields(v); len(f) > 0 {
-		out = append(out, slack.NewSectionBlock(nil, f, nil, slack.SectionBlockOptionBlockID(v.id("fields"))))
+	var out []slack.Block
+	if v.Gate.Kind == jobs.KindAction {
+		out = manualAction(v)
+	} else {
+		out = []slack.Block{
+			slack.NewHeaderBlock(plain(truncate(kindEmoji(v.Gate.Kind)+" "+v.Gate.Name, maxHeaderText)),
+				slack.HeaderBlockOptionBlockID(v.id("header"))),
+			slack.NewSectionBlock(mrkdwn(intro(v)), nil, nil, slack.SectionBlockOptionBlockID(v.id("intro"))),
+		}
+		out = append(out, description(v, "")...)
+		if f := fields(v); len(f) > 0 {
+			out = append(out, slack.NewSectionBlock(nil, f, nil, slack.SectionBlockOptionBlockID(v.id("fields"))))
+		}
 	}
 	out = append(out, status(v))
 	out = append(out, checklist(v)...)
@@ -90,6 +103,22 @@ func kindEmoji(k jobs.GateKind) string {
 	return "🛠️"
 }
 
+// manualAction is the RFC's layout of a manual action's first blocks.
+func manualAction(v GateView) []slack.Block {
+	out := []slack.Block{slack.NewHeaderBlock(plain(ManualActionHeader), slack.HeaderBlockOptionBlockID(v.id("header")))}
+	title := "*" + escape(v.Gate.Name) + "*"
+	if strings.TrimSpace(v.Gate.Description) == "" {
+		out = append(out, slack.NewSectionBlock(mrkdwn(truncate(title, maxSectionText)), nil, nil,
+			slack.SectionBlockOptionBlockID(v.id("description-0"))))
+	} else {
+		out = append(out, description(v, truncate(title, maxHeaderText)+"\n\n")...)
+	}
+	if f := fields(v); len(f) > 0 {
+		out = append(out, slack.NewSectionBlock(nil, f, nil, slack.SectionBlockOptionBlockID(v.id("fields"))))
+	}
+	return append(out, slack.NewSectionBlock(mrkdwn(intro(v)), nil, nil, slack.SectionBlockOptionBlockID(v.id("intro"))))
+}
+
 func intro(v GateView) string {
 	kind := map[jobs.GateKind]string{jobs.KindAction: "Manual action", jobs.KindApproval: "Approval",
 		jobs.KindPause: "Pause", jobs.KindTrap: "Trap"}[v.Gate.Kind]
@@ -97,12 +126,13 @@ func intro(v GateView) string {
 }
 
 // description renders the gate's (already templated) mrkdwn description,
-// split across sections and truncated past the message budget.
-func description(v GateView) []slack.Block {
+// after prefix, split across sections and truncated past the message
+// budget.
+func description(v GateView, prefix string) []slack.Block {
 	if strings.TrimSpace(v.Gate.Description) == "" {
 		return nil
 	}
-	parts := split(v.Gate.Description, maxSectionText)
+	parts := split(prefix+v.Gate.Description, maxSectionText)
 	if len(parts) > maxDescriptionSections {
 		parts = parts[:maxDescriptionSections]
 		const more = "\n… _(truncated; the full text is on the job page)_"
@@ -116,26 +146,34 @@ func description(v GateView) []slack.Block {
 	return out
 }
 
-// fields shows the ctrlplane dispatch context: deployment, environment,
-// resource and version, when present.
+// fields shows the ctrlplane dispatch context as the RFC's message does
+// ("*Deployment:*\ninfra-rollout"), each field only when present:
+// Deployment is deployment.slug, else deployment.name; Version is
+// release.version.tag, else release.version when it is a string, else
+// version.tag.
 func fields(v GateView) []*slack.TextBlockObject {
 	c := v.Job.Context
-	version := contextPath(c, "release", "version")
-	if version == "" {
-		version = contextPath(c, "version", "tag")
-	}
 	var out []*slack.TextBlockObject
 	for _, f := range [][2]string{
-		{"Deployment", contextPath(c, "deployment", "name")},
+		{"Deployment", firstOf(contextPath(c, "deployment", "slug"), contextPath(c, "deployment", "name"))},
 		{"Environment", contextPath(c, "environment", "name")},
 		{"Resource", contextPath(c, "resource", "name")},
-		{"Version", version},
+		{"Version", firstOf(contextPath(c, "release", "version", "tag"), contextPath(c, "release", "version"), contextPath(c, "version", "tag"))},
 	} {
 		if f[1] != "" {
-			out = append(out, mrkdwn(truncate("*"+f[0]+"*\n"+escape(f[1]), maxFieldText)))
+			out = append(out, mrkdwn(truncate("*"+f[0]+":*\n"+escape(f[1]), maxFieldText)))
 		}
 	}
 	return out
+}
+
+func firstOf(values ...string) string {
+	for _, v := range values {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
 }
 
 // status is the context line: assignees, deadline and approvals so far.
@@ -201,4 +239,25 @@ func Buttons(jobID string, g *jobs.Gate) []slack.BlockElement {
 	}
 	return []slack.BlockElement{b(ActionComplete, "✅ Mark as Completed", "primary"),
 		b(ActionFail, "❌ Report Failure", "danger")}
+}
+
+// PlainText is a gate's announcement without Block Kit: what cla posts when
+// Slack refuses the interactive message (a missing scope, a rejected
+// block), so that the assignees still learn of the gate and find its page.
+func PlainText(v GateView) string {
+	if !v.open() {
+		return truncate(resolvedLine(v)+": *"+escape(v.Gate.Name)+"* (<"+v.JobURL()+"|job "+v.Job.ID+">)", maxMessageText)
+	}
+	head := ManualActionHeader
+	if v.Gate.Kind != jobs.KindAction {
+		head = kindEmoji(v.Gate.Kind) + " " + Text(v)
+	}
+	var b strings.Builder
+	b.WriteString(head + "\n*" + escape(v.Gate.Name) + "*")
+	if d := strings.TrimSpace(v.Gate.Description); d != "" {
+		b.WriteString("\n" + d)
+	}
+	b.WriteString("\nAssigned to " + mentions(v.Gate.AllAssignees(), v.SlackIDs))
+	b.WriteString("\nOpen <" + v.JobURL() + "|job " + v.Job.ID + "> to act on it, or use `/manual-action complete " + v.Job.ID + "`.")
+	return truncate(b.String(), maxMessageText)
 }

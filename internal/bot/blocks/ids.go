@@ -7,6 +7,7 @@
 package blocks
 
 import (
+	"encoding/json"
 	"strconv"
 	"strings"
 )
@@ -28,13 +29,17 @@ const (
 	ActionView = "view_job"
 )
 
-// Modal callback ids and input block ids (SPEC §5, ctrlplane RFC). Each
-// input's action id equals its block id.
+// Modal callback ids, input block ids and input action ids (SPEC §5,
+// ctrlplane RFC: block evidence_message holds the input
+// evidence_message_input). The failure reason's action id equals its
+// block id.
 const (
 	CallbackEvidence     = "manual_action_evidence"
 	CallbackFailure      = "manual_action_failure"
 	BlockEvidenceMessage = "evidence_message"
 	BlockEvidenceURL     = "evidence_url"
+	InputEvidenceMessage = "evidence_message_input"
+	InputEvidenceURL     = "evidence_url_input"
 	BlockFailureReason   = "failure_reason"
 )
 
@@ -71,11 +76,27 @@ func ParseChecklistPart(part string) (int, bool) {
 	return n, true
 }
 
-// Metadata is a modal's private_metadata: the job and gate it acts on.
-func Metadata(jobID, gateID string) string { return jobID + "/" + gateID }
+// modalMetadata is a modal's private_metadata: ctrlplane's {"job_id"}
+// plus the gate the modal was opened for.
+type modalMetadata struct {
+	JobID  string `json:"job_id"`
+	GateID string `json:"gate_id"`
+}
 
-// ParseMetadata splits a modal's private_metadata.
+// Metadata is a modal's private_metadata, JSON as in ctrlplane's RFC:
+// {"job_id": "…", "gate_id": "…"}.
+func Metadata(jobID, gateID string) string {
+	b, _ := json.Marshal(modalMetadata{JobID: jobID, GateID: gateID})
+	return string(b)
+}
+
+// ParseMetadata reads a modal's private_metadata; the "job/gate" form of
+// modals opened by earlier versions is still accepted.
 func ParseMetadata(s string) (jobID, gateID string, ok bool) {
+	var m modalMetadata
+	if err := json.Unmarshal([]byte(s), &m); err == nil {
+		return m.JobID, m.GateID, m.JobID != "" && m.GateID != ""
+	}
 	jobID, gateID, ok = strings.Cut(s, "/")
 	return jobID, gateID, ok && jobID != "" && gateID != ""
 }

@@ -41,6 +41,15 @@ func TestHandler_Click(t *testing.T) {
 			require.Equal(t, tt.status, job.Status)
 			require.Equal(t, "alice", *job.LastGate().ResolvedBy)
 			require.Equal(t, jobs.ViaSlack, *job.LastGate().ResolvedVia)
+			if tt.kind == jobs.KindAction { // the RFC's Slack metadata and message
+				require.Equal(t, map[string]string{"manual-action/name": "Step action", "manual-action/description": "",
+					"manual-action/completed-by": "alice", "manual-action/completed-via": "slack",
+					"manual-action/completed-at":     job.Metadata["manual-action/completed-at"],
+					"manual-action/slack-user-id":    alice,
+					"manual-action/slack-channel-id": m.Channel}, job.Metadata)
+				require.NotEmpty(t, job.Metadata["manual-action/completed-at"])
+				require.Equal(t, "Completed by alice via Slack", job.Message)
+			}
 
 			got := e.waitMessage(m, func(x slackemu.Message) bool { return x.EditedTS != "" })
 			require.Equal(t, []string{blocks.ActionView}, actionIDs(t, got.Blocks), "buttons removed")

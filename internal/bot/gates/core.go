@@ -140,6 +140,9 @@ func (c *core) update(ctx context.Context, job *jobs.Job, g *jobs.Gate) error {
 	opts := []slack.MsgOption{slack.MsgOptionText(blocks.Text(v), false), slack.MsgOptionBlocks(blocks.Message(v)...)}
 	for _, ref := range g.Messages {
 		_, _, _, err := c.api.UpdateMessageContext(ctx, ref.Channel, ref.TS, opts...)
+		if blockKitRefused(err) { // the announcement fell back to plain text: so does its update
+			_, _, _, err = c.api.UpdateMessageContext(ctx, ref.Channel, ref.TS, slack.MsgOptionText(blocks.PlainText(v), false))
+		}
 		if err == nil {
 			continue
 		}

@@ -67,7 +67,7 @@ func TestHandler_SlashOpensEvidenceModal(t *testing.T) {
 	require.NoError(t, err)
 	v := e.waitModal(blocks.CallbackEvidence)
 	_, err = e.emu.SubmitView(e.ctx, slackemu.Submission{ViewID: v.ID, Values: map[string]map[string]string{
-		blocks.BlockEvidenceMessage: {blocks.BlockEvidenceMessage: "done"}}})
+		blocks.BlockEvidenceMessage: {blocks.InputEvidenceMessage: "done"}}})
 	require.NoError(t, err)
 	require.Equal(t, jobs.OutcomeSuccessful, *e.job("qa-42").LastGate().Outcome)
 

@@ -56,6 +56,9 @@ func (n *Notifier) announce(ctx context.Context, job *jobs.Job, g *jobs.Gate, ch
 	}
 	v := n.view(ctx, job, g)
 	ch, ts, err := n.post(ctx, channel, slack.MsgOptionText(blocks.Text(v), false), slack.MsgOptionBlocks(blocks.Message(v)...))
+	if blockKitRefused(err) {
+		ch, ts, err = n.postPlain(ctx, job, g, channel, err)
+	}
 	if gone(err) || code(err) == "not_in_channel" {
 		return jobs.MessageRef{}, n.undeliverable(ctx, job, g, fmt.Sprintf("cannot post to %s: %v", channel, err))
 	}

@@ -31,12 +31,12 @@ func TestHandler_SubmitEvidence(t *testing.T) {
 	_, err := e.emu.ClickButton(e.ctx, bob, m.Channel, m.TS, blocks.ActionComplete)
 	require.NoError(t, err)
 	v := e.waitModal(blocks.CallbackEvidence)
-	require.Equal(t, "qa-10/g1", v.PrivateMetadata)
+	require.JSONEq(t, `{"job_id": "qa-10", "gate_id": "g1"}`, v.PrivateMetadata, "the RFC's private_metadata plus the gate")
 	require.Equal(t, jobs.GateOpen, e.job("qa-10").OpenGate().State, "opening the modal changes nothing")
 
 	ack, err := e.emu.SubmitView(e.ctx, slackemu.Submission{ViewID: v.ID, Values: map[string]map[string]string{
-		blocks.BlockEvidenceMessage: {blocks.BlockEvidenceMessage: "swapped"},
-		blocks.BlockEvidenceURL:     {blocks.BlockEvidenceURL: "https://tickets.example/OPS|1"},
+		blocks.BlockEvidenceMessage: {blocks.InputEvidenceMessage: "swapped"},
+		blocks.BlockEvidenceURL:     {blocks.InputEvidenceURL: "https://tickets.example/OPS|1"},
 	}})
 	require.NoError(t, err)
 	require.Contains(t, string(ack.Payload), `"response_action":"errors"`)
@@ -44,8 +44,8 @@ func TestHandler_SubmitEvidence(t *testing.T) {
 	require.Equal(t, jobs.GateOpen, e.job("qa-10").OpenGate().State)
 
 	ack, err = e.emu.SubmitView(e.ctx, slackemu.Submission{ViewID: v.ID, Values: map[string]map[string]string{
-		blocks.BlockEvidenceMessage: {blocks.BlockEvidenceMessage: "swapped, RAID rebuilt"},
-		blocks.BlockEvidenceURL:     {blocks.BlockEvidenceURL: "https://tickets.example/OPS-1"},
+		blocks.BlockEvidenceMessage: {blocks.InputEvidenceMessage: "swapped, RAID rebuilt"},
+		blocks.BlockEvidenceURL:     {blocks.InputEvidenceURL: "https://tickets.example/OPS-1"},
 	}})
 	require.NoError(t, err)
 	require.NotContains(t, string(ack.Payload), "errors")
@@ -53,6 +53,10 @@ func TestHandler_SubmitEvidence(t *testing.T) {
 	require.Equal(t, jobs.OutcomeSuccessful, *g.Outcome)
 	require.Equal(t, "bob", *g.ResolvedBy)
 	require.Equal(t, &jobs.Evidence{Message: "swapped, RAID rebuilt", URL: "https://tickets.example/OPS-1"}, g.Evidence)
+	meta := e.job("qa-10").Metadata
+	require.Equal(t, "slack", meta["manual-action/completed-via"])
+	require.Equal(t, bob, meta["manual-action/slack-user-id"])
+	require.Equal(t, "swapped, RAID rebuilt https://tickets.example/OPS-1", meta["manual-action/evidence"])
 
 	e.deliver() // the outbox's gate_resolved rewrites the announcement
 	got := text(e.current(m).Blocks)
