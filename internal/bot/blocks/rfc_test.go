@@ -298,4 +298,3 @@ func subset(want, got any) error {
 }
 
 func mustJSON(v any) string { b, _ := json.Marshal(v); return string(b) }
-
