@@ -41,13 +41,16 @@ type components struct {
 	runners   []func(context.Context) error
 	// people resolves Slack users and groups once Slack is connected.
 	people *people.Resolver
+
+	sandbox *sandboxRun // nil unless the sandbox Slack runs
+	viewer  func(*http.Request) (jobs.Identity, string, bool)
 }
 
 func newComponents(ctx context.Context, cfg *Config, svc *jobs.Service, dir *jobs.Directory, keyring *web.Keyring, publicURL string,
-	secret func(ctx context.Context, name, what string) (string, error), log *slog.Logger) (*components, error) {
+	secret func(ctx context.Context, name, what string) (string, error), sb *sandboxRun, log *slog.Logger) (*components, error) {
 	c := &components{cfg: cfg, svc: svc, dir: dir, keyring: keyring, publicURL: publicURL, log: log, ctx: ctx, secret: secret,
-		notifiers: map[string]jobs.Notifier{}}
-	for _, build := range []func() error{c.buildTalkback, c.buildNotify, c.buildSlack, c.buildMonitor} {
+		notifiers: map[string]jobs.Notifier{}, sandbox: sb}
+	for _, build := range []func() error{c.buildTalkback, c.buildNotify, c.buildSlack, c.buildMonitor, c.buildSandbox} {
 		if err := build(); err != nil {
 			return nil, err
 		}
@@ -161,12 +164,16 @@ func (c *components) buildMonitor() error {
 	if err != nil {
 		return err
 	}
-	m, err := monitor.New(monitor.Config{Service: c.svc, Authenticate: c.keyring.Lookup, Identity: c.dir.ByName,
-		SessionKey: []byte(key), PublicURL: c.publicURL, Logger: c.log.With("component", "monitor")})
+	mc := monitor.Config{Service: c.svc, Authenticate: c.keyring.Lookup, Identity: c.dir.ByName,
+		SessionKey: []byte(key), PublicURL: c.publicURL, Logger: c.log.With("component", "monitor")}
+	if c.sandbox != nil {
+		mc.Banner, mc.BannerLink = "This server has no Slack tokens: its Slack is the built-in sandbox.", "/sandbox"
+	}
+	m, err := monitor.New(mc)
 	if err != nil {
 		return fmt.Errorf("web monitor: %w", err)
 	}
-	c.monitor, c.loginLink = m, m.LoginLink
+	c.monitor, c.loginLink, c.viewer = m, m.LoginLink, m.Viewer
 	// Live pages hold streams open: end them when shutdown starts.
 	c.runners = append(c.runners, func(ctx context.Context) error { <-ctx.Done(); m.Close(); return nil })
 	return nil

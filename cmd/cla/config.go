@@ -33,6 +33,9 @@ type Config struct {
 	Assignees  AssigneesConfig  `yaml:"assignees"`
 	BreakGlass BreakGlassConfig `yaml:"breakGlass"`
 	Limits     LimitsConfig     `yaml:"limits"`
+	// Sandbox turns the built-in sandbox Slack on or off when there are no
+	// Slack tokens; nil means on (see sandbox.go).
+	Sandbox *bool `yaml:"sandbox"`
 }
 
 // AssigneesConfig says how gate assignees are checked.

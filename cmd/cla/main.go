@@ -67,6 +67,7 @@ func commands() []command {
 		{"web-login", "print a one-time link that signs a browser in to the web monitor", runWebLogin},
 		{"run", "run a workflow file (shell steps, notifications, gates)", runWorkflow},
 		{"migrate", "copy a bbolt database into PostgreSQL and verify the counts", runMigrate},
+		{"sandbox", "start a demo in the sandbox Slack (cla sandbox demo)", runSandbox},
 	}
 }
 

@@ -34,8 +34,9 @@ func serveConfig(e *env, args []string) (*Config, int, bool) {
 		about: "Runs the cla server: the HTTP API (/v1), the web monitor, gate timers, notifications and,\n" +
 			"when SLACK_APP_TOKEN and SLACK_BOT_TOKEN are set, the Slack bot (Socket Mode).\n" +
 			"Settings come from defaults, then the --config YAML (${ENV} expanded), then the environment\n" +
-			"(CLA_DB, CLA_STORE, CLA_ADDR, CLA_PUBLIC_URL, CLA_TALKBACK, CLA_LOG_LEVEL, SLACK_APP_TOKEN, SLACK_BOT_TOKEN,\n" +
-			"SLACK_API_URL), then flags. If no identity has a token, an admin token is created once in\n" +
+			"(CLA_DB, CLA_STORE, CLA_ADDR, CLA_PUBLIC_URL, CLA_TALKBACK, CLA_LOG_LEVEL, CLA_SANDBOX, SLACK_APP_TOKEN, SLACK_BOT_TOKEN,\n" +
+			"SLACK_API_URL), then flags. Without Slack tokens the bot talks to a built-in sandbox Slack, a\n" +
+			"Slack-like page at /sandbox (--sandbox=false turns it off). If no identity has a token, an admin token is created once in\n" +
 			"cla.token next to the database (mode 0600). SIGTERM or Ctrl-C stops it cleanly.",
 		examples: "  cla serve\n  cla serve --store postgres://cla:…@db.internal:5432/cla\n  cla serve --db /var/lib/cla/cla.db --addr 0.0.0.0:8080 --public-url https://cla.example.com\n" +
 			"  CLA_CONFIG=/etc/cla/cla.yaml SLACK_APP_TOKEN=xapp-… SLACK_BOT_TOKEN=xoxb-… cla serve"})
@@ -46,6 +47,7 @@ func serveConfig(e *env, args []string) (*Config, int, bool) {
 	fs.StringVar(&flags.Talkback, "talkback", "", "TalkBack allowlist YAML (env CLA_TALKBACK)")
 	fs.StringVar(&flags.LogLevel, "log-level", "", "debug, info, warn or error (env CLA_LOG_LEVEL, default info)")
 	fs.StringVar(&configPath, "config", e.getenv("CLA_CONFIG"), "YAML config file (env CLA_CONFIG)")
+	fs.Var(&optBool{v: &flags.Sandbox}, "sandbox", "without Slack tokens, run the built-in sandbox Slack at /sandbox (env CLA_SANDBOX, default true)")
 	if _, code, ok := parse(e, fs, args, 0); !ok {
 		return nil, code, false
 	}
@@ -57,6 +59,10 @@ func serveConfig(e *env, args []string) (*Config, int, bool) {
 		}
 	}
 	applyEnv(&cfg, e.getenv)
+	if err := applySandboxEnv(&cfg, e.getenv); err != nil {
+		e.errorf("serve: %v", err)
+		return nil, exitError, false
+	}
 	applyFlags(&cfg, flags)
 	if err := cfg.readSecretFiles(); err != nil {
 		e.errorf("serve: %v", err)
@@ -76,6 +82,9 @@ func applyFlags(c *Config, f Config) {
 		if *p.v != "" {
 			*p.dst = *p.v
 		}
+	}
+	if f.Sandbox != nil {
+		c.Sandbox = f.Sandbox
 	}
 }
 
@@ -115,9 +124,21 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, pointer string) e
 	for _, cred := range creds { // the bootstrap admin has no config entry
 		ids = append(ids, cred.Identity)
 	}
-	dir := jobs.NewDirectory(ids)
+	var sb *sandboxRun
+	slackMode := "off"
+	if sandboxOn(cfg) {
+		if sb, err = startSandbox(cfg, log.With("component", "slackemu")); err != nil {
+			_ = ln.Close()
+			return err
+		}
+		defer sb.emu.Close()
+		slackMode = "sandbox"
+	} else if cfg.Slack.Enabled() {
+		slackMode = "slack"
+	}
+	dir := jobs.NewDirectory(sandboxIdentities(sb, ids))
 	check.dir = dir
-	c, err := newComponents(ctx, cfg, svc, dir, keyring, publicURL, db.secret, log)
+	c, err := newComponents(ctx, cfg, svc, dir, keyring, publicURL, db.secret, sb, log)
 	if err != nil {
 		_ = ln.Close()
 		return err
@@ -126,7 +147,10 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, pointer string) e
 		check.slack.Store(c.people)
 	}
 	log.Info("listening", "addr", ln.Addr().String(), "public_url", publicURL, "store", db.where)
-	api := web.New(web.Config{Service: svc, Keyring: keyring, Logger: log,
+	if sb != nil {
+		sb.announce(ln, publicURL, log)
+	}
+	api := web.New(web.Config{Service: svc, Keyring: keyring, Logger: log, Slack: slackMode,
 		BodyTimeout: webLimits.BodyTimeout, ReadHeaderTimeout: webLimits.ReadHeaderTimeout, MaxConnsPerClient: webLimits.MaxConnsPerClient,
 		ReloadTalkback: c.reloadTalkback(), Callbacks: c.callbacks, Monitor: c.monitor, LoginLink: c.loginLink})
 	g, gctx := errgroup.WithContext(ctx)

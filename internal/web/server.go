@@ -42,6 +42,9 @@ type Config struct {
 	// identity (POST /v1/web-login, what `cla web-login` prints); nil
 	// disables the route (404).
 	LoginLink func(jobs.Identity) string
+	// Slack says how Slack is connected, for /healthz: "sandbox" (the
+	// built-in sandbox Slack), "slack" or "off"; "" leaves it out.
+	Slack string
 	// MaxBody caps request bodies; 1 MiB by default. Annotations may be
 	// half as large again (a base64 file).
 	MaxBody int64
@@ -74,6 +77,7 @@ type Server struct {
 	hdrTime     time.Duration
 	bodyTimeout time.Duration
 	maxConns    int
+	slack       string
 	mux         *http.ServeMux
 	handler     http.Handler
 	// stopping ends when shutdown starts: long-polls and log streams
@@ -87,7 +91,7 @@ func New(cfg Config) *Server {
 	s := &Server{svc: cfg.Service, keys: cfg.Keyring, log: cfg.Logger, verifier: cfg.Callbacks,
 		reload: cfg.ReloadTalkback, login: cfg.LoginLink, maxBody: cfg.MaxBody, grace: cfg.ShutdownTimeout,
 		hdrTime: cfg.ReadHeaderTimeout, bodyTimeout: cfg.BodyTimeout, maxConns: cfg.MaxConnsPerClient,
-		mux: http.NewServeMux()}
+		slack: cfg.Slack, mux: http.NewServeMux()}
 	s.stopping, s.stop = context.WithCancel(context.Background())
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -182,7 +186,11 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 func (s *Server) Stop() { s.stop() }
 
 func (s *Server) health(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	body := map[string]string{"status": "ok"}
+	if s.slack != "" {
+		body["slack"] = s.slack
+	}
+	writeJSON(w, http.StatusOK, body)
 }
 
 // noRoute answers 405 when the path exists with another method, else 404.

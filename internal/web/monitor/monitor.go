@@ -46,6 +46,10 @@ type Config struct {
 	MaxFileBytes int
 	// SessionTTL is how long a sign-in lasts; 12 hours by default.
 	SessionTTL time.Duration
+	// Banner, when set, is a line shown at the top of every page with a
+	// link to BannerLink (the sandbox Slack says "sandbox" this way).
+	Banner     string
+	BannerLink string
 }
 
 // Monitor serves the web monitor. It is an http.Handler meant to be mounted

@@ -21,7 +21,11 @@ type pageData struct {
 	Name    string
 	List    *listView
 	Job     *jobView
+	Banner  *banner
 }
+
+// banner is the line every page shows when Config.Banner is set.
+type banner struct{ Text, Link string }
 
 var pageNames = []string{"login", "link", "bounce", "error", "list", "job"}
 
@@ -41,6 +45,9 @@ func parsePages() (map[string]*template.Template, error) {
 // render executes a page into a buffer first, so that a template error
 // never sends half a page.
 func (m *Monitor) render(w http.ResponseWriter, r *http.Request, status int, page string, d pageData) {
+	if m.cfg.Banner != "" {
+		d.Banner = &banner{Text: m.cfg.Banner, Link: m.cfg.BannerLink}
+	}
 	m.renderTemplate(w, r, status, page, "layout", d)
 }
 

@@ -1,0 +1,45 @@
+package sandbox
+
+import (
+	"context"
+	"time"
+)
+
+// Run keeps the workspace saved (at most every SaveEvery after a change,
+// and once more at the end), trims what the emulator records, and plays
+// the demo pipeline, until ctx ends.
+func (p *Page) Run(ctx context.Context) error {
+	demoDone := make(chan struct{})
+	go func() {
+		defer close(demoDone)
+		p.runDemo(ctx)
+	}()
+	defer func() { <-demoDone }()
+	defer p.save()
+	for {
+		changed := p.emu.Changed()
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-changed:
+		}
+		p.emu.Trim(keepRecords)
+		p.save()
+		select { // let a burst of changes settle into one write
+		case <-ctx.Done():
+			return nil
+		case <-time.After(p.cfg.SaveEvery):
+		}
+	}
+}
+
+// save writes the snapshot; a failure is logged and retried at the next
+// change.
+func (p *Page) save() {
+	if p.cfg.StatePath == "" {
+		return
+	}
+	if err := p.emu.SaveFile(p.cfg.StatePath); err != nil {
+		p.log.Error("save sandbox workspace", "path", p.cfg.StatePath, "err", err)
+	}
+}
