@@ -123,14 +123,6 @@ func sandboxIdentities(sb *sandboxRun, ids []jobs.Identity) []jobs.Identity {
 
 // runSandbox is `cla sandbox demo`.
 func runSandbox(ctx context.Context, e *env, args []string) int {
-	if len(args) == 0 || args[0] != "demo" {
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
-			fmt.Fprintln(e.stdout, "Usage:\n  cla sandbox demo [--as alice|bob|carol] [flags]\n\nStarts a demo in the sandbox Slack of a server running without Slack tokens.")
-			return exitOK
-		}
-		e.errorf("sandbox: usage: cla sandbox demo [--as alice|bob|carol]")
-		return exitError
-	}
 	var cf clientFlags
 	var as string
 	fs := newFlags(e, "sandbox demo", help{usage: "cla sandbox demo [--as alice|bob|carol] [flags]",
@@ -140,6 +132,14 @@ func runSandbox(ctx context.Context, e *env, args []string) int {
 		examples: "  cla sandbox demo\n  cla sandbox demo --as bob --output json"})
 	cf.register(fs, e)
 	fs.StringVar(&as, "as", "alice", "the sandbox `PERSON` who binds the demo channel")
+	if len(args) == 0 || args[0] != "demo" {
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
+			_, code, _ := parse(e, fs, []string{"--help"}, 0)
+			return code
+		}
+		e.errorf("sandbox: usage: cla sandbox demo [--as alice|bob|carol] [flags]")
+		return exitError
+	}
 	if _, code, ok := parse(e, fs, args[1:], 0); !ok {
 		return code
 	}

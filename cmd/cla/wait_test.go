@@ -108,7 +108,7 @@ func TestGate_WaitSurvivesRestart(t *testing.T) {
 func TestServe_Shutdown(t *testing.T) {
 	dir := t.TempDir()
 	db := filepath.Join(dir, "cla.db")
-	srv := startServer(t, nil, "--db", db, "--addr", "127.0.0.1:0")
+	srv := startServer(t, nil, "--db", db, "--addr", "127.0.0.1:0", "--sandbox=false")
 	tokenFile := filepath.Join(dir, "cla.token")
 	info, err := os.Stat(tokenFile)
 	require.NoError(t, err)
@@ -117,6 +117,10 @@ func TestServe_Shutdown(t *testing.T) {
 	require.NoError(t, err)
 	require.NotContains(t, srv.logs.String(), strings.TrimSpace(string(token)), "the admin token must not be logged")
 	require.Contains(t, srv.logs.String(), "slack is off")
+	require.NotContains(t, srv.logs.String(), "sandbox Slack", "--sandbox=false turns the sandbox off")
+	code, health := httpGet(t, srv.url()+"/healthz")
+	require.Equal(t, 200, code)
+	require.Contains(t, health, `"slack":"off"`)
 
 	// The CLI finds cla.token next to --db by itself.
 	env := []string{"CLA_SERVER=" + srv.url(), "CLA_TOKEN="}
