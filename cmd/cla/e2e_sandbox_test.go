@@ -199,7 +199,7 @@ func TestE2E_SandboxBrowser(t *testing.T) {
 	))
 	require.Contains(t, pageText(t, ctx, ".sk-field-error"), "required")
 	require.NoError(t, chromedp.Do(ctx,
-		chromedp.SendKeys(sel(`textarea[name="v.evidence_message.evidence_message"]`), "Swapped the disk in bay 3; rebuild at 12%"),
+		chromedp.SendKeys(sel(`.sk-modal [data-block="evidence_message"] textarea`), "Swapped the disk in bay 3; rebuild at 12%"),
 		press(`#modal-submit`),
 		until(`!document.querySelector(".sk-modal")`),
 		until(timelineHas("Completed by")),
