@@ -37,6 +37,9 @@ var migrationFS embed.FS
 // replicas starting together apply each migration once.
 const migrationLock int64 = 0x636c61_6d6967 // "cla mig"
 
+// defaultMaxConns is the pool size when the URL sets no pool_max_conns.
+const defaultMaxConns = 16
+
 // Options tunes a DB; the zero value takes the defaults.
 type Options struct {
 	// ConnectTimeout bounds the first connection at Open (default 10s).
@@ -98,6 +101,9 @@ func Open(ctx context.Context, rawURL string, opts Options) (*DB, error) {
 	cfg, err := pgxpool.ParseConfig(rawURL)
 	if err != nil {
 		return nil, fmt.Errorf("postgres store %s: invalid url: %w", where, redactErr(err, rawURL))
+	}
+	if !strings.Contains(rawURL, "pool_max_conns") {
+		cfg.MaxConns = defaultMaxConns // pgx's default (the CPU count, at least 4) queues a busy replica
 	}
 	if cfg.ConnConfig.ConnectTimeout == 0 || cfg.ConnConfig.ConnectTimeout > opts.ConnectTimeout {
 		cfg.ConnConfig.ConnectTimeout = opts.ConnectTimeout
