@@ -74,6 +74,7 @@ var listenLine = regexp.MustCompile(`msg=listening .*addr=(\S+)`)
 // startServer runs cla serve with args and waits for its listening line.
 func startServer(t *testing.T, env []string, args ...string) *server {
 	t.Helper()
+	args = e2eStore(t, args)
 	cmd := exec.Command(claBin, append([]string{"serve"}, args...)...)
 	cmd.Env = append(os.Environ(), env...)
 	stderr, err := cmd.StderrPipe()

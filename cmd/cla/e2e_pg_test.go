@@ -7,7 +7,11 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -141,4 +145,31 @@ func apiNoFail(rawURL, token string) (int, map[string]any) {
 	var m map[string]any
 	_ = json.NewDecoder(resp.Body).Decode(&m)
 	return resp.StatusCode, m
+}
+
+// e2eStores maps a test's bbolt path to the PostgreSQL schema standing in
+// for it, so a restarted server finds its data again.
+var e2eStores sync.Map
+
+// e2eStore runs the end-to-end tests on PostgreSQL when CLA_E2E_STORE=postgres:
+// every --db path becomes --store with a fresh schema (one per path). Tests
+// that rely on the bbolt-only generated admin token file (no --config) and
+// the migrate test (bbolt is its source) keep bbolt.
+func e2eStore(t *testing.T, args []string) []string {
+	t.Helper()
+	if os.Getenv("CLA_E2E_STORE") != "postgres" || !slices.Contains(args, "--config") || strings.HasPrefix(t.Name(), "TestMigrate") {
+		return args
+	}
+	out := append([]string(nil), args...)
+	for i := 0; i+1 < len(out); i++ {
+		if out[i] != "--db" {
+			continue
+		}
+		u, ok := e2eStores.Load(out[i+1])
+		if !ok {
+			u, _ = e2eStores.LoadOrStore(out[i+1], pgtest.FreshURL(t))
+		}
+		out[i], out[i+1] = "--store", u.(string)
+	}
+	return out
 }
