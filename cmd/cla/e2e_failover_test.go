@@ -118,6 +118,25 @@ func TestReplicas_Failover(t *testing.T) {
 			}
 		}
 	}()
+	// The survivors answer throughout: reads on replicas 1 and 2 while the
+	// burst runs and replica 0 dies.
+	burstDone := make(chan struct{})
+	var probes, probeFailures atomic.Int32
+	probed := make(chan struct{})
+	go func() {
+		defer close(probed)
+		for i := 0; ; i++ {
+			select {
+			case <-burstDone:
+				return
+			case <-time.After(25 * time.Millisecond):
+			}
+			probes.Add(1)
+			if code, _ := apiNoFail(reps[1+i%2].url()+"/v1/jobs/fo-mirror", tokCI); code != 200 {
+				probeFailures.Add(1)
+			}
+		}
+	}()
 	var afterKill []string
 	go func() {
 		defer wg.Done()
@@ -141,7 +160,11 @@ func TestReplicas_Failover(t *testing.T) {
 	require.NoError(t, reps[0].cmd.Process.Kill(), "SIGKILL replica 0")
 	close(killed)
 	wg.Wait()
+	close(burstDone)
+	<-probed
 	require.Equal(t, int32(completions), ackedN.Load(), "the survivors acknowledged every completion")
+	require.Positive(t, probes.Load())
+	require.Zero(t, probeFailures.Load(), "a survivor failed to answer during the burst (%d probes)", probes.Load())
 
 	// Survivors keep serving.
 	for _, r := range reps[1:] {
