@@ -117,6 +117,7 @@ func (e *Emulator) Restore(data []byte) error {
 			ch.members[m] = true
 		}
 		for _, sm := range sc.Messages {
+			sm.Blocks, sm.Metadata = nullToNil(sm.Blocks), nullToNil(sm.Metadata)
 			ch.msgs = append(ch.msgs, &message{Message: sm.Message, clientMsgID: sm.ClientMsgID,
 				editedBy: sm.EditedBy, inviter: sm.Inviter, noBlocks: sm.NoBlocks})
 		}
@@ -138,6 +139,9 @@ func (e *Emulator) Restore(data []byte) error {
 		cp := f
 		st.files[id] = &cp
 	}
+	for i := range s.Ephemerals {
+		s.Ephemerals[i].Blocks = nullToNil(s.Ephemerals[i].Blocks)
+	}
 	st.ephemerals = s.Ephemerals
 	// Keep what belongs to the running process.
 	st.conns, st.connSeq, st.envs, st.envOrder, st.queue = e.conns, e.connSeq, e.envs, e.envOrder, e.queue
@@ -145,6 +149,14 @@ func (e *Emulator) Restore(data []byte) error {
 	e.state = st
 	e.notifyLocked()
 	return nil
+}
+
+// nullToNil undoes JSON's encoding of a nil RawMessage as null.
+func nullToNil(m json.RawMessage) json.RawMessage {
+	if string(m) == "null" {
+		return nil
+	}
+	return m
 }
 
 // SaveFile writes a Snapshot to path durably: a temporary file in the same
