@@ -91,7 +91,7 @@ func TestService_BreakGlass(t *testing.T) {
 			var told []string
 			for _, n := range pending {
 				if n.Event == jobs.NotifyBreakGlass {
-					told = append(told, n.Channel.Type)
+					told = append(told, string(n.Channel.Type))
 				}
 			}
 			if len(tt.gate.Channels) > 0 {

@@ -126,7 +126,7 @@ func validateAssignees(field string, assignees []string) error {
 func validateChannels(chs []NotifyChannel) error {
 	for i, ch := range chs {
 		switch ch.Type {
-		case "slack", "email", "webhook":
+		case ChannelSlack, ChannelEmail, ChannelWebhook:
 		default:
 			return Errorf(EINVALID, "channels[%d].type %q must be slack, email or webhook", i, ch.Type)
 		}
@@ -159,11 +159,11 @@ func TemplateData(j *Job) map[string]any {
 	return data
 }
 
-func synonym(typ string) string {
+func synonym(typ ChannelType) string {
 	switch typ {
-	case "email":
+	case ChannelEmail:
 		return " (or its synonym to)"
-	case "webhook":
+	case ChannelWebhook:
 		return " (or its synonym url)"
 	}
 	return ""

@@ -131,7 +131,7 @@ func TestCtrlplane_DefaultChannels(t *testing.T) {
 func targets(ns []jobs.Notification) []string {
 	out := make([]string, len(ns))
 	for i, n := range ns {
-		out[i] = n.Channel.Type + ":" + n.Channel.Target()
+		out[i] = string(n.Channel.Type) + ":" + n.Channel.Target()
 	}
 	return out
 }

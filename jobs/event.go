@@ -2,21 +2,24 @@ package jobs
 
 import "sync"
 
+// EventType names what changed in an Event; subscribers switch on it.
+type EventType string
+
 // Event types published after a change has committed.
 const (
-	EventJobCreated   = "job_created"
-	EventJobUpdated   = "job_updated"
-	EventGateOpened   = "gate_opened"
-	EventGateResolved = "gate_resolved"
-	EventGateVoted    = "gate_voted" // an approval counted, quorum not reached yet
-	EventLogAppended  = "log_appended"
-	EventLateAttempt  = "late_attempt"
+	EventJobCreated   EventType = "job_created"
+	EventJobUpdated   EventType = "job_updated"
+	EventGateOpened   EventType = "gate_opened"
+	EventGateResolved EventType = "gate_resolved"
+	EventGateVoted    EventType = "gate_voted" // an approval counted, quorum not reached yet
+	EventLogAppended  EventType = "log_appended"
+	EventLateAttempt  EventType = "late_attempt"
 )
 
 // Event tells subscribers that a job changed. It is a hint: the store is the
 // truth, and a subscriber that falls behind re-reads it.
 type Event struct {
-	Type    string
+	Type    EventType
 	Job     *Job
 	Gate    *Gate
 	Entries []LogEntry

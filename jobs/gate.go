@@ -24,10 +24,13 @@ func (k GateKind) article() string {
 	return "a " + string(k)
 }
 
+// GateState says whether a gate still waits for someone.
+type GateState string
+
 // Gate states.
 const (
-	GateOpen   = "open"
-	GateClosed = "closed"
+	GateOpen   GateState = "open"
+	GateClosed GateState = "closed"
 )
 
 // Outcome is how a gate ended.
@@ -61,7 +64,7 @@ const (
 type Gate struct {
 	ID string `json:"id"`
 	GateConfig
-	State       string     `json:"state"`
+	State       GateState  `json:"state"`
 	Outcome     *Outcome   `json:"outcome"`
 	OpenedAt    time.Time  `json:"openedAt"`
 	Deadline    *time.Time `json:"deadline,omitempty"`
@@ -143,24 +146,34 @@ type GateConfig struct {
 	CompletesJob          bool `json:"completesJob,omitempty"`
 }
 
+// ChannelType names the medium of a NotifyChannel; each has one Notifier.
+type ChannelType string
+
+// Notification channel types (SPEC §2).
+const (
+	ChannelSlack   ChannelType = "slack"
+	ChannelEmail   ChannelType = "email"
+	ChannelWebhook ChannelType = "webhook"
+)
+
 // NotifyChannel is where a gate's notifications go. ChannelID is the
 // address for every type, as in ctrlplane's config (a Slack channel id, an
 // email address, a webhook URL); To and URL are synonyms kept for email and
 // webhook.
 type NotifyChannel struct {
-	Type      string `json:"type"`
-	ChannelID string `json:"channelId,omitempty"`
-	To        string `json:"to,omitempty"`
-	URL       string `json:"url,omitempty"`
+	Type      ChannelType `json:"type"`
+	ChannelID string      `json:"channelId,omitempty"`
+	To        string      `json:"to,omitempty"`
+	URL       string      `json:"url,omitempty"`
 }
 
 // Target is the address of the channel, whatever its type: To for email
 // and URL for webhook when given, else ChannelID.
 func (c NotifyChannel) Target() string {
 	switch {
-	case c.Type == "email" && c.To != "":
+	case c.Type == ChannelEmail && c.To != "":
 		return c.To
-	case c.Type == "webhook" && c.URL != "":
+	case c.Type == ChannelWebhook && c.URL != "":
 		return c.URL
 	}
 	return c.ChannelID

@@ -218,7 +218,7 @@ func resolvedNotifications(j *Job, g *Gate, now time.Time) []Notification {
 
 func hasSlack(chs []NotifyChannel) bool {
 	for _, c := range chs {
-		if c.Type == "slack" {
+		if c.Type == ChannelSlack {
 			return true
 		}
 	}

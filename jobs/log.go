@@ -2,14 +2,18 @@ package jobs
 
 import "time"
 
-// Log entry kinds. Audit entries record every change to a job; message
-// entries are mirrored chat; the rest are what their names say.
+// LogKind says what a log entry records. Audit entries record every change
+// to a job; message entries are mirrored chat; the rest are what their names
+// say.
+type LogKind string
+
+// Log entry kinds.
 const (
-	LogAudit      = "audit"
-	LogMessage    = "message"
-	LogAnnotation = "annotation"
-	LogTalkBack   = "talkback"
-	LogNotify     = "notify"
+	LogAudit      LogKind = "audit"
+	LogMessage    LogKind = "message"
+	LogAnnotation LogKind = "annotation"
+	LogTalkBack   LogKind = "talkback"
+	LogNotify     LogKind = "notify"
 )
 
 // LogEntry is one line of a job's log. Seq is assigned by the store and is
@@ -17,7 +21,7 @@ const (
 type LogEntry struct {
 	Seq    uint64            `json:"seq"`
 	At     time.Time         `json:"at"`
-	Kind   string            `json:"kind"`
+	Kind   LogKind           `json:"kind"`
 	Actor  string            `json:"actor,omitempty"`
 	Via    string            `json:"via,omitempty"`
 	Text   string            `json:"text"`

@@ -272,7 +272,7 @@ func (s *Service) Progress(ctx context.Context, actor Identity, via, id string, 
 
 // change runs one state change: load, mutate, bump version, write with its
 // effects in one transaction, then publish.
-func (s *Service) change(ctx context.Context, id, event string, fn func(*Job, *Effects, time.Time) (*Gate, error)) (*Job, *Gate, error) {
+func (s *Service) change(ctx context.Context, id string, event EventType, fn func(*Job, *Effects, time.Time) (*Gate, error)) (*Job, *Gate, error) {
 	if !ValidID(id) {
 		return nil, nil, Errorf(EINVALID, "job id %q is not valid", id)
 	}

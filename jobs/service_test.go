@@ -405,7 +405,7 @@ func TestService_ChannelsAndLog(t *testing.T) {
 	require.NoError(t, err)
 	var targets []string
 	for _, n := range due {
-		targets = append(targets, n.Event+" "+n.Channel.Type+":"+n.Channel.Target())
+		targets = append(targets, n.Event+" "+string(n.Channel.Type)+":"+n.Channel.Target())
 	}
 	require.Contains(t, targets, "gate_opened email:ops@example.com")
 	require.Contains(t, targets, "gate_opened slack:C1")

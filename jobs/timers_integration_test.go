@@ -271,7 +271,7 @@ func TestRunTimers_EscalationTiers(t *testing.T) {
 		var tier2 []string
 		for _, n := range s.ofEvent(t, "tm-4", jobs.NotifyEscalated) {
 			if strings.Contains(n.ID, "/escalated/2/") {
-				tier2 = append(tier2, n.Channel.Type+":"+n.Channel.Target())
+				tier2 = append(tier2, string(n.Channel.Type)+":"+n.Channel.Target())
 				require.Equal(t, []string{"director@example.com"}, n.Assignees)
 			}
 		}
@@ -318,7 +318,7 @@ func TestService_ReassignNotifies(t *testing.T) {
 		require.Equal(t, []string{"carol-team"}, after.Assignees)
 		var targets []string
 		for _, n := range s.ofEvent(t, id, jobs.NotifyReassigned) {
-			targets = append(targets, n.Channel.Type+":"+n.Channel.Target())
+			targets = append(targets, string(n.Channel.Type)+":"+n.Channel.Target())
 			require.Equal(t, []string{"carol-team"}, n.Assignees, "the new assignees are notified")
 		}
 		sort.Strings(targets)

@@ -37,7 +37,7 @@ type components struct {
 	callbacks web.CallbackVerifier
 	monitor   http.Handler
 	loginLink func(jobs.Identity) string
-	notifiers map[string]jobs.Notifier
+	notifiers map[jobs.ChannelType]jobs.Notifier
 	runners   []func(context.Context) error
 	// people resolves Slack users and groups once Slack is connected.
 	people *people.Resolver
@@ -49,7 +49,7 @@ type components struct {
 func newComponents(ctx context.Context, cfg *Config, svc *jobs.Service, dir *jobs.Directory, keyring *web.Keyring, publicURL string,
 	secret func(ctx context.Context, name, what string) (string, error), sb *sandboxRun, log *slog.Logger) (*components, error) {
 	c := &components{cfg: cfg, svc: svc, dir: dir, keyring: keyring, publicURL: publicURL, log: log, ctx: ctx, secret: secret,
-		notifiers: map[string]jobs.Notifier{}, sandbox: sb}
+		notifiers: map[jobs.ChannelType]jobs.Notifier{}, sandbox: sb}
 	for _, build := range []func() error{c.buildTalkback, c.buildNotify, c.buildSlack, c.buildMonitor, c.buildSandbox} {
 		if err := build(); err != nil {
 			return nil, err

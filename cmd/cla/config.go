@@ -101,7 +101,7 @@ type ChannelConfig struct {
 func (n NotifyConfig) DefaultChannels() []jobs.NotifyChannel {
 	out := make([]jobs.NotifyChannel, len(n.Defaults))
 	for i, c := range n.Defaults {
-		out[i] = jobs.NotifyChannel{Type: c.Type, ChannelID: c.ChannelID, To: c.To, URL: c.URL}
+		out[i] = jobs.NotifyChannel{Type: jobs.ChannelType(c.Type), ChannelID: c.ChannelID, To: c.To, URL: c.URL}
 	}
 	return out
 }

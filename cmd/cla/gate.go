@@ -210,13 +210,13 @@ func parseChannels(specs []string) ([]jobs.NotifyChannel, error) {
 		if !ok || target == "" {
 			return nil, fmt.Errorf("--channel %q must be type:target, like slack:C0123 or email:ops@example.com", s)
 		}
-		ch := jobs.NotifyChannel{Type: typ}
-		switch typ {
-		case "slack":
+		ch := jobs.NotifyChannel{Type: jobs.ChannelType(typ)}
+		switch ch.Type {
+		case jobs.ChannelSlack:
 			ch.ChannelID = target
-		case "email":
+		case jobs.ChannelEmail:
 			ch.To = target
-		case "webhook":
+		case jobs.ChannelWebhook:
 			ch.URL = target
 		default:
 			return nil, fmt.Errorf("--channel %q: type must be slack, email or webhook", s)

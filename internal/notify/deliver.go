@@ -36,7 +36,7 @@ func (o *Outbox) deliver(ctx context.Context, n jobs.Notification) bool {
 	job, err := o.svc.GetJob(ctx, n.JobID)
 	if jobs.ErrorCode(err) == jobs.ENOTFOUND || jobs.ErrorCode(err) == jobs.EINVALID {
 		o.log.Warn("notification for unknown job; dropping", "job", n.JobID, "notification", n.ID)
-		droppedTotal.Inc(n.Channel.Type)
+		droppedTotal.Inc(string(n.Channel.Type))
 		return o.settle(ctx, n)
 	}
 	if err == nil {
@@ -48,13 +48,13 @@ func (o *Outbox) deliver(ctx context.Context, n jobs.Notification) bool {
 	case ctx.Err() != nil:
 		return false // shutting down: not the target's fault; resent at start
 	case err == nil:
-		sentTotal.Inc(n.Channel.Type)
+		sentTotal.Inc(string(n.Channel.Type))
 		if n.Attempts > 0 {
 			o.note(ctx, n, fmt.Sprintf("notification %s delivered after %d failed attempts", describe(n), n.Attempts), "delivered")
 		}
 		return o.settle(ctx, n)
 	case isPermanent(err):
-		droppedTotal.Inc(n.Channel.Type)
+		droppedTotal.Inc(string(n.Channel.Type))
 		o.note(ctx, n, fmt.Sprintf("notification %s dropped: %s", describe(n), errText(err)), "dropped")
 		o.jobMessage(ctx, n, err)
 		return o.settle(ctx, n)
@@ -66,7 +66,7 @@ func (o *Outbox) deliver(ctx context.Context, n jobs.Notification) bool {
 // fail defers the notification with backoff, counts the failure and, for
 // the first and every tenth attempt, says so in the job log.
 func (o *Outbox) fail(ctx context.Context, n jobs.Notification, err error) {
-	failuresTotal.Inc(n.Channel.Type)
+	failuresTotal.Inc(string(n.Channel.Type))
 	attempt := n.Attempts + 1
 	delay := retryDelay(err, attempt, o.jitter())
 	next := o.svc.Now().Add(delay)
@@ -87,16 +87,16 @@ func (o *Outbox) fail(ctx context.Context, n jobs.Notification, err error) {
 }
 
 // unconfigured says why a channel type has no notifier.
-func unconfigured(typ string) string {
+func unconfigured(typ jobs.ChannelType) string {
 	switch typ {
-	case "slack":
+	case jobs.ChannelSlack:
 		return "Slack is not configured (no SLACK_BOT_TOKEN / SLACK_APP_TOKEN)"
-	case "email":
+	case jobs.ChannelEmail:
 		return "email is not configured (no notify.email SMTP settings)"
-	case "webhook":
+	case jobs.ChannelWebhook:
 		return "webhooks are not configured (no notify.webhook.secret)"
 	}
-	return "no notifier handles channel type " + typ
+	return "no notifier handles channel type " + string(typ)
 }
 
 // jobMessage sets the job's message to ctrlplane's "notification delivery
@@ -113,7 +113,7 @@ func (o *Outbox) jobMessage(ctx context.Context, n jobs.Notification, err error)
 // note appends a notify entry to the job log, idempotently per outcome.
 func (o *Outbox) note(ctx context.Context, n jobs.Notification, text, outcome string) {
 	entry := jobs.LogEntry{Kind: jobs.LogNotify, Actor: jobs.System.Name, Gate: n.GateID, Text: text,
-		Fields: map[string]string{"notification": n.ID, "event": n.Event, "channel": n.Channel.Type, "outcome": outcome},
+		Fields: map[string]string{"notification": n.ID, "event": n.Event, "channel": string(n.Channel.Type), "outcome": outcome},
 		Key:    "notify:" + n.ID + ":" + outcome}
 	if _, err := o.svc.AppendLog(ctx, n.JobID, []jobs.LogEntry{entry}); err != nil {
 		o.log.Error("log notification outcome", "job", n.JobID, "err", err)
@@ -133,13 +133,13 @@ func (o *Outbox) settle(ctx context.Context, n jobs.Notification) bool {
 // webhook URL cut to its host (URLs may embed credentials).
 func describe(n jobs.Notification) string {
 	target := n.Channel.Target()
-	if n.Channel.Type == "webhook" {
+	if n.Channel.Type == jobs.ChannelWebhook {
 		target = redactURL(target)
 	}
 	if target == "" {
-		return n.Event + " via " + n.Channel.Type
+		return n.Event + " via " + string(n.Channel.Type)
 	}
-	return n.Event + " via " + n.Channel.Type + " " + target
+	return n.Event + " via " + string(n.Channel.Type) + " " + target
 }
 
 func errText(err error) string {

@@ -36,7 +36,7 @@ var horizon = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
 // the next due retry or the next job change; it never polls.
 type Outbox struct {
 	svc       *jobs.Service
-	notifiers map[string]jobs.Notifier
+	notifiers map[jobs.ChannelType]jobs.Notifier
 	log       *slog.Logger
 	poke      chan struct{}
 	sem       chan struct{}
@@ -52,7 +52,7 @@ type Outbox struct {
 // "email", "webhook") to its Notifier. A type without one is settled
 // unsent, with a job log line saying it was skipped and why (Slack or SMTP
 // simply not configured).
-func NewOutbox(svc *jobs.Service, notifiers map[string]jobs.Notifier, log *slog.Logger) *Outbox {
+func NewOutbox(svc *jobs.Service, notifiers map[jobs.ChannelType]jobs.Notifier, log *slog.Logger) *Outbox {
 	return &Outbox{svc: svc, notifiers: notifiers, log: log.With("component", "notify"),
 		poke: make(chan struct{}, 1), sem: make(chan struct{}, maxLanes),
 		jitter: rand.Float64, timeout: deliveryTimeout, busy: map[string]bool{}}

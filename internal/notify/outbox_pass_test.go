@@ -47,7 +47,7 @@ func TestOutbox_PassNeverRedeliversALaneThatJustFinished(t *testing.T) {
 	hs := &hookStore{Store: db}
 	svc := jobs.NewService(hs, jobs.NewBroker(), jobs.Options{})
 	notifier := &blockingNotifier{calls: make(chan string, 10), release: make(chan struct{})}
-	o := NewOutbox(svc, map[string]jobs.Notifier{"webhook": notifier}, slog.New(slog.DiscardHandler))
+	o := NewOutbox(svc, map[jobs.ChannelType]jobs.Notifier{"webhook": notifier}, slog.New(slog.DiscardHandler))
 	_, err = svc.CreateJob(ctx, requester, jobs.ViaAPI, jobs.NewJob{ID: "qa-race", Name: "deploy", Gate: webhookGate("http://a.example/")})
 	require.NoError(t, err)
 

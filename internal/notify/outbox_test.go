@@ -91,7 +91,7 @@ type env struct {
 	once   sync.Once
 }
 
-func start(t *testing.T, path string, notifiers map[string]jobs.Notifier) *env {
+func start(t *testing.T, path string, notifiers map[jobs.ChannelType]jobs.Notifier) *env {
 	t.Helper()
 	db, err := store.Open(path)
 	require.NoError(t, err)
@@ -153,7 +153,7 @@ func TestOutbox_RunOrderPerChannel(t *testing.T) {
 			errors.New("connection refused"),
 		}}}
 		sent0, failed0 := sentTotal.Value("webhook"), failuresTotal.Value("webhook")
-		e := start(t, filepath.Join(t.TempDir(), "cla.db"), map[string]jobs.Notifier{"webhook": fake})
+		e := start(t, filepath.Join(t.TempDir(), "cla.db"), map[jobs.ChannelType]jobs.Notifier{"webhook": fake})
 		_, err := e.svc.CreateJob(ctx, requester, jobs.ViaAPI, jobs.NewJob{ID: "qa-1", Name: "deploy", Gate: webhookGate(a, b)})
 		require.NoError(t, err)
 		_, _, err = e.svc.Reassign(ctx, requester, jobs.ViaAPI, "qa-1", []string{"carol"})
@@ -201,7 +201,7 @@ func TestOutbox_RunDeliversAfterCrash(t *testing.T) {
 
 		fake := &fakeNotifier{}
 		for range 2 {
-			e := start(t, path, map[string]jobs.Notifier{"webhook": fake})
+			e := start(t, path, map[jobs.ChannelType]jobs.Notifier{"webhook": fake})
 			settleDown()
 			e.box.Poke()
 			settleDown()
@@ -217,7 +217,7 @@ func TestOutbox_RunResendsAfterCrashBeforeSettle(t *testing.T) {
 		ctx := context.Background()
 		path := filepath.Join(t.TempDir(), "cla.db")
 		fake := &fakeNotifier{}
-		e := start(t, path, map[string]jobs.Notifier{"webhook": fake})
+		e := start(t, path, map[jobs.ChannelType]jobs.Notifier{"webhook": fake})
 		fake.hook = func(jobs.Notification) { e.cancel() } // dies right after delivering
 		_, err := e.svc.CreateJob(ctx, requester, jobs.ViaAPI, jobs.NewJob{ID: "qa-3", Name: "deploy", Gate: webhookGate("http://a.example/")})
 		require.NoError(t, err)
@@ -226,7 +226,7 @@ func TestOutbox_RunResendsAfterCrashBeforeSettle(t *testing.T) {
 		require.Len(t, fake.calls, 1)
 		fake.hook = nil
 
-		e = start(t, path, map[string]jobs.Notifier{"webhook": fake})
+		e = start(t, path, map[jobs.ChannelType]jobs.Notifier{"webhook": fake})
 		settleDown()
 		require.Len(t, fake.calls, 2, "at least once: resent after the crash")
 		require.Equal(t, fake.calls[0].id, fake.calls[1].id, "with the same id, for the receiver to drop")
@@ -237,7 +237,7 @@ func TestOutbox_RunResendsAfterCrashBeforeSettle(t *testing.T) {
 func TestOutbox_RunSettlesWithoutNotifier(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx := context.Background()
-		e := start(t, filepath.Join(t.TempDir(), "cla.db"), map[string]jobs.Notifier{})
+		e := start(t, filepath.Join(t.TempDir(), "cla.db"), map[jobs.ChannelType]jobs.Notifier{})
 		_, err := e.svc.CreateJob(ctx, requester, jobs.ViaAPI, jobs.NewJob{ID: "qa-4", Name: "deploy", Gate: webhookGate("http://a.example/")})
 		require.NoError(t, err)
 		time.Sleep(time.Second)
@@ -255,7 +255,7 @@ func TestOutbox_RunDropsPermanentFailures(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx := context.Background()
 		fake := &fakeNotifier{script: map[string][]error{"http://a.example/": {Permanent(errors.New("no such mailbox"))}}}
-		e := start(t, filepath.Join(t.TempDir(), "cla.db"), map[string]jobs.Notifier{"webhook": fake})
+		e := start(t, filepath.Join(t.TempDir(), "cla.db"), map[jobs.ChannelType]jobs.Notifier{"webhook": fake})
 		_, err := e.svc.CreateJob(ctx, requester, jobs.ViaAPI, jobs.NewJob{ID: "qa-5", Name: "deploy", Gate: webhookGate("http://a.example/")})
 		require.NoError(t, err)
 		time.Sleep(time.Second)
@@ -279,7 +279,7 @@ func TestOutbox_RunRateLimitsFailureLog(t *testing.T) {
 			script = append(script, &jobs.RetryAfterError{After: time.Minute, Err: errors.New("down")})
 		}
 		fake := &fakeNotifier{script: map[string][]error{a: script}}
-		e := start(t, filepath.Join(t.TempDir(), "cla.db"), map[string]jobs.Notifier{"webhook": fake})
+		e := start(t, filepath.Join(t.TempDir(), "cla.db"), map[jobs.ChannelType]jobs.Notifier{"webhook": fake})
 		_, err := e.svc.CreateJob(ctx, requester, jobs.ViaAPI, jobs.NewJob{ID: "qa-6", Name: "deploy", Gate: webhookGate(a)})
 		require.NoError(t, err)
 		time.Sleep(time.Second)

@@ -18,9 +18,9 @@ type lane struct {
 // so that one job's trouble never holds another's.
 func laneKey(n jobs.Notification) string {
 	if t := n.Channel.Target(); t != "" {
-		return n.Channel.Type + "\x00" + t
+		return string(n.Channel.Type) + "\x00" + t
 	}
-	return n.Channel.Type + "\x00job:" + n.JobID
+	return string(n.Channel.Type) + "\x00job:" + n.JobID
 }
 
 // plan decides what one pass delivers. pending is every pending
@@ -38,7 +38,7 @@ func plan(pending []jobs.Notification, now time.Time, busy func(key string) bool
 	older := map[string]bool{}   // type+job → has an older targeted notification pending
 	var next time.Time
 	for _, n := range pending {
-		key, scope := laneKey(n), n.Channel.Type+"\x00"+n.JobID
+		key, scope := laneKey(n), string(n.Channel.Type)+"\x00"+n.JobID
 		switch {
 		case stopped[key]:
 		case busy(key), n.Channel.Target() == "" && older[scope]:

@@ -11,7 +11,7 @@ import (
 )
 
 func note(id, job, typ, target string, due time.Duration) jobs.Notification {
-	ch := jobs.NotifyChannel{Type: typ}
+	ch := jobs.NotifyChannel{Type: jobs.ChannelType(typ)}
 	switch typ {
 	case "webhook":
 		ch.URL = target

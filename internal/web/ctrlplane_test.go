@@ -126,7 +126,7 @@ func TestCtrlplane_EmailChannelID(t *testing.T) {
 	require.NoError(t, err)
 	var got []string
 	for _, n := range pending {
-		got = append(got, n.Channel.Type+":"+n.Channel.Target())
+		got = append(got, string(n.Channel.Type)+":"+n.Channel.Target())
 	}
 	require.ElementsMatch(t, []string{"slack:C04ACCOUNTS", "email:account-team@example.com"}, got)
 }

@@ -177,14 +177,14 @@ func timeFormat(layout string) func(any) string {
 	}
 }
 
-var kindLabels = map[string]string{jobs.LogAudit: "change", jobs.LogMessage: "slack", jobs.LogAnnotation: "note",
+var kindLabels = map[jobs.LogKind]string{jobs.LogAudit: "change", jobs.LogMessage: "slack", jobs.LogAnnotation: "note",
 	jobs.LogTalkBack: "command", jobs.LogNotify: "notify"}
 
-func kindLabel(k string) string {
+func kindLabel(k jobs.LogKind) string {
 	if l, ok := kindLabels[k]; ok {
 		return l
 	}
-	return k
+	return string(k)
 }
 
 // fieldError returns a form's error for a field; a nil form has none.
