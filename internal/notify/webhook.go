@@ -3,7 +3,6 @@ package notify
 import (
 	"bytes"
 	"context"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,14 +13,16 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cla-ops/cla/internal/webhooksig"
 	"github.com/cla-ops/cla/jobs"
 )
 
-// Webhook headers. The signature covers the timestamp and the body, so a
-// receiver can refuse both forged and replayed requests.
+// Webhook headers. The signature headers (package webhooksig) cover the
+// timestamp and the body, so a receiver can refuse both forged and
+// replayed requests.
 const (
-	HeaderTimestamp      = "X-Cla-Timestamp"
-	HeaderSignature      = "X-Cla-Signature"
+	HeaderTimestamp      = webhooksig.HeaderTimestamp
+	HeaderSignature      = webhooksig.HeaderSignature
 	HeaderEvent          = "X-Cla-Event"
 	HeaderNotificationID = "X-Cla-Notification-Id"
 )
@@ -89,13 +90,11 @@ func (w *Webhook) Notify(ctx context.Context, n jobs.Notification, job *jobs.Job
 	if err != nil {
 		return fmt.Errorf("webhook request %s: invalid url", redactURL(n.Channel.Target()))
 	}
-	ts := strconv.FormatInt(now.Unix(), 10)
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "cla-webhook/1")
 	req.Header.Set(HeaderEvent, n.Event)
 	req.Header.Set(HeaderNotificationID, n.ID)
-	req.Header.Set(HeaderTimestamp, ts)
-	req.Header.Set(HeaderSignature, SignWebhook(w.secret, ts, body))
+	webhooksig.SetHeaders(req.Header, w.secret, now, body)
 	return w.send(req)
 }
 
@@ -134,12 +133,4 @@ func retryAfter(resp *http.Response, now time.Time) (time.Duration, bool) {
 		return max(at.Sub(now), 0), true
 	}
 	return 0, false
-}
-
-// SignWebhook returns the X-Cla-Signature value for a body sent at the
-// unix timestamp ts: "sha256=" + hex(HMAC-SHA256(secret, ts + "." + body)).
-func SignWebhook(secret []byte, ts string, body []byte) string {
-	msg := make([]byte, 0, len(ts)+1+len(body))
-	msg = append(append(append(msg, ts...), '.'), body...)
-	return "sha256=" + hex.EncodeToString(mac(secret, msg))
 }

@@ -7,10 +7,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
 	"time"
 
-	"github.com/cla-ops/cla/internal/notify"
+	"github.com/cla-ops/cla/internal/webhooksig"
 )
 
 // runWebhook POSTs config.body (or a default describing the run) as JSON
@@ -33,17 +32,13 @@ func (r *runner) runWebhook(ctx context.Context, s *Step, cfg map[string]any) st
 		}
 	}
 	if secret, _ := cfg["secret"].(string); secret != "" {
-		ts, sig := Sign(secret, time.Now(), raw)
-		headers["X-Cla-Timestamp"], headers["X-Cla-Signature"] = ts, sig
+		signed := http.Header{}
+		webhooksig.SetHeaders(signed, []byte(secret), time.Now(), raw)
+		for k := range signed {
+			headers[k] = signed.Get(k)
+		}
 	}
 	return r.post(ctx, url, raw, headers)
-}
-
-// Sign returns the X-Cla-Timestamp and X-Cla-Signature header values for
-// a body (SPEC §7): sha256=<hex HMAC-SHA256(secret, timestamp + "." + body)>.
-func Sign(secret string, now time.Time, body []byte) (timestamp, signature string) {
-	timestamp = strconv.FormatInt(now.Unix(), 10)
-	return timestamp, notify.SignWebhook([]byte(secret), timestamp, body)
 }
 
 // post sends JSON and reads a capped answer. The URL is not repeated in
