@@ -13,6 +13,7 @@ import (
 	"github.com/cla-ops/cla/internal/bot"
 	"github.com/cla-ops/cla/internal/bot/gates"
 	"github.com/cla-ops/cla/internal/bot/talkbot"
+	"github.com/cla-ops/cla/internal/config"
 	"github.com/cla-ops/cla/internal/notify"
 	"github.com/cla-ops/cla/internal/talkback"
 	"github.com/cla-ops/cla/internal/web"
@@ -24,7 +25,7 @@ import (
 // delivery, TalkBack, the Slack bot and the web monitor. Each optional part
 // is built only when configured; runners are started in serve's errgroup.
 type components struct {
-	cfg       *Config
+	cfg       *config.Config
 	svc       *jobs.Service
 	dir       *jobs.Directory
 	keyring   *web.Keyring
@@ -46,7 +47,7 @@ type components struct {
 	viewer  func(*http.Request) (jobs.Identity, string, bool)
 }
 
-func newComponents(ctx context.Context, cfg *Config, svc *jobs.Service, dir *jobs.Directory, keyring *web.Keyring, publicURL string,
+func newComponents(ctx context.Context, cfg *config.Config, svc *jobs.Service, dir *jobs.Directory, keyring *web.Keyring, publicURL string,
 	secret func(ctx context.Context, name, what string) (string, error), sb *sandboxRun, log *slog.Logger) (*components, error) {
 	c := &components{cfg: cfg, svc: svc, dir: dir, keyring: keyring, publicURL: publicURL, log: log, ctx: ctx, secret: secret,
 		notifiers: map[jobs.ChannelType]jobs.Notifier{}, sandbox: sb}

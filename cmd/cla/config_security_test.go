@@ -23,12 +23,12 @@ func TestServeConfig_SecurityRefusals(t *testing.T) {
 	}{
 		{"identity named cla", "identities: [{name: cla, token: t}]\n", `the name "cla" is reserved for cla itself`},
 		{"identity named CLA", "identities: [{name: CLA, token: t}]\n", `reserved for cla itself`},
-		{"secret in an int field", "notify:\n  email: {host: h, from: f@x, port: ${SMTP_PASSWORD}}\n", "a value from ${...}"},
-		{"secret in a bool field", "notify:\n  email: {host: h, from: f@x, starttls: ${SMTP_PASSWORD}}\n", "a value from ${...}"},
+		{"secret in an int field", "notify:\n  email: {host: h, from: f@x, port: ${SMTP_PASSWORD}}\n", "a value from ${SMTP_PASSWORD}"},
+		{"secret in a bool field", "notify:\n  email: {host: h, from: f@x, starttls: ${SMTP_PASSWORD}}\n", "a value from ${SMTP_PASSWORD}"},
 		{"bad limit", "limits: {minReminderInterval: soon}\n", `limits.minReminderInterval "soon" must be a positive duration`},
 		{"negative limit", "limits: {gatesPerMinute: -1}\n", "limits.gatesPerMinute must not be negative"},
 		{"body timeout over a minute", "limits: {bodyTimeout: 2m}\n", "limits.bodyTimeout 2m0s exceeds 60s"},
-		{"secret in a list field", "identities:\n  - {name: a, groups: ${SMTP_PASSWORD}}\n", "a value from ${...}"},
+		{"secret in a list field", "identities:\n  - {name: a, groups: ${SMTP_PASSWORD}}\n", "a value from ${SMTP_PASSWORD}"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

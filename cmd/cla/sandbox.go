@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 
+	"github.com/cla-ops/cla/internal/config"
 	"github.com/cla-ops/cla/internal/pgstore"
 	"github.com/cla-ops/cla/internal/sandbox"
 	"github.com/cla-ops/cla/jobs"
@@ -38,24 +39,10 @@ func (o *optBool) Set(s string) error {
 
 func (o *optBool) IsBoolFlag() bool { return true }
 
-// applySandboxEnv reads CLA_SANDBOX.
-func applySandboxEnv(c *Config, getenv func(string) string) error {
-	v := getenv("CLA_SANDBOX")
-	if v == "" {
-		return nil
-	}
-	b, err := strconv.ParseBool(v)
-	if err != nil {
-		return fmt.Errorf("CLA_SANDBOX must be true or false, not %q", v)
-	}
-	c.Sandbox = &b
-	return nil
-}
-
 // sandboxOn says whether serve runs the sandbox Slack: only without Slack
 // tokens, on the embedded bbolt store (replicas sharing PostgreSQL would
 // each run a workspace of their own), and unless turned off.
-func sandboxOn(c *Config) bool {
+func sandboxOn(c *config.Config) bool {
 	return !c.Slack.Enabled() && !pgstore.IsURL(storeSetting(c)) && (c.Sandbox == nil || *c.Sandbox)
 }
 
@@ -68,7 +55,7 @@ type sandboxRun struct {
 // startSandbox starts the sandbox workspace on a loopback port, restores
 // it from the data directory, seeds its people and channels, and points
 // the Slack settings at it so the bot connects to it like to Slack.
-func startSandbox(cfg *Config, log *slog.Logger) (*sandboxRun, error) {
+func startSandbox(cfg *config.Config, log *slog.Logger) (*sandboxRun, error) {
 	sb := &sandboxRun{statePath: filepath.Join(filepath.Dir(cfg.DB), "cla.sandbox.json")}
 	sb.emu = slackemu.New(slackemu.Config{TeamDomain: "sandbox", BotName: "cla", Logger: log})
 	if _, err := sb.emu.LoadFile(sb.statePath); err != nil {
@@ -78,7 +65,7 @@ func startSandbox(cfg *Config, log *slog.Logger) (*sandboxRun, error) {
 		return nil, fmt.Errorf("sandbox slack: %w", err)
 	}
 	sandbox.Seed(sb.emu)
-	cfg.Slack.AppToken, cfg.Slack.BotToken = Secret(sb.emu.AppToken()), Secret(sb.emu.BotToken())
+	cfg.Slack.AppToken, cfg.Slack.BotToken = config.Secret(sb.emu.AppToken()), config.Secret(sb.emu.BotToken())
 	cfg.Slack.APIURL = sb.emu.APIURL()
 	return sb, nil
 }

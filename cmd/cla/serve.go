@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/cla-ops/cla/internal/config"
 	"github.com/cla-ops/cla/internal/web"
 	"github.com/cla-ops/cla/jobs"
 )
@@ -25,18 +26,19 @@ func runServe(ctx context.Context, e *env, args []string) int {
 	return exitOK
 }
 
-// serveConfig parses serve's flags and assembles the configuration:
-// defaults → YAML → env → flags → secret files → Validate.
-func serveConfig(e *env, args []string) (*Config, int, bool) {
-	var flags Config
+// serveConfig parses serve's flags and assembles the configuration
+// (package config): defaults → YAML → env → flags → secret files → Validate.
+func serveConfig(e *env, args []string) (*config.Config, int, bool) {
+	var flags config.Flags
 	var configPath string
 	fs := newFlags(e, "serve", help{usage: "cla serve [flags]",
 		about: "Runs the cla server: the HTTP API (/v1), the web monitor, gate timers, notifications and,\n" +
 			"when SLACK_APP_TOKEN and SLACK_BOT_TOKEN are set, the Slack bot (Socket Mode).\n" +
-			"Settings come from defaults, then the --config YAML (${ENV} expanded), then the environment\n" +
-			"(CLA_DB, CLA_STORE, CLA_ADDR, CLA_PUBLIC_URL, CLA_TALKBACK, CLA_LOG_LEVEL, CLA_SANDBOX, SLACK_APP_TOKEN, SLACK_BOT_TOKEN,\n" +
-			"SLACK_API_URL), then flags. Without Slack tokens the bot talks to a built-in sandbox Slack, a\n" +
-			"Slack-like page at /sandbox (--sandbox=false turns it off). If no identity has a token, an admin token is created once in\n" +
+			"Settings come from defaults, then the --config YAML (${ENV} expanded; relative paths in it are\n" +
+			"relative to its directory), then the environment (CLA_DB, CLA_STORE, CLA_ADDR, CLA_PUBLIC_URL,\n" +
+			"CLA_TALKBACK, CLA_LOG_LEVEL, CLA_SANDBOX, SLACK_APP_TOKEN, SLACK_BOT_TOKEN, SLACK_API_URL), then flags.\n" +
+			"Without Slack tokens the bot talks to a built-in sandbox Slack, a Slack-like page at /sandbox\n" +
+			"(--sandbox=false turns it off). If no identity has a token, an admin token is created once in\n" +
 			"cla.token next to the database (mode 0600). SIGTERM or Ctrl-C stops it cleanly.",
 		examples: "  cla serve\n  cla serve --store postgres://cla:…@db.internal:5432/cla\n  cla serve --db /var/lib/cla/cla.db --addr 0.0.0.0:8080 --public-url https://cla.example.com\n" +
 			"  CLA_CONFIG=/etc/cla/cla.yaml SLACK_APP_TOKEN=xapp-… SLACK_BOT_TOKEN=xoxb-… cla serve"})
@@ -51,54 +53,25 @@ func serveConfig(e *env, args []string) (*Config, int, bool) {
 	if _, code, ok := parse(e, fs, args, 0); !ok {
 		return nil, code, false
 	}
-	cfg := defaultConfig()
-	if configPath != "" {
-		if err := loadYAML(&cfg, configPath, e.lookupEnv); err != nil {
-			e.errorf("serve: %v", err)
-			return nil, exitError, false
-		}
-	}
-	applyEnv(&cfg, e.getenv)
-	if err := applySandboxEnv(&cfg, e.getenv); err != nil {
+	cfg, err := config.LoadFile(configPath, config.WithEnv(e.lookupEnv), config.WithFlags(flags))
+	if err != nil {
 		e.errorf("serve: %v", err)
 		return nil, exitError, false
 	}
-	applyFlags(&cfg, flags)
-	if err := cfg.readSecretFiles(); err != nil {
-		e.errorf("serve: %v", err)
-		return nil, exitError, false
-	}
-	if err := cfg.Validate(); err != nil {
-		e.errorf("serve: bad configuration:\n%v", err)
-		return nil, exitError, false
-	}
-	return &cfg, exitOK, true
-}
-
-func applyFlags(c *Config, f Config) {
-	for _, p := range []struct{ dst, v *string }{
-		{&c.DB, &f.DB}, {&c.Store, &f.Store}, {&c.Addr, &f.Addr}, {&c.PublicURL, &f.PublicURL}, {&c.Talkback, &f.Talkback}, {&c.LogLevel, &f.LogLevel},
-	} {
-		if *p.v != "" {
-			*p.dst = *p.v
-		}
-	}
-	if f.Sandbox != nil {
-		c.Sandbox = f.Sandbox
-	}
+	return cfg, exitOK, true
 }
 
 // serve runs every component until ctx ends: open the store, build the
 // service and the components, run them in one errgroup, and on shutdown
 // let the HTTP server finish in-flight requests before bbolt is closed.
-func serve(ctx context.Context, cfg *Config, log *slog.Logger, pointer string) error {
+func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, pointer string) error {
 	db, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
 	defer db.close()
 	check := &assigneeCheck{}
-	limits, tmplLimits, webLimits, err := cfg.Limits.limits()
+	limits, tmplLimits, webLimits, err := cfg.Limits.Limits()
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/cla-ops/cla/internal/config"
 	"github.com/cla-ops/cla/internal/pgstore"
 	"github.com/cla-ops/cla/internal/store"
 	"github.com/cla-ops/cla/jobs"
@@ -24,7 +25,7 @@ type openedStore struct {
 }
 
 // storeSetting is the configured store: store if set, else the db path.
-func storeSetting(cfg *Config) string {
+func storeSetting(cfg *config.Config) string {
 	if cfg.Store != "" {
 		return cfg.Store
 	}
@@ -34,7 +35,7 @@ func storeSetting(cfg *Config) string {
 // openStore opens PostgreSQL for a postgres:// URL and the bbolt file
 // otherwise. With a bbolt path in store, files kept next to the database
 // (admin token, session key) follow it.
-func openStore(ctx context.Context, cfg *Config, log *slog.Logger) (*openedStore, error) {
+func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (*openedStore, error) {
 	setting := storeSetting(cfg)
 	if pgstore.IsURL(setting) {
 		db, err := pgstore.Open(ctx, setting, pgstore.Options{Logger: log})

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/cla-ops/cla/internal/config"
 	"github.com/cla-ops/cla/internal/web"
 	"github.com/cla-ops/cla/jobs"
 )
@@ -33,13 +34,13 @@ const bootstrapName = "admin"
 //
 // With a shared store (PostgreSQL, several replicas) there is no such file:
 // at least one identity must have a token.
-func credentials(c *Config, pointer string, shared bool, log *slog.Logger) ([]web.Credential, []jobs.Identity, error) {
+func credentials(c *config.Config, pointer string, shared bool, log *slog.Logger) ([]web.Credential, []jobs.Identity, error) {
 	var creds []web.Credential
 	var ids []jobs.Identity
 	for _, ic := range c.Identities {
 		id := jobs.Identity{Name: ic.Name, Email: ic.Email, Slack: ic.Slack, Groups: ic.Groups, Admin: ic.Admin}
 		ids = append(ids, id)
-		d, err := ic.digest()
+		d, err := ic.Digest()
 		if err != nil {
 			return nil, nil, err
 		}

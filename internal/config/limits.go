@@ -1,4 +1,4 @@
-package main
+package config
 
 import (
 	"errors"
@@ -27,8 +27,9 @@ type LimitsConfig struct {
 	ConnsPerClient      int    `yaml:"connsPerClient"`
 }
 
-// limits turns the section into the domain's and the API's limits.
-func (l LimitsConfig) limits() (jobs.Limits, jobs.TemplateLimits, web.Config, error) {
+// Limits turns the section into the domain's and the API's limits, or
+// says which setting is wrong.
+func (l LimitsConfig) Limits() (jobs.Limits, jobs.TemplateLimits, web.Config, error) {
 	var errs []error
 	dur := func(name, v string) time.Duration {
 		if v == "" {
