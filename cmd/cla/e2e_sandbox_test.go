@@ -122,6 +122,15 @@ func TestE2E_SandboxBrowser(t *testing.T) {
 	require.Equal(t, 201, code, "%v", demo)
 	require.Equal(t, "demo-1", demo["jobId"])
 	base := srv.url()
+	shots := os.Getenv("SANDBOX_SCREENSHOTS") // a directory: write the README's screenshots there
+	shot := func(name string) {
+		if shots == "" {
+			return
+		}
+		png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(filepath.Join(shots, name), png, 0o644))
+	}
 
 	// Sign in like on the monitor; the sandbox opens on #general as alice.
 	require.NoError(t, chromedp.Do(ctx,
@@ -151,6 +160,7 @@ func TestE2E_SandboxBrowser(t *testing.T) {
 		press(`button[data-action="approval_approve"]`),
 		until(`[...document.querySelectorAll(".sk-eph")].some(e => e.innerText.includes("Only visible to you"))`),
 	))
+	shot("sandbox-deploys.png")
 	refusal := pageText(t, ctx, ".sk-eph")
 	require.Contains(t, refusal, "not an assignee")
 	require.NoError(t, chromedp.Do(ctx, actAs("alice"), chromedp.WaitVisible(sel(`button[data-action="approval_approve"]`))))
@@ -198,6 +208,7 @@ func TestE2E_SandboxBrowser(t *testing.T) {
 		chromedp.WaitVisible(sel(`.sk-field-error`)),
 	))
 	require.Contains(t, pageText(t, ctx, ".sk-field-error"), "required")
+	shot("sandbox-modal.png")
 	require.NoError(t, chromedp.Do(ctx,
 		chromedp.SendKeys(sel(`.sk-modal [data-block="evidence_message"] textarea`), "Swapped the disk in bay 3; rebuild at 12%"),
 		press(`#modal-submit`),
@@ -205,6 +216,7 @@ func TestE2E_SandboxBrowser(t *testing.T) {
 		until(timelineHas("Completed by")),
 	))
 	require.Zero(t, count(t, ctx, `button[data-action="manual_action_complete"]`), "the buttons are gone")
+	shot("sandbox-channel.png")
 
 	// The web monitor shows the same job log.
 	require.NoError(t, chromedp.Do(ctx,
@@ -218,10 +230,6 @@ func TestE2E_SandboxBrowser(t *testing.T) {
 	code, job := api(t, "GET", base+"/v1/jobs/demo-1", tok, nil)
 	require.Equal(t, 200, code)
 	require.Equal(t, "successful", job["status"])
-
-	if out := os.Getenv("SANDBOX_SCREENSHOTS"); out != "" {
-		sandboxScreenshots(t, ctx, base, out)
-	}
 }
 
 func pageText(t *testing.T, ctx context.Context, selector string) string {
@@ -236,17 +244,4 @@ func count(t *testing.T, ctx context.Context, selector string) int {
 	n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll(`+jsString(selector)+`).length`))
 	require.NoError(t, err)
 	return n
-}
-
-// sandboxScreenshots writes the README's screenshots into dir.
-func sandboxScreenshots(t *testing.T, ctx context.Context, base, dir string) {
-	shot := func(name string, steps ...chromedp.Action[chromedp.Void]) {
-		require.NoError(t, chromedp.Do(ctx, steps...))
-		png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
-		require.NoError(t, err)
-		require.NoError(t, os.WriteFile(filepath.Join(dir, name), png, 0o644))
-	}
-	shot("sandbox-channel.png", openChannel(base, "job-demo-1"))
-	shot("sandbox-deploys.png", openChannel(base, "deploys"))
-	shot("sandbox-home.png", press(`#nav-home`), chromedp.WaitVisible(sel(`#r-home .sk-blocks`)))
 }
