@@ -28,7 +28,7 @@ func (s *Service) Annotate(ctx context.Context, actor Identity, via, id string, 
 	if err := s.validateAnnotation(in); err != nil {
 		return nil, err
 	}
-	job, _, err := s.change(ctx, id, EventJobUpdated, func(j *Job, fx *Effects, now time.Time) (*Gate, error) {
+	job, _, err := s.change(ctx, id, by(EventJobUpdated, actor, via), func(j *Job, fx *Effects, now time.Time) (*Gate, error) {
 		if in.Name == RunStateAnnotation && actor.Name != j.Requester {
 			return nil, Errorf(EFORBIDDEN, "only the job's own identity (%s) may write %s; %s may not", j.Requester, RunStateAnnotation, actor.Name)
 		}
@@ -123,7 +123,7 @@ func (s *Service) BindChannel(ctx context.Context, actor Identity, via, id strin
 	if other, err := s.store.JobByChannel(ctx, ch.ID); err == nil && other != id {
 		return nil, Errorf(ECONFLICT, "channel #%s is already bound to job %s", ch.Name, other)
 	}
-	job, _, err := s.change(ctx, id, EventJobUpdated, func(j *Job, fx *Effects, now time.Time) (*Gate, error) {
+	job, _, err := s.change(ctx, id, by(EventJobUpdated, actor, via), func(j *Job, fx *Effects, now time.Time) (*Gate, error) {
 		if j.HasChannel(ch.ID) {
 			return nil, errUnchanged
 		}

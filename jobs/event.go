@@ -1,6 +1,9 @@
 package jobs
 
-import "sync"
+import (
+	"sync"
+	"sync/atomic"
+)
 
 // EventType names what changed in an Event; subscribers switch on it.
 type EventType string
@@ -14,10 +17,23 @@ const (
 	EventGateVoted    EventType = "gate_voted" // an approval counted, quorum not reached yet
 	EventLogAppended  EventType = "log_appended"
 	EventLateAttempt  EventType = "late_attempt"
+	// EventChecklistTicked: a checklist item of the open gate was ticked
+	// or unticked.
+	EventChecklistTicked EventType = "checklist_ticked"
+	// EventReassigned: the open gate's assignees were replaced.
+	EventReassigned EventType = "reassigned"
+	// EventEscalated: a timer added an escalation tier's assignees.
+	EventEscalated EventType = "escalated"
+	// EventReminded: a timer sent a reminder; the gate itself is unchanged.
+	EventReminded EventType = "reminded"
+	// EventMessageRecorded: an announcement of a gate was recorded.
+	EventMessageRecorded EventType = "message_recorded"
 )
 
-// Event tells subscribers that a job changed. It is a hint: the store is the
-// truth, and a subscriber that falls behind re-reads it.
+// Event tells subscribers that a job changed: what changed (Type), who
+// acted (Actor) and through which door (Via: ViaSlack, ViaAPI, ViaCLI,
+// ViaWeb, ViaWebhook, ViaTimeout). It is a hint: the store is the truth,
+// and a subscriber that falls behind is told to resync and re-reads it.
 type Event struct {
 	Type    EventType
 	Job     *Job
@@ -28,30 +44,81 @@ type Event struct {
 }
 
 // Broker fans events out to subscribers and wakes waiters on a job without
-// any polling. Publishing never blocks: a slow subscriber misses events.
+// any polling. Publishing never blocks: an event a subscriber has no room
+// for is counted (Dropped) and the subscriber is told to resync (its
+// Resync channel), after which it re-reads what it shows from the store.
 type Broker struct {
 	mu      sync.Mutex
-	subs    map[chan Event]struct{}
+	subs    map[*Subscription]struct{}
 	waiters map[string]*watch
 	any     chan struct{}
+	dropped atomic.Uint64
 }
 
 // NewBroker returns an empty broker.
 func NewBroker() *Broker {
-	return &Broker{subs: map[chan Event]struct{}{}, waiters: map[string]*watch{}, any: make(chan struct{})}
+	return &Broker{subs: map[*Subscription]struct{}{}, waiters: map[string]*watch{}, any: make(chan struct{})}
 }
 
-// Subscribe returns a channel of events with the given buffer, and a
-// function that ends the subscription.
-func (b *Broker) Subscribe(buffer int) (<-chan Event, func()) {
-	ch := make(chan Event, buffer)
+// Subscription is one subscriber's view of the broker. Read Events; when
+// Resync fires, some events were dropped because the subscriber fell
+// behind: re-read the state it keeps (the events still queued are hints
+// like any other).
+type Subscription struct {
+	// Name says who subscribed, for logs and the drop counter.
+	Name string
+	// Events carries the events, in publishing order, with gaps only where
+	// Resync fired.
+	Events <-chan Event
+	// Resync receives a signal after one or more events were dropped.
+	// Signals coalesce: one pending signal covers every drop before it is
+	// read.
+	Resync <-chan struct{}
+
+	events  chan Event
+	resync  chan struct{}
+	dropped atomic.Uint64
+	broker  *Broker
+}
+
+// Subscribe returns a subscription with the given event buffer; Close it
+// when done.
+func (b *Broker) Subscribe(name string, buffer int) *Subscription {
+	s := &Subscription{Name: name, events: make(chan Event, buffer), resync: make(chan struct{}, 1), broker: b}
+	s.Events, s.Resync = s.events, s.resync
 	b.mu.Lock()
-	b.subs[ch] = struct{}{}
+	b.subs[s] = struct{}{}
 	b.mu.Unlock()
-	return ch, func() {
-		b.mu.Lock()
-		delete(b.subs, ch)
-		b.mu.Unlock()
+	return s
+}
+
+// Close ends the subscription. Closing twice is harmless.
+func (s *Subscription) Close() {
+	s.broker.mu.Lock()
+	delete(s.broker.subs, s)
+	s.broker.mu.Unlock()
+}
+
+// Dropped is how many events this subscriber missed.
+func (s *Subscription) Dropped() uint64 { return s.dropped.Load() }
+
+// Dropped is how many events all subscribers missed since the broker
+// started (cla_events_dropped_total).
+func (b *Broker) Dropped() uint64 { return b.dropped.Load() }
+
+// deliver hands e to the subscriber or, when it has no room, counts the
+// drop and signals a resync.
+func (s *Subscription) deliver(e Event) {
+	select {
+	case s.events <- e:
+		return
+	default:
+	}
+	s.dropped.Add(1)
+	s.broker.dropped.Add(1)
+	select {
+	case s.resync <- struct{}{}:
+	default: // a resync is already pending; it covers this drop
 	}
 }
 
@@ -100,7 +167,8 @@ func (b *Broker) WatchAll() <-chan struct{} {
 	return b.any
 }
 
-// Publish delivers e to every subscriber that has room and wakes watchers.
+// Publish delivers e to every subscriber (counting and signalling the
+// ones with no room) and wakes watchers.
 func (b *Broker) Publish(e Event) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -110,10 +178,7 @@ func (b *Broker) Publish(e Event) {
 	}
 	close(b.any)
 	b.any = make(chan struct{})
-	for ch := range b.subs {
-		select {
-		case ch <- e:
-		default:
-		}
+	for s := range b.subs {
+		s.deliver(e)
 	}
 }

@@ -49,8 +49,8 @@ func TestBroker_Wake(t *testing.T) {
 	other, releaseB := b.Watch("b")
 	defer releaseB()
 	all := b.WatchAll()
-	events, stop := b.Subscribe(1)
-	defer stop()
+	sub := b.Subscribe("test", 1)
+	defer sub.Close()
 	b.Wake("a")
 	for name, ch := range map[string]<-chan struct{}{"a": a, "all": all} {
 		select {
@@ -62,7 +62,7 @@ func TestBroker_Wake(t *testing.T) {
 	select {
 	case <-other:
 		t.Fatal("another job's watcher woke")
-	case e := <-events:
+	case e := <-sub.Events:
 		t.Fatalf("a wake is not an event, got %v", e.Type)
 	default:
 	}
@@ -72,4 +72,43 @@ func TestBroker_Wake(t *testing.T) {
 	default:
 		t.Fatal("WakeAll left a watcher asleep")
 	}
+}
+
+// TestBroker_SlowSubscriber: events a subscriber has no room for are
+// counted, never block the publisher, and leave one resync signal; a fast
+// subscriber beside it misses nothing.
+func TestBroker_SlowSubscriber(t *testing.T) {
+	b := NewBroker()
+	slow := b.Subscribe("slow", 2)
+	defer slow.Close()
+	fast := b.Subscribe("fast", 16)
+	defer fast.Close()
+	for i := range 5 {
+		b.Publish(Event{Type: EventJobUpdated, Job: &Job{ID: "a", Version: uint64(i)}})
+	}
+	require.Equal(t, uint64(3), slow.Dropped())
+	require.Equal(t, uint64(0), fast.Dropped())
+	require.Equal(t, uint64(3), b.Dropped())
+	select {
+	case <-slow.Resync:
+	default:
+		t.Fatal("the slow subscriber was not told to resync")
+	}
+	select {
+	case <-slow.Resync:
+		t.Fatal("drops before one read need one resync, not several")
+	default:
+	}
+	require.Len(t, fast.Events, 5)
+	select {
+	case <-fast.Resync:
+		t.Fatal("a subscriber that kept up must not resync")
+	default:
+	}
+	require.Equal(t, uint64(0), (<-slow.Events).Job.Version, "what was queued stays in order")
+
+	slow.Close()
+	slow.Close() // twice is harmless
+	b.Publish(Event{Type: EventJobUpdated, Job: &Job{ID: "a"}})
+	require.Equal(t, uint64(3), b.Dropped(), "a closed subscription is not counted")
 }

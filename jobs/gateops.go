@@ -29,7 +29,7 @@ func (s *Service) OpenGate(ctx context.Context, actor Identity, via, id string, 
 	if err := s.checkGate(actor, &cfg); err != nil {
 		return nil, nil, err
 	}
-	return s.change(ctx, id, EventGateOpened, func(j *Job, fx *Effects, now time.Time) (*Gate, error) {
+	return s.change(ctx, id, by(EventGateOpened, actor, via), func(j *Job, fx *Effects, now time.Time) (*Gate, error) {
 		g, gfx, err := s.openGate(j, actor, via, cfg, now)
 		if err != nil {
 			return nil, err
@@ -120,7 +120,7 @@ func (s *Service) Reassign(ctx context.Context, actor Identity, via, id string, 
 	if err := s.checkAssignees(ctx, "assignees", assignees, false); err != nil {
 		return nil, nil, err
 	}
-	return s.change(ctx, id, EventJobUpdated, func(j *Job, fx *Effects, now time.Time) (*Gate, error) {
+	return s.change(ctx, id, by(EventReassigned, actor, via), func(j *Job, fx *Effects, now time.Time) (*Gate, error) {
 		g := j.OpenGate()
 		if g == nil {
 			return nil, Errorf(ECONFLICT, "job %s has no open gate to reassign", j.ID)
@@ -139,10 +139,24 @@ func (s *Service) Reassign(ctx context.Context, actor Identity, via, id string, 
 
 // ToggleChecklist ticks or unticks one checklist item of the open gate.
 func (s *Service) ToggleChecklist(ctx context.Context, actor Identity, via, id string, item int, checked bool) (*Job, *Gate, error) {
-	return s.change(ctx, id, EventJobUpdated, func(j *Job, fx *Effects, now time.Time) (*Gate, error) {
+	return s.ToggleChecklistOf(ctx, actor, via, id, "", item, checked)
+}
+
+// ToggleChecklistOf ticks or unticks one checklist item of the gate named
+// gateID, checked in the transaction: if that gate is no longer the open
+// one (the person ticked an old message), nothing changes and the answer
+// says what became of it. An empty gateID means the open gate.
+func (s *Service) ToggleChecklistOf(ctx context.Context, actor Identity, via, id, gateID string, item int, checked bool) (*Job, *Gate, error) {
+	return s.change(ctx, id, by(EventChecklistTicked, actor, via), func(j *Job, fx *Effects, now time.Time) (*Gate, error) {
 		g := j.OpenGate()
+		if g == nil && gateID != "" {
+			return nil, staleGate(j, gateID)
+		}
 		if g == nil {
 			return nil, Errorf(ECONFLICT, "job %s has no open gate", j.ID)
+		}
+		if gateID != "" && g.ID != gateID {
+			return nil, staleGate(j, gateID)
 		}
 		if item < 0 || item >= len(g.Checklist) {
 			return nil, Errorf(EINVALID, "checklist item %d does not exist (items are numbered 0 to %d)", item, len(g.Checklist)-1)
@@ -163,7 +177,7 @@ func (s *Service) ToggleChecklist(ctx context.Context, actor Identity, via, id s
 // RecordMessage remembers a chat message that announced a gate, so that it
 // can be updated when the gate is resolved. Recording twice is harmless.
 func (s *Service) RecordMessage(ctx context.Context, id, gateID string, ref MessageRef) error {
-	_, _, err := s.change(ctx, id, EventJobUpdated, func(j *Job, fx *Effects, now time.Time) (*Gate, error) {
+	_, _, err := s.change(ctx, id, by(EventMessageRecorded, System, ""), func(j *Job, fx *Effects, now time.Time) (*Gate, error) {
 		g := j.Gate(gateID)
 		if g == nil {
 			return nil, Errorf(ENOTFOUND, "job %s has no gate %s", j.ID, gateID)

@@ -127,7 +127,7 @@ func cloneStrings(m map[string]string) map[string]string {
 // still retried unless the failure was permanent.
 func (s *Service) DeliveryFailed(ctx context.Context, jobID, reason string) error {
 	msg := "notification delivery failed: " + reason
-	_, _, err := s.change(ctx, jobID, EventJobUpdated, func(j *Job, fx *Effects, now time.Time) (*Gate, error) {
+	_, _, err := s.change(ctx, jobID, by(EventJobUpdated, System, ""), func(j *Job, fx *Effects, now time.Time) (*Gate, error) {
 		if j.Status.Terminal() || j.OpenGate() == nil || j.Message == msg {
 			return nil, errUnchanged
 		}

@@ -52,6 +52,10 @@ type Store interface {
 type Effects struct {
 	Log    []LogEntry
 	Notify []Notification
+	// Once are single-use keys spent with the change (the Once store): if
+	// any was spent before, the store writes nothing and returns
+	// ECONFLICT.
+	Once []string
 }
 
 // Notification is one message to deliver through the durable outbox. Its

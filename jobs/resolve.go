@@ -56,6 +56,10 @@ type Resolution struct {
 	// from (the RFC's manual-action/slack-* metadata); adapters set them.
 	SlackUserID    string `json:"-"`
 	SlackChannelID string `json:"-"`
+	// Once, when set, is a single-use key (a callback link's token) spent
+	// in the transaction that applies the resolution: a refused attempt
+	// leaves it unspent, and a second use is refused with ECONFLICT.
+	Once string `json:"-"`
 }
 
 // Resolve applies a resolution to the job's open gate. The first resolution
@@ -67,8 +71,12 @@ func (s *Service) Resolve(ctx context.Context, actor Identity, via, id string, r
 		return nil, nil, Errorf(EINVALID, "unknown action %q", r.Action)
 	}
 	var late *Gate
-	job, gate, err := s.change(ctx, id, EventGateResolved, func(j *Job, fx *Effects, now time.Time) (*Gate, error) {
+	job, gate, err := s.change(ctx, id, by(EventGateResolved, actor, via), func(j *Job, fx *Effects, now time.Time) (*Gate, error) {
 		late = nil // the store may run this more than once; only the last run counts
+		if named := j.Gate(r.Gate); r.Gate != "" && named != nil && named.State == GateClosed {
+			late = named // a click on an old message: noted on that message
+			return nil, staleGate(j, r.Gate)
+		}
 		g, err := gateFor(j, rule.kind)
 		if err != nil {
 			if last := lastOfKind(j, rule.kind); j.OpenGate() == nil && last != nil {
@@ -87,6 +95,9 @@ func (s *Service) Resolve(ctx context.Context, actor Identity, via, id string, r
 		}
 		if err := s.authorize(j, g, actor, via, r); err != nil {
 			return nil, err
+		}
+		if r.Once != "" {
+			fx.Once = append(fx.Once, r.Once)
 		}
 		return g, s.apply(j, g, actor, via, r, rule.outcome, now, fx)
 	})

@@ -80,7 +80,9 @@ func (s *Service) pokeTimers() {
 // FireTimers advances one job's gate timers to now: time it out, remind,
 // escalate, each recorded and notified like any other change.
 func (s *Service) FireTimers(ctx context.Context, id string) error {
-	_, _, err := s.change(ctx, id, EventJobUpdated, func(j *Job, fx *Effects, now time.Time) (*Gate, error) {
+	ev := by(EventReminded, System, ViaTimeout)
+	_, _, err := s.change(ctx, id, ev, func(j *Job, fx *Effects, now time.Time) (*Gate, error) {
+		ev.Type = EventReminded
 		g := j.OpenGate()
 		if g == nil || g.NextWake().IsZero() || now.Before(g.NextWake()) {
 			return nil, errUnchanged
@@ -90,11 +92,15 @@ func (s *Service) FireTimers(ctx context.Context, id string) error {
 			return nil, fmt.Errorf("fire gate %s: %w", g.ID, err)
 		}
 		if f.TimedOut {
+			ev.Type = EventGateResolved
 			if err := closeGate(j, g, System, ViaTimeout, OutcomeTimedOut, "timeout "+g.Timeout+" passed", nil, now, fx); err != nil {
 				return nil, err
 			}
 			j.noteCompleted(g, System, ViaTimeout, OutcomeTimedOut, Resolution{}, now)
 			return g, nil
+		}
+		if len(f.Escalations) > 0 {
+			ev.Type = EventEscalated
 		}
 		for i, e := range f.Escalations {
 			tier := g.EscalationsDone - len(f.Escalations) + i + 1

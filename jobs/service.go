@@ -245,7 +245,9 @@ func (s *Service) Progress(ctx context.Context, actor Identity, via, id string, 
 	default:
 		return nil, Errorf(EINVALID, "status must be in_progress, successful, failure or cancelled, not %q", status)
 	}
-	job, _, err := s.change(ctx, id, EventJobUpdated, func(j *Job, fx *Effects, now time.Time) (*Gate, error) {
+	ev := by(EventJobUpdated, actor, via)
+	job, _, err := s.change(ctx, id, ev, func(j *Job, fx *Effects, now time.Time) (*Gate, error) {
+		ev.Type = EventJobUpdated
 		if err := activeJob(j); err != nil {
 			return nil, err
 		}
@@ -257,6 +259,7 @@ func (s *Service) Progress(ctx context.Context, actor Identity, via, id string, 
 			return nil, Errorf(ECONFLICT, "job %s has open gate %s (%s); resolve it first", j.ID, g.ID, g.Name)
 		}
 		if g != nil {
+			ev.Type = EventGateResolved
 			g.close(OutcomeCancelled, actor.Name, via, now, msg, nil)
 			fx.Notify = append(fx.Notify, resolvedNotifications(j, g, now)...)
 		}
@@ -271,8 +274,11 @@ func (s *Service) Progress(ctx context.Context, actor Identity, via, id string, 
 }
 
 // change runs one state change: load, mutate, bump version, write with its
-// effects in one transaction, then publish.
-func (s *Service) change(ctx context.Context, id string, event EventType, fn func(*Job, *Effects, time.Time) (*Gate, error)) (*Job, *Gate, error) {
+// effects in one transaction, then publish. e says what changed, who acted
+// and through which door; fn may refine *e (a timer firing learns inside
+// the transaction whether it timed out, escalated or reminded), and the
+// store may run fn more than once, so fn sets every field it refines.
+func (s *Service) change(ctx context.Context, id string, e *Event, fn func(*Job, *Effects, time.Time) (*Gate, error)) (*Job, *Gate, error) {
 	if !ValidID(id) {
 		return nil, nil, Errorf(EINVALID, "job id %q is not valid", id)
 	}
@@ -297,15 +303,20 @@ func (s *Service) change(ctx context.Context, id string, event EventType, fn fun
 	}
 	if gate != nil {
 		gate = job.Gate(gate.ID)
-		if event == EventGateResolved && gate.State == GateOpen {
-			event = EventGateVoted
+		if e.Type == EventGateResolved && gate.State == GateOpen {
+			e.Type = EventGateVoted
 		}
 	}
-	s.publish(Event{Type: event, Job: job.Clone(), Gate: gate, Entries: entries})
+	s.publish(Event{Type: e.Type, Job: job.Clone(), Gate: gate, Entries: entries, Actor: e.Actor, Via: e.Via})
 	if !wakeAfter.Equal(wakeBefore) {
 		s.pokeTimers()
 	}
 	return job, gate, nil
+}
+
+// by is the event template of a change made by actor through via.
+func by(typ EventType, actor Identity, via string) *Event {
+	return &Event{Type: typ, Actor: actor.Name, Via: via}
 }
 
 func (s *Service) publish(e Event) {

@@ -19,6 +19,10 @@ type Action struct {
 	BlockID   string   // optional: pick the element in this block
 	Value     string   // optional: override the button's value
 	Selected  []string // checkboxes/selects: the option values chosen
+	// Shown, when set, are the message's blocks as the person's client
+	// still shows them: an older rendering whose buttons were since
+	// removed (Slack clients update messages late, so stale clicks happen).
+	Shown json.RawMessage
 }
 
 // ErrNoElement is returned when the message or view has no such element.
@@ -75,6 +79,9 @@ func (e *Emulator) blockActionsLocked(a Action) (obj, error) {
 			return nil, fmt.Errorf("act: no message %s in %s", a.MessageTS, a.Channel)
 		}
 		blocks = m.Blocks
+		if a.Shown != nil {
+			blocks = a.Shown
+		}
 		p["container"] = obj{"type": "message", "message_ts": m.TS, "channel_id": ch.ID, "is_ephemeral": false}
 		p["channel"] = obj{"id": ch.ID, "name": ch.Name}
 		p["message"] = e.messageJSON(ch, m)

@@ -143,7 +143,11 @@ func (c *components) buildSlack() error {
 	ppl := b.People() // one Slack user → identity resolver and cache for every Slack part
 	c.people = ppl
 	gcfg := gates.Config{API: b.Client(), Service: c.svc, Directory: c.dir, People: ppl, PublicURL: c.publicURL,
-		Logger: c.log.With("component", "slack-gates")}
+		Logger: c.log.With("component", "slack-gates"), Budget: b.Budget(), HTTP: b.HTTPClient()}
+	// One announcer owns every gate message: the handlers and the outbox's
+	// notifier both hand it their changes.
+	ann := gates.NewAnnouncer(gcfg)
+	gcfg.Announcer = ann
 	handler := gates.NewHandler(gcfg)
 	var tb *talkbot.Handler
 	if c.cfg.Talkback != "" {
@@ -153,7 +157,7 @@ func (c *components) buildSlack() error {
 	}
 	b.UseGates(handler, tb)
 	c.notifiers["slack"] = gates.NewNotifier(gcfg)
-	c.runners = append(c.runners, b.Run, handler.Run)
+	c.runners = append(c.runners, b.Run, handler.Run, ann.Run)
 	return nil
 }
 

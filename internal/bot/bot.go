@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log"
 	"log/slog"
+	"net/http"
 	"sync"
 	"time"
 
@@ -43,6 +44,14 @@ type Config struct {
 	// gate handlers and TalkBot so they agree on who someone is and share
 	// one cache; nil builds one on the bot's client and Directory.
 	People *people.Resolver
+	// Budget paces every Web API call to Slack's documented rate tiers, so
+	// bursts queue instead of drawing 429s; nil uses
+	// ratelimit.SlackTiers(). Share it with everything that calls Slack
+	// with the same token.
+	Budget *ratelimit.Budget
+	// Transport sends the Web API requests (default
+	// http.DefaultTransport); tests pass their own to close it.
+	Transport http.RoundTripper
 }
 
 // Bot is the Slack adapter. Create it with New, register extra commands
@@ -51,6 +60,7 @@ type Bot struct {
 	cfg    Config
 	svc    *jobs.Service
 	api    *slack.Client
+	http   *http.Client
 	log    *slog.Logger
 	people *people.Resolver
 	self   selfInfo
@@ -93,14 +103,20 @@ func New(cfg Config) (*Bot, error) {
 	if cfg.MirrorShards <= 0 {
 		cfg.MirrorShards = 8
 	}
+	if cfg.Budget == nil {
+		cfg.Budget = ratelimit.NewBudget(ratelimit.SlackTiers())
+	}
 	lg := cfg.Logger.With("component", "bot")
-	opts := []slack.Option{slack.OptionAppLevelToken(cfg.AppToken),
+	// Every call is paced and has a deadline: a hung Slack fails the call
+	// instead of stalling whoever made it.
+	hc := ratelimit.NewClient(cfg.Budget, cfg.Transport)
+	opts := []slack.Option{slack.OptionAppLevelToken(cfg.AppToken), slack.OptionHTTPClient(hc),
 		slack.OptionLog(slog.NewLogLogger(lg.Handler(), slog.LevelDebug))}
 	if cfg.APIURL != "" {
 		opts = append(opts, slack.OptionAPIURL(cfg.APIURL))
 	}
 	api := slack.New(cfg.BotToken, opts...)
-	b := &Bot{cfg: cfg, svc: cfg.Service, api: api, log: lg, tasks: make(chan task, 1024),
+	b := &Bot{cfg: cfg, svc: cfg.Service, api: api, http: hc, log: lg, tasks: make(chan task, 1024),
 		commands: map[string]CommandSpec{}}
 	b.people = cfg.People
 	if b.people == nil {
@@ -116,6 +132,13 @@ func New(cfg Config) (*Bot, error) {
 
 // Client is the Web API client, for extensions that post on their own.
 func (b *Bot) Client() *slack.Client { return b.api }
+
+// HTTPClient is the paced HTTP client of the Web API client, for posts to
+// response_url and other Slack endpoints.
+func (b *Bot) HTTPClient() *http.Client { return b.http }
+
+// Budget is the rate budget every Web API call of the bot draws from.
+func (b *Bot) Budget() *ratelimit.Budget { return b.cfg.Budget }
 
 // People is the bot's Slack user resolver, to hand to gates.Config and
 // talkbot.Config so that every Slack handler shares it.

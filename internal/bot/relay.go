@@ -16,16 +16,21 @@ const maxRelayText = 2900
 // monitor — into the job's bound channels, so that a channel watches its
 // run live. It is best effort: events are hints and the job log is the
 // record. Annotations made in Slack are not echoed back, and files (such as
-// a workflow's saved state) are not posted.
+// a workflow's saved state) are not posted. When it falls behind, the
+// annotations it missed are counted (cla_events_dropped_total) and logged
+// with how many; the job log and the monitor still show them.
 func (b *Bot) relay(ctx context.Context) {
-	events, stop := b.svc.Broker().Subscribe(256)
-	defer stop()
+	sub := b.svc.Broker().Subscribe("slack-relay", 256)
+	defer sub.Close()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case e := <-events:
+		case e := <-sub.Events:
 			b.relayEvent(ctx, e)
+		case <-sub.Resync:
+			b.log.Warn("relay fell behind; some annotations were not posted to their channels (they are in the job log)",
+				"dropped", sub.Dropped())
 		}
 	}
 }

@@ -8,10 +8,15 @@ import (
 
 // Route is how the bot treats one kind of request.
 type Route struct {
-	// Ack returns the payload sent with the ack (nil for a bare ack). It
-	// runs on the socket loop, so it must be fast and must not call Slack;
-	// a slash command or a view submission answers through it.
+	// Ack returns the payload sent with the ack (nil for a bare ack); a
+	// slash command or a view submission answers through it. It must not
+	// call Slack. Unless AckWrites, it runs on the socket loop and must be
+	// fast.
 	Ack func(in *Incoming) any
+	// AckWrites says Ack writes to the store (a modal submission resolves
+	// a gate): it then runs off the socket loop, so the loop never waits
+	// for a write, and must bound itself within Slack's 3 s.
+	AckWrites bool
 	// Handle does the slow work after the ack, with bounded concurrency.
 	Handle func(ctx context.Context, in *Incoming)
 	// Dedupe makes Handle run once per event (or envelope) across
@@ -53,10 +58,23 @@ func (r *router) route(ctx context.Context, in *Incoming, ack func(any)) {
 	r.b.mu.Lock()
 	rt, ok := r.routes[in.Kind]
 	r.b.mu.Unlock()
+	if ok && rt.Ack != nil && rt.AckWrites {
+		r.b.pending.Add(1)
+		go func() {
+			defer r.b.pending.Done()
+			r.finish(ctx, in, rt, ok, ack, rt.Ack(in))
+		}()
+		return
+	}
 	var payload any
 	if ok && rt.Ack != nil {
 		payload = rt.Ack(in)
 	}
+	r.finish(ctx, in, rt, ok, ack, payload)
+}
+
+// finish acks a request and queues its handler.
+func (r *router) finish(ctx context.Context, in *Incoming, rt Route, ok bool, ack func(any), payload any) {
 	ack(payload)
 	ackSeconds.Observe(time.Since(in.received).Seconds(), string(in.Kind))
 	if !ok || rt.Handle == nil {

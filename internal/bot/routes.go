@@ -20,7 +20,7 @@ const submitTimeout = 2 * time.Second
 // gate handlers, and — when tb is not nil — "@cla run", "/manual-action
 // run" and the TalkBack confirm buttons to TalkBack. Call it before Run.
 func (b *Bot) UseGates(h *gates.Handler, tb *talkbot.Handler) {
-	b.SetRoute(KindInteractive, Route{Ack: b.submitAck(h), Handle: func(ctx context.Context, in *Incoming) {
+	b.SetRoute(KindInteractive, Route{Ack: b.submitAck(h), AckWrites: true, Handle: func(ctx context.Context, in *Incoming) {
 		if in.Interaction.Type != slack.InteractionTypeBlockActions {
 			return
 		}

@@ -124,24 +124,31 @@ func (p *Page) advance(ctx context.Context, id string) {
 // runDemo moves demo jobs on: at start (an approval given while the
 // server was down) and after every resolved gate.
 func (p *Page) runDemo(ctx context.Context) {
-	events, stop := p.svc.Broker().Subscribe(64)
-	defer stop()
+	sub := p.svc.Broker().Subscribe("sandbox-demo", 64)
+	defer sub.Close()
+	p.advanceAll(ctx)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case e := <-sub.Events:
+			if e.Type == jobs.EventGateResolved && e.Job != nil {
+				p.advance(ctx, e.Job.ID)
+			}
+		case <-sub.Resync: // events were dropped: look at every demo again
+			p.advanceAll(ctx)
+		}
+	}
+}
+
+// advanceAll moves every demo job on.
+func (p *Page) advanceAll(ctx context.Context) {
 	for n := 1; n <= maxDemos; n++ {
 		id := fmt.Sprintf("%s%d", demoPrefix, n)
 		if _, err := p.svc.GetJob(ctx, id); err != nil {
 			break
 		}
 		p.advance(ctx, id)
-	}
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case e := <-events:
-			if e.Type == jobs.EventGateResolved && e.Job != nil {
-				p.advance(ctx, e.Job.ID)
-			}
-		}
 	}
 }
 

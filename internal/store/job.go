@@ -41,6 +41,9 @@ func (db *DB) UpdateJob(ctx context.Context, id string, fn func(*jobs.Job) (jobs
 		if err != nil {
 			return err
 		}
+		if err := db.spend(tx, fx.Once); err != nil {
+			return err
+		}
 		if err := putJob(tx, &old, j); err != nil {
 			return err
 		}

@@ -129,6 +129,21 @@ func (db *DB) Once(ctx context.Context, key string) (bool, error) {
 	return first, err
 }
 
+// spend records single-use keys in the transaction of the change that
+// uses them; a key spent before refuses the whole change.
+func (db *DB) spend(tx *bolt.Tx, keys []string) error {
+	b := tx.Bucket(bucketOnce)
+	for _, k := range keys {
+		if b.Get([]byte(k)) != nil {
+			return jobs.Errorf(jobs.ECONFLICT, "this link was already used")
+		}
+		if err := b.Put([]byte(k), u64(uint64(db.now().UnixNano()))); err != nil {
+			return fmt.Errorf("spend %s: %w", k, err)
+		}
+	}
+	return nil
+}
+
 func encodeCursor(key []byte, _ bool) string { return base64.RawURLEncoding.EncodeToString(key) }
 
 func decodeCursor(s string) ([]byte, error) {

@@ -8,7 +8,9 @@ import (
 
 // callback resolves a gate from a webhook receiver. The signed token is the
 // authority (no bearer token): it names one job and gate, expires, and is
-// spent on first use even if the resolution is then refused. The body is
+// spent in the transaction that resolves the gate, so a refused attempt
+// (evidence missing, a bad body) leaves it usable and says why, and a
+// replay after success gets 409. The body is
 // the completion body: {status: successful|failure} or {action: ...},
 // with message and evidence.
 func (s *Server) callback(w http.ResponseWriter, r *http.Request) {
@@ -33,17 +35,8 @@ func (s *Server) callback(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	fresh, err := s.svc.Store().Once(r.Context(), "callback:"+token)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	if !fresh {
-		s.writeError(w, r, jobs.Errorf(jobs.ECONFLICT, "this callback link was already used"))
-		return
-	}
 	job, _, err := s.svc.Resolve(r.Context(), jobs.Webhook, jobs.ViaWebhook, jobID,
-		jobs.Resolution{Action: act, Message: in.Message, Evidence: in.evidence(), Gate: gateID})
+		jobs.Resolution{Action: act, Message: in.Message, Evidence: in.evidence(), Gate: gateID, Once: "callback:" + token})
 	if err != nil {
 		s.writeError(w, r, err)
 		return

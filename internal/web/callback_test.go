@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -51,6 +52,42 @@ func TestServer_Callback(t *testing.T) {
 	g := f.job("cb1").Gates[0]
 	require.Equal(t, jobs.ViaWebhook, *g.ResolvedVia)
 	require.Equal(t, jobs.OutcomeSuccessful, *g.Outcome)
+}
+
+// TestServer_CallbackRefusedThenValid: a refused attempt (evidence
+// missing) leaves the link usable and says why; the valid one then
+// resolves the gate, and a replay after success is a 409.
+func TestServer_CallbackRefusedThenValid(t *testing.T) {
+	f := newFixture(t, func(c *web.Config) { c.Callbacks = fakeVerifier{} })
+	f.actionJob("cb2", jobs.GateConfig{Assignees: []string{"ops"}, RequireEvidence: true})
+	r := f.call("POST", "/v1/callbacks/good-cb2-g1", "", map[string]any{"status": "successful"})
+	require.Equal(t, http.StatusBadRequest, r.status, "%s", r.body)
+	require.Contains(t, r.json()["error"], "requires evidence")
+	require.Equal(t, jobs.GateOpen, f.job("cb2").Gates[0].State, "a refused attempt changes nothing")
+
+	r = f.call("POST", "/v1/callbacks/good-cb2-g1", "", map[string]any{"status": "successful", "evidence": map[string]any{"url": "https://ci/2"}})
+	require.Equal(t, http.StatusOK, r.status, "%s", r.body)
+	require.Equal(t, jobs.OutcomeSuccessful, *f.job("cb2").Gates[0].Outcome)
+
+	r = f.call("POST", "/v1/callbacks/good-cb2-g1", "", map[string]any{"status": "successful", "evidence": map[string]any{"url": "https://ci/2"}})
+	require.Equal(t, http.StatusConflict, r.status, "%s", r.body)
+}
+
+// TestServer_CallbackSpentWithVote: a link that cast a vote (quorum not
+// reached, so the gate stays open) is spent by that vote.
+func TestServer_CallbackSpentWithVote(t *testing.T) {
+	f := newFixture(t, func(c *web.Config) { c.Callbacks = fakeVerifier{} })
+	f.gateJob("cb3", jobs.GateConfig{Kind: jobs.KindApproval, Name: "ship", Required: 2})
+	r := f.call("POST", "/v1/callbacks/good-cb3-g1", "", map[string]any{"status": "successful"})
+	require.Equal(t, http.StatusOK, r.status, "%s", r.body)
+	r = f.call("POST", "/v1/callbacks/good-cb3-g1", "", map[string]any{"status": "successful"})
+	require.Equal(t, http.StatusConflict, r.status, "%s", r.body)
+	fresh, err := f.svc.Store().Once(context.Background(), "callback:good-cb3-g1")
+	require.NoError(t, err)
+	require.False(t, fresh, "the vote spent the link")
+	g := f.job("cb3").Gates[0]
+	require.Len(t, g.Approvals, 1)
+	require.Equal(t, jobs.GateOpen, g.State)
 }
 
 func TestServer_ReloadTalkback(t *testing.T) {

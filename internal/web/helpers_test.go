@@ -135,3 +135,12 @@ func (f *fixture) actionJob(id string, cfg jobs.GateConfig) *jobs.Job {
 	require.NoError(f.t, err)
 	return j
 }
+
+// gateJob creates a job whose first gate has the given config.
+func (f *fixture) gateJob(id string, cfg jobs.GateConfig) *jobs.Job {
+	f.t.Helper()
+	j, err := f.svc.CreateJob(context.Background(), jobs.Identity{Name: "ci"}, jobs.ViaAPI,
+		jobs.NewJob{ID: id, Name: "Deploy " + id, Gate: &cfg})
+	require.NoError(f.t, err)
+	return j
+}

@@ -12,7 +12,8 @@ import (
 
 // toggle applies a checkboxes click: every item of the clicked group whose
 // state differs from the gate's is ticked or unticked through the service
-// (each one logged), then the announcements are rewritten.
+// (each one logged), for the gate the message was rendered for (checked in
+// each transaction). The Announcer rewrites the announcements.
 func (h *Handler) toggle(ctx context.Context, who jobs.Identity, c Click) error {
 	jobID, gateID, part, ok := blocks.ParseBlockID(c.BlockID)
 	start, okPart := blocks.ParseChecklistPart(part)
@@ -26,9 +27,8 @@ func (h *Handler) toggle(ctx context.Context, who jobs.Identity, c Click) error 
 		return nil
 	}
 	g := job.Gate(gateID)
-	if g == nil || g.State != jobs.GateOpen {
-		h.tell(ctx, c.ChannelID, c.UserID, fmt.Sprintf("That checklist belongs to a closed gate of job %s.", jobID))
-		h.refresh(ctx, jobID, gateID)
+	if g == nil {
+		h.tell(ctx, c.ChannelID, c.UserID, fmt.Sprintf("Job %s has no gate %s.", jobID, gateID))
 		return nil
 	}
 	changed := false
@@ -37,17 +37,18 @@ func (h *Handler) toggle(ctx context.Context, who jobs.Identity, c Click) error 
 		if want == g.Checked(i) {
 			continue
 		}
-		if _, _, err := h.svc.ToggleChecklist(ctx, who, jobs.ViaSlack, jobID, i, want); err != nil {
+		if _, _, err := h.svc.ToggleChecklistOf(ctx, who, jobs.ViaSlack, jobID, gateID, i, want); err != nil {
 			h.tell(ctx, c.ChannelID, c.UserID, h.failureText(err, "toggle checklist"))
 			break
 		}
 		changed = true
 	}
-	// Rewrite even when nothing changed or a tick was refused: Slack's
-	// client already shows the person's ticks, which must be put right.
-	h.refresh(ctx, jobID, gateID)
-	if changed {
-		h.refreshHomeOf(ctx, c)
+	if !changed {
+		// Slack's client already shows the person's ticks, which must be
+		// put right even though the gate did not change.
+		h.ann.Restore(ctx, jobID, gateID)
+		return nil
 	}
+	h.refreshHomeOf(ctx, c)
 	return nil
 }

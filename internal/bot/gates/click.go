@@ -69,49 +69,21 @@ func (h *Handler) Click(ctx context.Context, c Click) error {
 	return h.resolve(ctx, who, c, jobs.Resolution{Action: act})
 }
 
-// resolve applies the click to the job's open gate and answers the person.
+// resolve applies the click to the gate its message was rendered for:
+// the gate id from the block id goes into the domain, which checks it in
+// the same transaction that writes. A refusal is answered to the person
+// alone; the announcement (late attempts included) is the Announcer's.
 func (h *Handler) resolve(ctx context.Context, who jobs.Identity, c Click, r jobs.Resolution) error {
-	if msg, stale := h.stale(ctx, c); stale {
-		h.tell(ctx, c.ChannelID, c.UserID, msg)
-		return nil
+	if jobID, gateID, _, ok := blocks.ParseBlockID(c.BlockID); ok && jobID == c.Value {
+		r.Gate = gateID
 	}
 	r.SlackUserID, r.SlackChannelID = c.UserID, c.ChannelID
-	job, g, err := h.svc.Resolve(ctx, who, jobs.ViaSlack, c.Value, r)
-	if err != nil {
+	if _, _, err := h.svc.Resolve(ctx, who, jobs.ViaSlack, c.Value, r); err != nil {
 		h.tell(ctx, c.ChannelID, c.UserID, h.failureText(err, "resolve"))
-		if last := lastGate(ctx, h.svc, c.Value); last != nil && last.State == jobs.GateClosed {
-			h.refresh(ctx, c.Value, last.ID) // shows the late attempt
-		}
 		return nil
-	}
-	if g.State == jobs.GateOpen && r.Action == jobs.ActApprove {
-		h.tell(ctx, c.ChannelID, c.UserID, fmt.Sprintf("Approved %s (%d of %d approvals).", g.Name,
-			len(g.Approvals), g.RequiredApprovals()))
-	}
-	if err := h.update(ctx, job, g); err != nil {
-		return fmt.Errorf("update announcement of %s: %w", job.ID, err)
 	}
 	h.refreshHomeOf(ctx, c)
 	return nil
-}
-
-// stale catches a click on a message rendered for an older gate of the
-// job: the button's job id alone would act on a newer gate.
-func (h *Handler) stale(ctx context.Context, c Click) (string, bool) {
-	jobID, gateID, _, ok := blocks.ParseBlockID(c.BlockID)
-	if !ok || jobID != c.Value {
-		return "", false
-	}
-	job, err := h.svc.GetJob(ctx, jobID)
-	if err != nil {
-		return "", false
-	}
-	// A click on the last gate goes to the service even when it is closed:
-	// the refusal is then logged as a late attempt and shown on the message.
-	if g := job.Gate(gateID); g != nil && g.State == jobs.GateClosed && job.LastGate() != g {
-		return fmt.Sprintf("%s of job %s was %s.", g.Name, jobID, g.ResolvedText()), true
-	}
-	return "", false
 }
 
 // needsEvidence reports whether completing the job's open gate needs the
@@ -180,13 +152,4 @@ func (h *Handler) precheck(ctx context.Context, who jobs.Identity, jobID string,
 		return nil, nil, fmt.Sprintf("Tick every checklist item first; not ticked yet: %v.", g.Unchecked())
 	}
 	return job, g, ""
-}
-
-// lastGate is the job's most recent gate, or nil.
-func lastGate(ctx context.Context, svc *jobs.Service, jobID string) *jobs.Gate {
-	job, err := svc.GetJob(ctx, jobID)
-	if err != nil {
-		return nil
-	}
-	return job.LastGate()
 }

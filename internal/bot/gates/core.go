@@ -15,11 +15,13 @@ import (
 	"errors"
 	"hash/fnv"
 	"log/slog"
+	"net/http"
 	"sync"
 	"time"
 
 	"github.com/cla-ops/cla/internal/bot/blocks"
 	"github.com/cla-ops/cla/internal/bot/people"
+	"github.com/cla-ops/cla/internal/bot/ratelimit"
 	"github.com/cla-ops/cla/jobs"
 	"github.com/slack-go/slack"
 )
@@ -41,9 +43,19 @@ type Config struct {
 	// (bot.Bot.People) so every Slack handler sees the same groups and
 	// one cache; nil builds one from API and Directory.
 	People *people.Resolver
+	// Announcer rewrites every announcement; share one between the
+	// Notifier and the Handler (NewAnnouncer) so that a change is written
+	// once. nil builds one per component (fine when only one is used).
+	Announcer *Announcer
+	// Budget paces the Web API calls to Slack's rate tiers; nil means the
+	// HTTP client's transport (or nobody) paces them.
+	Budget *ratelimit.Budget
+	// HTTP posts answers to a slash command's response_url; nil uses a
+	// client with the Web API's deadlines (ratelimit.NewClient).
+	HTTP *http.Client
 }
 
-// core is shared by the Notifier and the Handler.
+// core is shared by the Notifier, the Handler and the Announcer.
 type core struct {
 	api    *slack.Client
 	svc    *jobs.Service
@@ -51,11 +63,13 @@ type core struct {
 	url    string
 	log    *slog.Logger
 	people *people.Resolver
+	ann    *Announcer
+	http   *http.Client
 }
 
-// rewrites serialize announcement rewrites per job across every Notifier
+// rewriteLocks serialize announcement rewrites per job across every Notifier
 // and Handler of the process (they may be built separately).
-var rewrites [64]sync.Mutex
+var rewriteLocks [64]sync.Mutex
 
 // stripe picks the lock of a job id.
 func stripe(id string) int {
@@ -64,7 +78,19 @@ func stripe(id string) int {
 	return int(h.Sum32() % 64)
 }
 
+// newCore builds the core of a Notifier or Handler, with the shared
+// Announcer or a new one.
 func newCore(cfg Config) *core {
+	c := newCoreOnly(cfg)
+	c.ann = cfg.Announcer
+	if c.ann == nil {
+		c.ann = NewAnnouncer(cfg)
+	}
+	return c
+}
+
+// newCoreOnly builds the parts every component shares.
+func newCoreOnly(cfg Config) *core {
 	if cfg.Directory == nil {
 		cfg.Directory = jobs.NewDirectory(nil)
 	}
@@ -75,7 +101,11 @@ func newCore(cfg Config) *core {
 		cfg.People = people.New(cfg.API, cfg.Directory, cfg.Logger)
 	}
 	lg := cfg.Logger.With("component", "gates")
-	return &core{api: cfg.API, svc: cfg.Service, dir: cfg.Directory, url: cfg.PublicURL, log: lg, people: cfg.People}
+	if cfg.HTTP == nil {
+		cfg.HTTP = ratelimit.NewClient(nil, nil)
+	}
+	return &core{api: cfg.API, svc: cfg.Service, dir: cfg.Directory, url: cfg.PublicURL, log: lg, people: cfg.People,
+		http: cfg.HTTP}
 }
 
 // view gathers what a gate message shows: Slack ids for every person it
@@ -119,40 +149,6 @@ func (c *core) attempts(ctx context.Context, jobID, gateID string) []blocks.Atte
 			return out
 		}
 	}
-}
-
-// update rewrites every announcement of a gate with its current state.
-// Rewrites of one job are serialized and render what the store holds at
-// that moment, so a slower rewrite of an older state can never land last.
-// Messages that are gone (deleted, channel archived) are skipped; a rate
-// limit or an outage is returned for a retry.
-func (c *core) update(ctx context.Context, job *jobs.Job, g *jobs.Gate) error {
-	mu := &rewrites[stripe(job.ID)]
-	mu.Lock()
-	defer mu.Unlock()
-	if fresh, err := c.svc.GetJob(ctx, job.ID); err == nil && fresh.Gate(g.ID) != nil {
-		job, g = fresh, fresh.Gate(g.ID)
-	}
-	if len(g.Messages) == 0 {
-		return nil
-	}
-	v := c.view(ctx, job, g)
-	opts := []slack.MsgOption{slack.MsgOptionText(blocks.Text(v), false), slack.MsgOptionBlocks(blocks.Message(v)...)}
-	for _, ref := range g.Messages {
-		_, _, _, err := c.api.UpdateMessageContext(ctx, ref.Channel, ref.TS, opts...)
-		if blockKitRefused(err) { // the announcement fell back to plain text: so does its update
-			_, _, _, err = c.api.UpdateMessageContext(ctx, ref.Channel, ref.TS, slack.MsgOptionText(blocks.PlainText(v), false))
-		}
-		if err == nil {
-			continue
-		}
-		if gone(err) {
-			c.log.Info("announcement gone; not updated", "job", job.ID, "gate", g.ID, "channel", ref.Channel, "err", err)
-			continue
-		}
-		return slackError("chat.update", err)
-	}
-	return nil
 }
 
 // slackError turns a Slack client error into what the outbox understands:

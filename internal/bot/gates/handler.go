@@ -47,21 +47,6 @@ func (h *Handler) tell(ctx context.Context, channel, user, text string) {
 	}
 }
 
-// refresh rewrites a gate's announcements after a change made here, without
-// waiting for the outbox (which also does it when the gate is resolved).
-func (h *Handler) refresh(ctx context.Context, jobID, gateID string) {
-	job, err := h.svc.GetJob(ctx, jobID)
-	if err != nil {
-		h.log.Warn("reread job for message update", "job", jobID, "err", err)
-		return
-	}
-	if g := job.Gate(gateID); g != nil {
-		if err := h.update(ctx, job, g); err != nil {
-			h.log.Warn("update announcement", "job", jobID, "gate", gateID, "err", err)
-		}
-	}
-}
-
 // failureText is the answer for an error from the domain: its message, or
 // a generic text for internal errors, which are logged instead.
 func (h *Handler) failureText(err error, what string) string {

@@ -48,8 +48,10 @@ type env struct {
 	svc      *jobs.Service
 	notifier *gates.Notifier
 	handler  *gates.Handler
-	channel  string
-	clock    *clock
+	// announcer owns the gate messages, as in the server.
+	announcer *gates.Announcer
+	channel   string
+	clock     *clock
 }
 
 // clock is a settable service clock (timers are fired by hand).
@@ -84,12 +86,14 @@ func newEnv(t *testing.T, cfg slackemu.Config) *env {
 	api := slack.New(emu.BotToken(), slack.OptionAPIURL(emu.APIURL()), slack.OptionAppLevelToken(emu.AppToken()),
 		slack.OptionHTTPClient(&http.Client{Transport: tr}))
 	gcfg := gates.Config{API: api, Service: svc, Directory: jobs.NewDirectory(identities), PublicURL: "https://cla.example"}
+	gcfg.Announcer = gates.NewAnnouncer(gcfg)
 	e := &env{t: t, ctx: ctx, emu: emu, svc: svc, notifier: gates.NewNotifier(gcfg), handler: gates.NewHandler(gcfg),
-		channel: ch.ID, clock: clk}
+		announcer: gcfg.Announcer, channel: ch.ID, clock: clk}
 	var wg sync.WaitGroup
-	wg.Add(2)
+	wg.Add(3)
 	go func() { defer wg.Done(); e.socketLoop(ctx, api) }()
 	go func() { defer wg.Done(); _ = e.handler.Run(ctx) }()
+	go func() { defer wg.Done(); _ = e.announcer.Run(ctx) }()
 	require.NoError(t, emu.WaitConnections(ctx, 1))
 	t.Cleanup(func() {
 		cancel()

@@ -67,37 +67,34 @@ func (h *Handler) refreshHomeOf(ctx context.Context, c Click) {
 	}
 }
 
-// Run follows the service's events until ctx ends: it refreshes the App
-// Home of people who opened it when a gate of theirs changes, and rewrites
-// announcements for changes that send no notification (a vote short of
-// the quorum, a late attempt) made through another door.
+// Run follows the service's events until ctx ends and refreshes the App
+// Home of people who opened it when a gate of theirs changes. When it fell
+// behind and events were dropped, it refreshes every remembered home.
+// (Announcements are the Announcer's.)
 func (h *Handler) Run(ctx context.Context) error {
-	events, stop := h.svc.Broker().Subscribe(256)
-	defer stop()
+	sub := h.svc.Broker().Subscribe("slack-home", 256)
+	defer sub.Close()
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
-		case e := <-events:
+		case e := <-sub.Events:
 			h.onEvent(ctx, e)
+		case <-sub.Resync:
+			h.log.Warn("app home refresher fell behind; refreshing every home", "dropped", sub.Dropped())
+			h.refreshAll(ctx)
 		}
 	}
 }
 
 // onEvent handles one event; events are hints, so the store is re-read.
-// It has a deadline: the Slack client has none, and one hung call would
-// otherwise stop every later refresh while events are dropped.
+// It has a deadline, so one hung call cannot stop every later refresh.
 func (h *Handler) onEvent(ctx context.Context, e jobs.Event) {
 	if e.Job == nil || e.Type == jobs.EventLogAppended {
 		return
 	}
 	ctx, cancel := context.WithTimeout(ctx, h.eventTimeout)
 	defer cancel()
-	if e.Gate != nil && !bySlack(e) {
-		if e.Type == jobs.EventGateVoted || e.Type == jobs.EventLateAttempt {
-			h.refresh(ctx, e.Job.ID, e.Gate.ID)
-		}
-	}
 	for _, user := range h.homesFor(e.Job) {
 		if err := h.RefreshHome(ctx, user); err != nil {
 			h.log.Warn("refresh app home", "user", user, "err", err)
@@ -105,13 +102,21 @@ func (h *Handler) onEvent(ctx context.Context, e jobs.Event) {
 	}
 }
 
-// bySlack reports whether the change came through Slack, whose handlers
-// have already rewritten the announcement.
-func bySlack(e jobs.Event) bool {
-	if e.Via != "" {
-		return e.Via == jobs.ViaSlack
+// refreshAll republishes every remembered home.
+func (h *Handler) refreshAll(ctx context.Context) {
+	h.mu.Lock()
+	users := make([]string, 0, len(h.homes))
+	for u := range h.homes {
+		users = append(users, u)
 	}
-	return len(e.Entries) > 0 && e.Entries[0].Via == jobs.ViaSlack
+	h.mu.Unlock()
+	ctx, cancel := context.WithTimeout(ctx, h.eventTimeout)
+	defer cancel()
+	for _, u := range users {
+		if err := h.RefreshHome(ctx, u); err != nil {
+			h.log.Warn("refresh app home", "user", u, "err", err)
+		}
+	}
 }
 
 // homesFor lists the remembered homes a job change may alter: those that

@@ -12,7 +12,8 @@ import (
 
 // Notifier is the jobs.Notifier for channel type "slack": it announces a
 // gate, threads reminders, escalations and reassignments under the
-// announcement, and rewrites every announcement once the gate is resolved.
+// announcement, and has the Announcer rewrite the announcements once the
+// gate is resolved (the durable path: retried until Slack takes it).
 type Notifier struct{ *core }
 
 var _ jobs.Notifier = (*Notifier)(nil)
@@ -37,7 +38,7 @@ func (n *Notifier) Notify(ctx context.Context, nt jobs.Notification, job *jobs.J
 	case jobs.NotifyReminder, jobs.NotifyEscalated, jobs.NotifyReassigned:
 		return n.nudge(ctx, job, g, nt)
 	case jobs.NotifyGateResolved:
-		return n.update(ctx, job, g)
+		return n.ann.Sync(ctx, job.ID, g.ID)
 	case jobs.NotifyBreakGlass:
 		return n.breakGlass(ctx, job, g, nt.Channel.ChannelID)
 	}
@@ -55,7 +56,8 @@ func (n *Notifier) announce(ctx context.Context, job *jobs.Job, g *jobs.Gate, ch
 		return jobs.MessageRef{}, n.undeliverable(ctx, job, g, "no Slack channel id")
 	}
 	v := n.view(ctx, job, g)
-	ch, ts, err := n.post(ctx, channel, slack.MsgOptionText(blocks.Text(v), false), slack.MsgOptionBlocks(blocks.Message(v)...))
+	text, bl := blocks.Text(v), blocks.Message(v)
+	ch, ts, err := n.post(ctx, channel, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(bl...))
 	if blockKitRefused(err) {
 		ch, ts, err = n.postPlain(ctx, job, g, channel, err)
 	}
@@ -66,6 +68,7 @@ func (n *Notifier) announce(ctx context.Context, job *jobs.Job, g *jobs.Gate, ch
 		return jobs.MessageRef{}, slackError("chat.postMessage", err)
 	}
 	ref := jobs.MessageRef{Channel: ch, TS: ts}
+	n.ann.Posted(ref, text, bl)
 	if err := n.svc.RecordMessage(ctx, job.ID, g.ID, ref); err != nil {
 		return ref, fmt.Errorf("record announcement of %s/%s: %w", job.ID, g.ID, err)
 	}
@@ -96,7 +99,7 @@ func (n *Notifier) catchUp(ctx context.Context, jobID string, posted *jobs.Gate)
 		return fmt.Errorf("reread job %s: %w", jobID, err)
 	}
 	if g := job.Gate(posted.ID); g != nil && g.State != jobs.GateOpen {
-		return n.update(ctx, job, g)
+		return n.ann.Sync(ctx, job.ID, g.ID)
 	}
 	return nil
 }
@@ -122,7 +125,7 @@ func (n *Notifier) nudge(ctx context.Context, job *jobs.Job, g *jobs.Gate, nt jo
 		return slackError("chat.postMessage", err)
 	}
 	if nt.Event != jobs.NotifyReminder { // the assignees changed
-		return n.update(ctx, job, g)
+		return n.ann.Sync(ctx, job.ID, g.ID)
 	}
 	return nil
 }

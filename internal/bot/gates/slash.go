@@ -122,9 +122,6 @@ func (h *Handler) act(ctx context.Context, who jobs.Identity, c Command, jobID s
 	if err != nil {
 		return Reply{Text: h.failureText(err, "resolve")}, nil
 	}
-	if err := h.update(ctx, job, g); err != nil {
-		h.log.Warn("update announcement", "job", jobID, "err", err)
-	}
 	if g.State == jobs.GateOpen {
 		return Reply{Text: fmt.Sprintf("Approved *%s* of job %s (%d of %d approvals).", g.Name, jobID,
 			len(g.Approvals), g.RequiredApprovals())}, nil
@@ -201,7 +198,7 @@ func (h *Handler) RespondSlash(ctx context.Context, c Command, r Reply) error {
 	if len(r.Blocks) > 0 {
 		msg.Blocks = &slack.Blocks{BlockSet: r.Blocks}
 	}
-	if err := slack.PostWebhookContext(ctx, c.ResponseURL, msg); err != nil {
+	if err := slack.PostWebhookCustomHTTPContext(ctx, c.ResponseURL, h.http, msg); err != nil {
 		return fmt.Errorf("answer /manual-action: %w", err)
 	}
 	return nil

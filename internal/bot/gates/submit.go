@@ -26,7 +26,7 @@ type Submission struct {
 // with the messages under the offending fields. It calls no Slack method
 // (the person is known from the click that opened the modal), so the ack
 // stays within Slack's 3 seconds; the announcements are rewritten by the
-// outbox's gate_resolved notification.
+// Announcer.
 func (h *Handler) Submit(ctx context.Context, s Submission) (*slack.ViewSubmissionResponse, error) {
 	jobID, gateID, ok := blocks.ParseMetadata(s.PrivateMetadata)
 	if !ok {
@@ -61,10 +61,8 @@ func (h *Handler) submitResolution(ctx context.Context, user, jobID, gateID, fie
 	if err != nil {
 		return fieldError(field, "Could not look you up in Slack; please try again."), err
 	}
-	if g := lastGate(ctx, h.svc, jobID); g != nil && g.ID != gateID {
-		return fieldError(field, "This form is for a gate that is no longer open."), nil
-	}
 	r.SlackUserID = user
+	r.Gate = gateID // checked in the transaction: a form for an old gate resolves nothing
 	if _, _, err := h.svc.Resolve(ctx, who, jobs.ViaSlack, jobID, r); err != nil {
 		return fieldError(field, h.failureText(err, "resolve")), nil
 	}
