@@ -130,6 +130,10 @@ func (e *Emulator) answer(r *http.Request, name string, a *args, perr error) (in
 	if err := e.authorize(m, a); err != nil {
 		return http.StatusOK, errorBody(err), hdr
 	}
+	if wait := e.rateLimitedLocked(name, a); wait > 0 {
+		st, body := rateLimitedAnswer(wait, hdr)
+		return st, body, hdr
+	}
 	if !m.appToken {
 		hdr.Set("X-OAuth-Scopes", strings.Join(e.cfg.Scopes, ","))
 		hdr.Set("X-Accepted-OAuth-Scopes", m.scope)

@@ -59,6 +59,11 @@ type Config struct {
 	// before the emulator closes it (Slack keeps it ~10 s). Default 10 s.
 	DisconnectGrace time.Duration
 
+	// RateLimits, when set, are enforced like Slack does (HTTP 429 with
+	// Retry-After); SlackTiers() gives Slack's documented tiers. nil (the
+	// default) limits nothing, for tests that do not want it.
+	RateLimits *RateLimits
+
 	// Logger receives debug logs; nil discards them.
 	Logger *slog.Logger
 }
@@ -101,6 +106,7 @@ type state struct {
 	files      map[string]*File
 	calls      []Call
 	faults     map[string][]*Fault
+	buckets    map[string]*bucket // rate limit buckets (Config.RateLimits)
 	tickets    map[string]bool
 	conns      map[int]*conn
 	connSeq    int

@@ -55,6 +55,7 @@ func newState(cfg Config) state {
 		triggers: map[string]*trigger{},
 		files:    map[string]*File{},
 		faults:   map[string][]*Fault{},
+		buckets:  map[string]*bucket{},
 		tickets:  map[string]bool{},
 		conns:    map[int]*conn{},
 		envs:     map[string]*envelope{},

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cla-ops/cla/internal/bot/gates"
+	"github.com/cla-ops/cla/internal/bot/ratelimit"
 	"github.com/cla-ops/cla/internal/store"
 	"github.com/cla-ops/cla/jobs"
 	"github.com/cla-ops/cla/slackemu"
@@ -69,6 +70,13 @@ func (c *clock) Add(d time.Duration) {
 
 func newEnv(t *testing.T, cfg slackemu.Config) *env {
 	t.Helper()
+	return newPacedEnv(t, cfg, nil)
+}
+
+// newPacedEnv is newEnv whose Web API client draws from budget (nil: not
+// paced), as the server's does.
+func newPacedEnv(t *testing.T, cfg slackemu.Config, budget *ratelimit.Budget) *env {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	emu := slackemu.NewTest(t, cfg)
 	emu.AddUser(slackemu.User{ID: alice, Name: "alice", Email: "alice@example.com"})
@@ -84,8 +92,9 @@ func newEnv(t *testing.T, cfg slackemu.Config) *env {
 	// sent a request, such as a dial finished after its request was cancelled).
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	api := slack.New(emu.BotToken(), slack.OptionAPIURL(emu.APIURL()), slack.OptionAppLevelToken(emu.AppToken()),
-		slack.OptionHTTPClient(&http.Client{Transport: tr}))
-	gcfg := gates.Config{API: api, Service: svc, Directory: jobs.NewDirectory(identities), PublicURL: "https://cla.example"}
+		slack.OptionHTTPClient(ratelimit.NewClient(budget, tr)))
+	gcfg := gates.Config{API: api, Service: svc, Directory: jobs.NewDirectory(identities), PublicURL: "https://cla.example",
+		Budget: budget}
 	gcfg.Announcer = gates.NewAnnouncer(gcfg)
 	e := &env{t: t, ctx: ctx, emu: emu, svc: svc, notifier: gates.NewNotifier(gcfg), handler: gates.NewHandler(gcfg),
 		announcer: gcfg.Announcer, channel: ch.ID, clock: clk}
