@@ -76,6 +76,9 @@ func (db *DB) UpdateJob(ctx context.Context, id string, fn func(*jobs.Job) (jobs
 		if err != nil {
 			return err
 		}
+		if err := spend(ctx, tx, fx.Once); err != nil {
+			return err
+		}
 		if err := bindChannels(ctx, tx, old, j); err != nil {
 			return err
 		}

@@ -47,6 +47,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"Outbox", testOutbox},
 		{"OutboxOrderAndLimit", testOutboxOrderAndLimit},
 		{"Once", testOnce},
+		{"OnceSpentWithChange", testOnceSpentWithChange},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, newStore(t)) })
@@ -592,4 +593,35 @@ func testJobByMessage(t *testing.T, db jobs.Store) {
 	require.Equal(t, "qa-m", id)
 	_, err = db.JobByMessage(ctx, "C8", "1700000000.000100")
 	require.Equal(t, jobs.ENOTFOUND, jobs.ErrorCode(err), "the channel is part of the key")
+}
+
+// testOnceSpentWithChange: a single-use key in a change's effects is spent
+// with the change; a refused change leaves it unspent, and a change whose
+// key was spent before writes nothing.
+func testOnceSpentWithChange(t *testing.T, db jobs.Store) {
+	ctx := context.Background()
+	require.NoError(t, db.CreateJob(ctx, NewJob("qa-once", T0, jobs.StatusPending), jobs.Effects{}))
+	change := func(refuse bool) error {
+		_, _, err := db.UpdateJob(ctx, "qa-once", func(j *jobs.Job) (jobs.Effects, error) {
+			j.Version++
+			fx := jobs.Effects{Once: []string{"callback:tok"}, Log: []jobs.LogEntry{{Kind: jobs.LogAudit, Text: "used"}}}
+			if refuse {
+				return fx, jobs.Errorf(jobs.EINVALID, "evidence missing")
+			}
+			return fx, nil
+		})
+		return err
+	}
+	require.Equal(t, jobs.EINVALID, jobs.ErrorCode(change(true)))
+	require.NoError(t, change(false), "a refused change left the key unspent")
+	require.Equal(t, jobs.ECONFLICT, jobs.ErrorCode(change(false)), "the key is spent")
+	got, err := db.GetJob(ctx, "qa-once")
+	require.NoError(t, err)
+	require.Equal(t, uint64(2), got.Version, "only the one change was written")
+	log, err := db.Log(ctx, "qa-once", 0, 10)
+	require.NoError(t, err)
+	require.Len(t, log, 1)
+	fresh, err := db.Once(ctx, "callback:tok")
+	require.NoError(t, err)
+	require.False(t, fresh)
 }
