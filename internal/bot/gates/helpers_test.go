@@ -86,7 +86,7 @@ func newPacedEnv(t *testing.T, cfg slackemu.Config, budget *ratelimit.Budget) *e
 	db, err := store.Open(filepath.Join(t.TempDir(), "cla.db"))
 	require.NoError(t, err)
 	clk := &clock{now: time.Now().UTC().Truncate(time.Second)}
-	svc := jobs.NewService(db, jobs.NewBroker(), jobs.Options{Now: clk.Now})
+	svc := jobs.NewService(db, jobs.NewBroker(), jobs.Options{Now: clk.Now, Limits: jobs.Limits{GatesPerMinute: 100000}})
 	// Our own transport, so its idle connections can be closed before the
 	// emulator shuts down (net/http waits 5 s for connections that never
 	// sent a request, such as a dial finished after its request was cancelled).
