@@ -251,8 +251,20 @@ func (g *Gate) AllAssignees() []string {
 func (g *Gate) Assigned(id Identity) bool { return id.MatchesAny(g.AllAssignees()) }
 
 // MayResolve reports whether the identity may act on the gate: anyone when
-// the gate has no assignees, else only an assignee.
+// the gate has no assignees, else only an assignee. The Service narrows
+// unassigned gates further when RestrictUnassigned is set.
 func (g *Gate) MayResolve(id Identity) bool { return len(g.AllAssignees()) == 0 || g.Assigned(id) }
+
+// mayResolve is MayResolve under the service's policy: with
+// RestrictUnassigned (what `cla serve` sets unless the config says
+// otherwise) a gate nobody was named for is resolved only by admins and
+// identities with the resolveUnassigned right.
+func (s *Service) mayResolve(g *Gate, id Identity) bool {
+	if len(g.AllAssignees()) == 0 && s.restrictUnassigned {
+		return id.Admin || id.ResolveUnassigned
+	}
+	return g.MayResolve(id)
+}
 
 // close records the resolution of the gate.
 func (g *Gate) close(o Outcome, by, via string, at time.Time, msg string, ev *Evidence) {

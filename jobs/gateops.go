@@ -68,8 +68,8 @@ func (s *Service) openGate(j *Job, actor Identity, via string, cfg GateConfig, n
 	if open := j.OpenGate(); open != nil {
 		return nil, fx, Errorf(ECONFLICT, "job %s already has an open gate: %s", j.ID, gateLabel(open))
 	}
-	if cfg.Assignees == nil {
-		cfg.Assignees = []string{}
+	if len(cfg.Assignees) == 0 {
+		cfg.Assignees = append([]string{}, s.defaultAssignees...)
 	}
 	g := &Gate{ID: fmt.Sprintf("g%d", len(j.Gates)+1), GateConfig: cfg, State: GateOpen, OpenedAt: now, Approvals: []Vote{}}
 	if cfg.Timeout != "" {
@@ -125,7 +125,7 @@ func (s *Service) Reassign(ctx context.Context, actor Identity, via, id string, 
 		if g == nil {
 			return nil, Errorf(ECONFLICT, "job %s has no open gate to reassign", j.ID)
 		}
-		if !actor.Admin && actor.Name != j.Requester && !g.MayResolve(actor) {
+		if !actor.Admin && actor.Name != j.Requester && !s.mayResolve(g, actor) {
 			return nil, Forbidden("ask one of its assignees ("+assigneeText(g.AllAssignees())+"), the job's requester ("+j.Requester+") or an admin",
 				"%s may not reassign %s: only its assignees, the requester or an admin", actor.Name, gateLabel(g))
 		}
@@ -161,7 +161,7 @@ func (s *Service) ToggleChecklistOf(ctx context.Context, actor Identity, via, id
 		if item < 0 || item >= len(g.Checklist) {
 			return nil, Errorf(EINVALID, "checklist item %d does not exist (items are numbered 0 to %d)", item, len(g.Checklist)-1)
 		}
-		if !g.MayResolve(actor) {
+		if !s.mayResolve(g, actor) {
 			return nil, Forbidden(notAssigneeHint(actor), "%s is not an assignee of %s", actor.Name, gateLabel(g))
 		}
 		g.Ticks = append(g.Ticks, Tick{Item: item, Checked: checked, By: actor.Name, Via: via, At: now})

@@ -10,6 +10,9 @@ type Identity struct {
 	Slack  string   `json:"slack,omitempty"`
 	Groups []string `json:"groups,omitempty"`
 	Admin  bool     `json:"admin,omitempty"`
+	// ResolveUnassigned lets a non-admin resolve gates that have no
+	// assignees (config: identities[].resolveUnassigned).
+	ResolveUnassigned bool `json:"resolveUnassigned,omitempty"`
 }
 
 // System is the identity of cla itself, used for timer firings.

@@ -159,7 +159,7 @@ func lastOfKind(j *Job, kind GateKind) *Gate {
 // the authority, so it passes the assignee check.
 func (s *Service) authorize(j *Job, g *Gate, actor Identity, via string, r Resolution) error {
 	trusted := actor.Name == System.Name || via == ViaWebhook
-	if !trusted && !g.MayResolve(actor) {
+	if !trusted && !s.mayResolve(g, actor) {
 		return Forbidden(notAssigneeHint(actor),
 			"%s is not an assignee of %s (assignees: %v)", actor.Name, gateLabel(g), g.AllAssignees())
 	}

@@ -199,3 +199,60 @@ func TestService_GatesPerMinute(t *testing.T) {
 	_, _, err = svc.OpenGate(ctx, carol, jobs.ViaAPI, "rate-c3", jobs.GateConfig{Kind: jobs.KindPause, Name: "g"})
 	require.NoError(t, err, "the window moved on")
 }
+
+// TestService_UnassignedGates: issue 17 item 9. With RestrictUnassigned
+// (what `cla serve` sets by default) a gate without assignees is resolved
+// only by admins and identities with the resolveUnassigned right; default
+// assignees fill gates opened without any.
+func TestService_UnassignedGates(t *testing.T) {
+	ctx := context.Background()
+	db, err := store.Open(filepath.Join(t.TempDir(), "cla.db"))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = db.Close() })
+	svc := jobs.NewService(db, jobs.NewBroker(), jobs.Options{RestrictUnassigned: true})
+	cases := []struct {
+		name  string
+		actor jobs.Identity
+		kind  jobs.GateKind
+		ok    bool
+	}{
+		{"stranger skips a trap", carol, jobs.KindTrap, false},
+		{"stranger resumes a pause", carol, jobs.KindPause, false},
+		{"stranger completes an action", carol, jobs.KindAction, false},
+		{"right holder", jobs.Identity{Name: "dave", ResolveUnassigned: true}, jobs.KindTrap, true},
+		{"admin", jobs.Identity{Name: "root", Admin: true}, jobs.KindTrap, true},
+	}
+	act := map[jobs.GateKind]jobs.Resolution{jobs.KindTrap: {Action: jobs.ActSkip}, jobs.KindPause: {Action: jobs.ActResume},
+		jobs.KindAction: {Action: jobs.ActComplete}}
+	for i, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			id := fmt.Sprintf("un-%d", i)
+			_, err := svc.CreateJob(ctx, ci, jobs.ViaAPI, jobs.NewJob{ID: id, Name: "n"})
+			require.NoError(t, err)
+			_, _, err = svc.OpenGate(ctx, ci, jobs.ViaAPI, id, jobs.GateConfig{Kind: c.kind, Name: "g"})
+			require.NoError(t, err)
+			_, g, err := svc.Resolve(ctx, c.actor, jobs.ViaAPI, id, act[c.kind])
+			if !c.ok {
+				require.Equal(t, jobs.EFORBIDDEN, jobs.ErrorCode(err))
+				j, err := svc.GetJob(ctx, id)
+				require.NoError(t, err)
+				require.NotNil(t, j.OpenGate(), "the gate stays open")
+				return
+			}
+			require.NoError(t, err)
+			require.Equal(t, jobs.GateClosed, g.State)
+		})
+	}
+	t.Run("default assignees", func(t *testing.T) {
+		svc := jobs.NewService(db, jobs.NewBroker(), jobs.Options{RestrictUnassigned: true, DefaultAssignees: []string{"ops"}})
+		_, err := svc.CreateJob(ctx, ci, jobs.ViaAPI, jobs.NewJob{ID: "un-def", Name: "n"})
+		require.NoError(t, err)
+		_, g, err := svc.OpenGate(ctx, ci, jobs.ViaAPI, "un-def", jobs.GateConfig{Kind: jobs.KindTrap, Name: "g"})
+		require.NoError(t, err)
+		require.Equal(t, []string{"ops"}, g.Assignees)
+		_, _, err = svc.Resolve(ctx, carol, jobs.ViaAPI, "un-def", jobs.Resolution{Action: jobs.ActSkip})
+		require.Equal(t, jobs.EFORBIDDEN, jobs.ErrorCode(err))
+		_, _, err = svc.Resolve(ctx, alice, jobs.ViaAPI, "un-def", jobs.Resolution{Action: jobs.ActSkip})
+		require.NoError(t, err)
+	})
+}

@@ -24,6 +24,9 @@ type Service struct {
 	noBreakGlass bool
 	assignees    AssigneeChecker
 	defaults     []NotifyChannel
+
+	restrictUnassigned bool
+	defaultAssignees   []string
 }
 
 // Options tune a Service; zero values mean the defaults.
@@ -38,6 +41,13 @@ type Options struct {
 	// Limits bound gates: reminders, escalations, channels, and how many
 	// gates one identity may open per minute.
 	Limits Limits
+	// RestrictUnassigned lets only admins and identities with
+	// ResolveUnassigned resolve a gate with no assignees. `cla serve` sets
+	// it unless assignees.anyoneResolvesUnassigned is true.
+	RestrictUnassigned bool
+	// DefaultAssignees are given to a gate opened without assignees
+	// (assignees.default in the config). None by default.
+	DefaultAssignees []string
 	// DisableBreakGlass refuses every break-glass override.
 	DisableBreakGlass bool
 	// Assignees checks that a gate's assignees name someone; nil accepts
@@ -60,7 +70,8 @@ func NewService(store Store, broker *Broker, opts Options) *Service {
 	return &Service{store: store, broker: broker, now: opts.Now, maxFileBytes: opts.MaxFileBytes,
 		tmplLimits: opts.TemplateLimits.WithDefaults(), limits: opts.Limits.WithDefaults(), timersPoke: make(chan struct{}, 1),
 		noBreakGlass: opts.DisableBreakGlass, assignees: opts.Assignees,
-		defaults: append([]NotifyChannel(nil), opts.DefaultChannels...)}
+		defaults: append([]NotifyChannel(nil), opts.DefaultChannels...), restrictUnassigned: opts.RestrictUnassigned,
+		defaultAssignees: append([]string(nil), opts.DefaultAssignees...)}
 }
 
 // channelsOf is where a gate's notifications go: its own channels, else

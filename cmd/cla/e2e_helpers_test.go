@@ -167,7 +167,8 @@ func api(t *testing.T, method, url, token string, body any) (int, map[string]any
 }
 
 // testConfig writes a config with identities ci, alice (tokenFile), bob
-// (sha256 only), carol and root (admin); alice and bob are in group ops.
+// (sha256 only), carol and root (admin); alice and bob are in group ops and
+// may resolve unassigned gates (so may carol).
 func testConfig(t *testing.T, dir string) string {
 	t.Helper()
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "alice.token"), []byte(tokAlice+"\n"), 0o600))
@@ -178,11 +179,14 @@ identities:
   - name: alice
     email: alice@example.com
     groups: [ops]
+    resolveUnassigned: true
     tokenFile: ` + filepath.Join(dir, "alice.token") + `
   - name: bob
     groups: [ops]
+    resolveUnassigned: true
     sha256: ` + sha256hex(tokBob) + `
   - name: carol
+    resolveUnassigned: true
     token: ` + tokCarol + `
   - name: root
     admin: true

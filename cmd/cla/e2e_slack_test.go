@@ -93,7 +93,7 @@ func TestE2E_OneDecisionEveryDoor(t *testing.T) {
 	code, _ = api(t, "POST", base+"/rel-1/gates", tokCI, map[string]any{"kind": "approval", "name": "Ship it"})
 	require.Equal(t, 201, code)
 	msg = waitAnnouncement(t, ctx, emu, channelID, "approval_approve")
-	code, _ = api(t, "POST", base+"/rel-1/approve", tokCarol, map[string]any{"message": "lgtm"})
+	code, _ = api(t, "POST", base+"/rel-1/approve", tokAlice, map[string]any{"message": "lgtm"})
 	require.Equal(t, 200, code)
 	waitUpdated(t, ctx, emu, channelID, msg.TS, "approval_approve", "via api")
 

@@ -76,7 +76,8 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, pointer st
 		return err
 	}
 	opts := jobs.Options{DisableBreakGlass: !cfg.BreakGlass.On(), DefaultChannels: cfg.Notify.DefaultChannels(),
-		Limits: limits, TemplateLimits: tmplLimits}
+		Limits: limits, TemplateLimits: tmplLimits,
+		RestrictUnassigned: !cfg.Assignees.AnyoneResolvesUnassigned, DefaultAssignees: cfg.Assignees.Default}
 	if !cfg.Assignees.AllowUnknown {
 		opts.Assignees = check
 	}

@@ -38,7 +38,8 @@ func credentials(c *config.Config, pointer string, shared bool, log *slog.Logger
 	var creds []web.Credential
 	var ids []jobs.Identity
 	for _, ic := range c.Identities {
-		id := jobs.Identity{Name: ic.Name, Email: ic.Email, Slack: ic.Slack, Groups: ic.Groups, Admin: ic.Admin}
+		id := jobs.Identity{Name: ic.Name, Email: ic.Email, Slack: ic.Slack, Groups: ic.Groups, Admin: ic.Admin,
+			ResolveUnassigned: ic.ResolveUnassigned}
 		ids = append(ids, id)
 		d, err := ic.Digest()
 		if err != nil {

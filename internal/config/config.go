@@ -41,6 +41,13 @@ type AssigneesConfig struct {
 	// AllowUnknown accepts assignees that match nobody the server knows
 	// (teams whose members are not all configured).
 	AllowUnknown bool `yaml:"allowUnknown"`
+	// AnyoneResolvesUnassigned lets every identity resolve a gate opened
+	// without assignees; by default only admins and identities with
+	// resolveUnassigned may.
+	AnyoneResolvesUnassigned bool `yaml:"anyoneResolvesUnassigned"`
+	// Default assignees are given to a gate opened without any (workflow
+	// gates and traps included).
+	Default []string `yaml:"default"`
 }
 
 // BreakGlassConfig turns the admins' emergency override on or off.
@@ -64,6 +71,9 @@ type IdentityConfig struct {
 	TokenFile string   `yaml:"tokenFile"`
 	SHA256    string   `yaml:"sha256"`
 	Admin     bool     `yaml:"admin"`
+	// ResolveUnassigned lets this identity resolve gates that have no
+	// assignees.
+	ResolveUnassigned bool `yaml:"resolveUnassigned"`
 }
 
 // SlackConfig holds the Socket Mode app's tokens; without both, Slack is off.
