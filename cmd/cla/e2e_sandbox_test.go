@@ -166,6 +166,14 @@ func TestE2E_SandboxBrowser(t *testing.T) {
 	require.NoError(t, chromedp.Do(ctx, actAs("alice"), chromedp.WaitVisible(sel(`button[data-action="approval_approve"]`))))
 	require.Equal(t, 0, count(t, ctx, ".sk-eph"), "alice does not see carol's refusal")
 
+	// A slash command answers ephemerally.
+	require.NoError(t, chromedp.Do(ctx,
+		openChannel(base, "general"),
+		chromedp.SendKeys(sel(`#composer`), "/manual-action help"),
+		press(`#send`),
+		until(`[...document.querySelectorAll(".sk-eph")].some(e => e.innerText.includes("/manual-action") && e.innerText.includes("show <job>"))`),
+	))
+
 	// alice binds the demo channel with @cla add, in #general.
 	require.NoError(t, chromedp.Do(ctx,
 		openChannel(base, "general"),

@@ -1,9 +1,11 @@
 package sandbox
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -79,6 +81,28 @@ func (f *pageFixture) do(method, path string, form url.Values, anon bool, cookie
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b), resp.Header
+}
+
+// upload shares a file in #general with a multipart form.
+func (f *pageFixture) upload(name, content string) int {
+	f.t.Helper()
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	require.NoError(f.t, mw.WriteField("csrf", testCSRF))
+	require.NoError(f.t, mw.WriteField("text", "see the file"))
+	fw, err := mw.CreateFormFile("file", name)
+	require.NoError(f.t, err)
+	_, _ = fw.Write([]byte(content))
+	require.NoError(f.t, mw.Close())
+	req, err := http.NewRequest("POST", f.srv.URL+"/sandbox/c/general/post", &buf)
+	require.NoError(f.t, err)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.AddCookie(&http.Cookie{Name: "signed-in", Value: "1"})
+	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := c.Do(req)
+	require.NoError(f.t, err)
+	resp.Body.Close()
+	return resp.StatusCode
 }
 
 func (f *pageFixture) general() slackemu.Channel {
@@ -167,6 +191,15 @@ func TestPage_post(t *testing.T) {
 	_, page, _ = f.do("GET", "/sandbox/c/general?thread="+url.QueryEscape(msgs[0].TS), nil, false)
 	require.Contains(t, page, "1 reply")
 	require.Contains(t, page, "a reply")
+	code = f.upload("notes.txt", strings.Repeat("n", 1234))
+	require.Equal(t, http.StatusSeeOther, code)
+	all := f.emu.Messages(f.general().ID)
+	shared := all[len(all)-1]
+	require.Equal(t, "file_share", shared.Subtype)
+	require.Equal(t, "notes.txt", shared.Files[0].Name)
+	require.Equal(t, 1234, shared.Files[0].Size)
+	require.Equal(t, http.StatusBadRequest, f.upload("big.bin", strings.Repeat("b", DefaultMaxFileBytes+1)))
+	require.Len(t, f.emu.Messages(f.general().ID), len(all), "a file over the cap is not shared")
 	code, _, _ = f.do("POST", "/sandbox/c/general/delete", with("ts", msgs[0].TS), false)
 	require.Equal(t, http.StatusSeeOther, code)
 	m, _ = f.emu.Message(f.general().ID, msgs[0].TS)
