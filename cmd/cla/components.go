@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/cla-ops/cla/internal/bot"
 	"github.com/cla-ops/cla/internal/bot/gates"
@@ -119,10 +120,15 @@ func (c *components) buildNotify() error {
 		if err != nil {
 			return fmt.Errorf("webhook callbacks: %w", err)
 		}
-		hook, err := notify.NewWebhook(secret, c.publicURL, cb, nil)
+		guard, err := notify.NewHostGuard(c.cfg.Notify.Webhook.AllowHosts)
+		if err != nil {
+			return err
+		}
+		hook, err := notify.NewWebhook(secret, c.publicURL, cb, guard.Client(15*time.Second))
 		if err != nil {
 			return fmt.Errorf("webhook notifications: %w", err)
 		}
+		hook.WithLogger(c.log.With("component", "webhook"))
 		c.notifiers["webhook"], c.callbacks = hook, cb
 	}
 	return nil

@@ -130,6 +130,10 @@ type EmailConfig struct {
 type WebhookConfig struct {
 	Secret     Secret `yaml:"secret"`
 	SecretFile string `yaml:"secretFile"`
+	// AllowHosts names the host names, addresses or CIDR prefixes on
+	// loopback, link-local, private or metadata networks that webhook
+	// notifications may reach; all others of those are refused.
+	AllowHosts []string `yaml:"allowHosts"`
 }
 
 // Default is the first layer.

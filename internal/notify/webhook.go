@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -49,7 +50,11 @@ type Webhook struct {
 	callbacks *Callbacks
 	client    *http.Client
 	now       func() time.Time
+	log       *slog.Logger
 }
+
+// WithLogger sets where refused destinations are logged in detail.
+func (w *Webhook) WithLogger(log *slog.Logger) *Webhook { w.log = log; return w }
 
 // NewWebhook builds the webhook notifier. callbacks signs the callback URL
 // tokens (share it with the web layer, which verifies them); client may be
@@ -90,6 +95,9 @@ func (w *Webhook) Notify(ctx context.Context, n jobs.Notification, job *jobs.Job
 	if err != nil {
 		return fmt.Errorf("webhook request %s: invalid url", redactURL(n.Channel.Target()))
 	}
+	if req.URL.Scheme != "http" && req.URL.Scheme != "https" {
+		return &jobs.PermanentError{Err: fmt.Errorf("webhook %s: only http and https URLs are allowed", redactURL(n.Channel.Target()))}
+	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "cla-webhook/1")
 	req.Header.Set(HeaderEvent, n.Event)
@@ -102,6 +110,12 @@ func (w *Webhook) send(req *http.Request) error {
 	target := redactURL(req.URL.String())
 	resp, err := w.client.Do(req)
 	if err != nil {
+		if perm := refusal(err); perm != nil {
+			if w.log != nil {
+				w.log.Warn("webhook destination refused", "url", target, "err", err)
+			}
+			return perm
+		}
 		var ue *url.Error
 		if errors.As(err, &ue) {
 			err = ue.Err // its text repeats the full URL
