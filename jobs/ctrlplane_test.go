@@ -217,3 +217,41 @@ func TestRender(t *testing.T) {
 	_, err := jobs.Render("description", strings.Repeat("{[.x]}", 100), huge)
 	require.ErrorContains(t, err, "output exceeds the size limit")
 }
+
+// A freeze survives a restart and ends by itself at until.
+func TestFreeze_RestartAndEnd(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		path := filepath.Join(t.TempDir(), "cla.db")
+		s := bootTimers(t, path)
+		admin := jobs.Identity{Name: "root", Admin: true}
+		until := time.Now().Add(2 * time.Hour)
+		_, err := s.svc.CreateFreeze(ctx, ci, jobs.NewFreeze{Reason: "x", Until: &until})
+		require.Equal(t, jobs.EFORBIDDEN, jobs.ErrorCode(err))
+		f, err := s.svc.CreateFreeze(ctx, admin, jobs.NewFreeze{Reason: "datacenter move", Until: &until, Environments: []string{"production"}})
+		require.NoError(t, err)
+		s.shutdown(t)
+
+		s = bootTimers(t, path)
+		prod := map[string]any{"environment": map[string]any{"name": "production"}}
+		_, err = s.svc.CreateJob(ctx, ci, jobs.ViaAPI, jobs.NewJob{ID: "p-1", Name: "deploy", Context: prod})
+		require.Equal(t, jobs.EFROZEN, jobs.ErrorCode(err), "the freeze survived the restart")
+		require.ErrorContains(t, err, "new jobs are refused during deployment freeze "+f.ID)
+		fs, err := s.svc.Freezes(ctx)
+		require.NoError(t, err)
+		require.Len(t, fs, 1)
+
+		sleepUntil(until)
+		_, err = s.svc.CreateJob(ctx, ci, jobs.ViaAPI, jobs.NewJob{ID: "p-1", Name: "deploy", Context: prod})
+		require.NoError(t, err, "the freeze ended by itself")
+		fs, err = s.svc.Freezes(ctx)
+		require.NoError(t, err)
+		require.Empty(t, fs)
+		later := time.Now().Add(time.Hour)
+		_, err = s.svc.CreateFreeze(ctx, admin, jobs.NewFreeze{Reason: "next", Until: &later})
+		require.NoError(t, err)
+		all, err := s.db.Freezes(ctx)
+		require.NoError(t, err)
+		require.Len(t, all, 1, "ended freezes are pruned, so the store does not grow")
+	})
+}

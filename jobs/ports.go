@@ -43,6 +43,13 @@ type Store interface {
 	SettleNotification(ctx context.Context, id string) error
 	// DeferNotification records a failed attempt and when to try again.
 	DeferNotification(ctx context.Context, id string, next time.Time, lastErr string) error
+	// PutFreeze stores a deployment freeze (a new id each time).
+	PutFreeze(ctx context.Context, f Freeze) error
+	// DeleteFreeze removes a freeze; ENOTFOUND for an unknown id.
+	DeleteFreeze(ctx context.Context, id string) error
+	// Freezes returns every stored freeze, ended ones included, ordered by
+	// until then id.
+	Freezes(ctx context.Context) ([]Freeze, error)
 	// Once records key and reports whether it was new: durable dedupe for
 	// redelivered envelopes and single-use tokens.
 	Once(ctx context.Context, key string) (bool, error)

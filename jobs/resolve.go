@@ -70,8 +70,18 @@ func (s *Service) Resolve(ctx context.Context, actor Identity, via, id string, r
 	if !ok {
 		return nil, nil, Errorf(EINVALID, "unknown action %q", r.Action)
 	}
+	var freezes []Freeze
+	if rule.kind == KindAction {
+		var err error
+		if freezes, err = s.activeFreezes(ctx, true); err != nil {
+			return nil, nil, err
+		}
+	}
 	var late *Gate
 	job, gate, err := s.change(ctx, id, by(EventGateResolved, actor, via), func(j *Job, fx *Effects, now time.Time) (*Gate, error) {
+		if err := frozen(freezes, j.Context, true); err != nil && j.Status == StatusActionRequired {
+			return nil, err
+		}
 		late = nil // the store may run this more than once; only the last run counts
 		if named := j.Gate(r.Gate); r.Gate != "" && named != nil && named.State == GateClosed {
 			late = named // a click on an old message: noted on that message

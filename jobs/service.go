@@ -190,6 +190,13 @@ func (s *Service) CreateJob(ctx context.Context, actor Identity, via string, in 
 		fx.Notify = gfx.Notify
 	}
 	fx.Log = append([]LogEntry{audit(now, actor, via, "", fmt.Sprintf("job created: %s", job.Name))}, fx.Log...)
+	freezes, err := s.activeFreezes(ctx, false)
+	if err != nil {
+		return nil, err
+	}
+	if err := frozen(freezes, job.Context, false); err != nil {
+		return nil, err
+	}
 	if err := s.store.CreateJob(ctx, job, fx); err != nil {
 		return nil, fmt.Errorf("create job %s: %w", in.ID, err)
 	}

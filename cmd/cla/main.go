@@ -68,6 +68,7 @@ func commands() []command {
 		{"run", "run a workflow file (shell steps, notifications, gates)", runWorkflow},
 		{"migrate", "copy a bbolt database into PostgreSQL and verify the counts", runMigrate},
 		{"sandbox", "start a demo in the sandbox Slack (cla sandbox demo)", runSandbox},
+		{"freeze", "start, list or lift deployment freezes", runFreeze},
 	}
 }
 

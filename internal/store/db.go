@@ -33,8 +33,9 @@ var (
 	bucketOutbox    = []byte("outbox")       // seq → notification
 	bucketOutboxIDs = []byte("outbox_ids")   // notification id → seq (kept after delivery: dedupe)
 	bucketOnce      = []byte("once")         // key → first seen
+	bucketFreezes   = []byte("freezes")      // freeze id → freeze (JSON)
 	allBuckets      = [][]byte{bucketJobs, bucketLogs, bucketLogKeys, bucketCreated, bucketStatus,
-		bucketTimers, bucketChannels, bucketMessages, bucketOutbox, bucketOutboxIDs, bucketOnce}
+		bucketTimers, bucketChannels, bucketMessages, bucketOutbox, bucketOutboxIDs, bucketOnce, bucketFreezes}
 )
 
 // DB is a bbolt-backed jobs.Store.

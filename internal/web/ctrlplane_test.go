@@ -179,3 +179,118 @@ func TestCtrlplane_BadInput(t *testing.T) {
 		})
 	}
 }
+
+// Deployment freezes (the RFC's open question 8): admins only; a matching
+// dispatch is refused with 409 frozen; completion only with blockCompletion.
+func TestFreezes(t *testing.T) {
+	f := ctrlplaneFixture(t)
+	until := time.Now().Add(4 * time.Hour).UTC().Truncate(time.Second)
+	disk := rfcText(t, "disk-swap.json")
+	noEvidence := strings.Replace(disk, `"requireEvidence": true`, `"requireEvidence": false`, 1)
+	ctxProd := rfcText(t, "context.disk-swap.json")
+
+	// A job in flight before the freeze.
+	r := f.call("POST", "/v1/jobs", tokCI, dispatch("inflight", noEvidence, ctxProd))
+	require.Equal(t, http.StatusCreated, r.status, "%s", r.body)
+
+	for _, tc := range []struct {
+		name, token, body string
+		status            int
+		want              string
+	}{
+		{"not an admin", tokCI, `{"reason": "x", "until": "` + until.Format(time.RFC3339) + `"}`, 403, "only admins"},
+		{"no reason", tokAdmin, `{"until": "` + until.Format(time.RFC3339) + `"}`, 400, "needs a reason"},
+		{"no until", tokAdmin, `{"reason": "x"}`, 400, "needs until"},
+		{"until not a time", tokAdmin, `{"reason": "x", "until": "tomorrow"}`, 400, "not valid JSON"},
+		{"until passed", tokAdmin, `{"reason": "x", "until": "2020-01-01T00:00:00Z"}`, 400, "already passed"},
+		{"from after until", tokAdmin, `{"reason": "x", "from": "` + until.Add(time.Hour).Format(time.RFC3339) + `", "until": "` + until.Format(time.RFC3339) + `"}`, 400, "from must be before until"},
+		{"blank environment", tokAdmin, `{"reason": "x", "until": "` + until.Format(time.RFC3339) + `", "environments": [""]}`, 400, "must not be blank"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := f.call("POST", "/v1/freezes", tc.token, tc.body)
+			require.Equal(t, tc.status, r.status, "%s", r.body)
+			require.Contains(t, r.json()["error"], tc.want)
+			fs, err := f.svc.Freezes(context.Background())
+			require.NoError(t, err)
+			require.Empty(t, fs, "a refused freeze stores nothing")
+		})
+	}
+	require.Equal(t, http.StatusNotFound, f.call("DELETE", "/v1/freezes/fz-nope", tokAdmin, nil).status)
+	require.Equal(t, http.StatusForbidden, f.call("GET", "/v1/freezes", tokCI, nil).status)
+
+	r = f.call("POST", "/v1/freezes", tokAdmin, `{"reason": "quarter-end change freeze", "until": "`+until.Format(time.RFC3339)+`",
+		"environments": ["production"]}`)
+	require.Equal(t, http.StatusCreated, r.status, "%s", r.body)
+	prodFreeze := r.json()["id"].(string)
+	require.True(t, strings.HasPrefix(prodFreeze, "fz-"))
+	require.Equal(t, false, r.json()["blockCompletion"])
+
+	r = f.call("POST", "/v1/jobs", tokCI, dispatch("frozen-1", disk, ctxProd))
+	require.Equal(t, http.StatusConflict, r.status, "%s", r.body)
+	require.Equal(t, "frozen", r.code())
+	require.Contains(t, r.json()["error"], "quarter-end change freeze")
+	require.Contains(t, r.json()["error"], until.Format(time.RFC3339))
+	require.Equal(t, http.StatusNotFound, f.call("GET", "/v1/jobs/frozen-1", tokCI, nil).status, "nothing created")
+
+	r = f.call("POST", "/v1/jobs", tokCI, dispatch("staging-1", disk, `{"environment": {"name": "staging"}, "resource": {"name": "n"}}`))
+	require.Equal(t, http.StatusCreated, r.status, "another environment is not frozen: %s", r.body)
+
+	// The RFC's safe default: the job in flight may still complete.
+	r = f.call("POST", "/v1/jobs/inflight/complete", tokJane, `{}`)
+	require.Equal(t, http.StatusOK, r.status, "%s", r.body)
+
+	// blockCompletion: completion is refused from every door, naming the freeze.
+	r = f.call("POST", "/v1/freezes", tokAdmin, `{"reason": "incident 42", "until": "`+until.Format(time.RFC3339)+`",
+		"deployments": ["infra-rollout"], "blockCompletion": true}`)
+	require.Equal(t, http.StatusCreated, r.status, "%s", r.body)
+	blocking := r.json()["id"].(string)
+	before := f.job("staging-1").Version
+	r = f.call("POST", "/v1/jobs/staging-1/complete", tokJane, rfcText(t, "completion.json"))
+	require.Equal(t, http.StatusOK, r.status, "staging-1 has no deployment slug: not covered: %s", r.body)
+	r = f.call("POST", "/v1/jobs", tokCI, dispatch("frozen-2", disk, `{"deployment": {"slug": "other"}, "environment": {"name": "dev"}, "resource": {"name": "n"}}`))
+	require.Equal(t, http.StatusCreated, r.status, "%s", r.body)
+	_, err := f.svc.GetJob(context.Background(), "frozen-2")
+	require.NoError(t, err)
+	r = f.call("POST", "/v1/jobs", tokCI, dispatch("frozen-3", disk, `{"deployment": {"slug": "infra-rollout"}, "environment": {"name": "dev"}, "resource": {"name": "n"}}`))
+	require.Equal(t, http.StatusConflict, r.status)
+	_ = before
+
+	r = f.call("GET", "/v1/freezes", tokAdmin, nil)
+	require.Equal(t, http.StatusOK, r.status)
+	require.Len(t, r.json()["freezes"], 2)
+
+	r = f.call("DELETE", "/v1/freezes/"+prodFreeze, tokCI, nil)
+	require.Equal(t, http.StatusForbidden, r.status)
+	r = f.call("DELETE", "/v1/freezes/"+prodFreeze, tokAdmin, nil)
+	require.Equal(t, http.StatusOK, r.status, "%s", r.body)
+	r = f.call("POST", "/v1/jobs", tokCI, dispatch("thawed", disk, ctxProd))
+	require.Equal(t, http.StatusConflict, r.status, "infra-rollout is still frozen by the second freeze")
+	r = f.call("DELETE", "/v1/freezes/"+blocking, tokAdmin, nil)
+	require.Equal(t, http.StatusOK, r.status)
+	r = f.call("POST", "/v1/jobs", tokCI, dispatch("thawed", disk, ctxProd))
+	require.Equal(t, http.StatusCreated, r.status, "%s", r.body)
+}
+
+// blockCompletion refuses completing and failing a matching job's manual
+// action with 409 frozen, and changes nothing.
+func TestFreezes_BlockCompletion(t *testing.T) {
+	f := ctrlplaneFixture(t)
+	r := f.call("POST", "/v1/jobs", tokCI, dispatch("disk-9", rfcText(t, "disk-swap.json"), rfcText(t, "context.disk-swap.json")))
+	require.Equal(t, http.StatusCreated, r.status, "%s", r.body)
+	until := time.Now().Add(time.Hour).UTC().Format(time.RFC3339)
+	r = f.call("POST", "/v1/freezes", tokAdmin, `{"reason": "incident 42", "until": "`+until+`", "blockCompletion": true}`)
+	require.Equal(t, http.StatusCreated, r.status, "%s", r.body)
+	id := r.json()["id"].(string)
+	before := f.job("disk-9").Version
+	for _, body := range []string{rfcText(t, "completion.json"), `{"status": "failure", "evidence": "x"}`} {
+		r = f.call("POST", "/v1/jobs/disk-9/complete", tokJane, body)
+		require.Equal(t, http.StatusConflict, r.status, "%s", r.body)
+		require.Equal(t, "frozen", r.code())
+		require.Contains(t, r.json()["error"], "completion is blocked by deployment freeze "+id)
+		require.Contains(t, r.json()["error"], "incident 42")
+	}
+	require.Equal(t, before, f.job("disk-9").Version)
+	require.Equal(t, http.StatusOK, f.call("DELETE", "/v1/freezes/"+id, tokAdmin, nil).status)
+	r = f.call("POST", "/v1/jobs/disk-9/complete", tokJane, rfcText(t, "completion.json"))
+	require.Equal(t, http.StatusOK, r.status, "%s", r.body)
+}

@@ -45,6 +45,7 @@ var statusOf = map[string]int{
 	jobs.ECONFLICT:  http.StatusConflict,
 	jobs.EFORBIDDEN: http.StatusForbidden,
 	jobs.EINVALID:   http.StatusBadRequest,
+	jobs.EFROZEN:    http.StatusConflict,
 	jobs.ERATELIMIT: http.StatusTooManyRequests,
 }
 

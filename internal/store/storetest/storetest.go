@@ -48,6 +48,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"OutboxOrderAndLimit", testOutboxOrderAndLimit},
 		{"Once", testOnce},
 		{"OnceSpentWithChange", testOnceSpentWithChange},
+		{"Freezes", testFreezes},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, newStore(t)) })
@@ -624,4 +625,31 @@ func testOnceSpentWithChange(t *testing.T, db jobs.Store) {
 	fresh, err := db.Once(ctx, "callback:tok")
 	require.NoError(t, err)
 	require.False(t, fresh)
+}
+
+func testFreezes(t *testing.T, db jobs.Store) {
+	ctx := context.Background()
+	got, err := db.Freezes(ctx)
+	require.NoError(t, err)
+	require.Empty(t, got)
+	late := jobs.Freeze{ID: "fz-b", Reason: "quarter end", From: T0, Until: T0.Add(48 * time.Hour),
+		Environments: []string{"production"}, Deployments: []string{}, BlockCompletion: true, CreatedBy: "root", CreatedAt: T0}
+	soon := jobs.Freeze{ID: "fz-a", Reason: "incident", From: T0, Until: T0.Add(time.Hour),
+		Environments: []string{}, Deployments: []string{"infra-rollout"}, CreatedBy: "root", CreatedAt: T0}
+	require.NoError(t, db.PutFreeze(ctx, late))
+	require.NoError(t, db.PutFreeze(ctx, soon))
+	got, err = db.Freezes(ctx)
+	require.NoError(t, err)
+	require.Len(t, got, 2)
+	require.Equal(t, []string{"fz-a", "fz-b"}, []string{got[0].ID, got[1].ID}, "soonest-ending first")
+	require.True(t, got[1].Until.Equal(late.Until))
+	got[1].Until, got[1].From, got[1].CreatedAt = late.Until, late.From, late.CreatedAt
+	require.Equal(t, late, got[1])
+
+	require.Equal(t, jobs.ENOTFOUND, jobs.ErrorCode(db.DeleteFreeze(ctx, "fz-none")))
+	require.NoError(t, db.DeleteFreeze(ctx, "fz-a"))
+	got, err = db.Freezes(ctx)
+	require.NoError(t, err)
+	require.Len(t, got, 1)
+	require.Equal(t, "fz-b", got[0].ID)
 }

@@ -22,6 +22,9 @@ type pageData struct {
 	List    *listView
 	Job     *jobView
 	Banner  *banner
+	// Freezes are the deployment freezes not ended yet, for the banner
+	// every signed-in page shows.
+	Freezes []jobs.Freeze
 }
 
 // banner is the line every page shows when Config.Banner is set.
@@ -47,6 +50,13 @@ func parsePages() (map[string]*template.Template, error) {
 func (m *Monitor) render(w http.ResponseWriter, r *http.Request, status int, page string, d pageData) {
 	if m.cfg.Banner != "" {
 		d.Banner = &banner{Text: m.cfg.Banner, Link: m.cfg.BannerLink}
+	}
+	if d.Viewer != nil {
+		fs, err := m.svc.Freezes(r.Context())
+		if err != nil {
+			m.log.Error("read freezes", "err", err)
+		}
+		d.Freezes = fs
 	}
 	m.renderTemplate(w, r, status, page, "layout", d)
 }
