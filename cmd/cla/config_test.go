@@ -110,6 +110,9 @@ func TestRun_Help(t *testing.T) {
 	for _, v := range jobVerbs {
 		names = append(names, []string{"job", v.name})
 	}
+	for _, v := range freezeVerbs {
+		names = append(names, []string{"freeze", v.name})
+	}
 	names = append(names, []string{"talkback", "check"})
 	for _, n := range names {
 		t.Run(strings.Join(n, " "), func(t *testing.T) {

@@ -26,6 +26,7 @@ func runFreeze(ctx context.Context, e *env, args []string) int {
 		for _, v := range freezeVerbs {
 			fmt.Fprintf(w, "  %-7s %s\n", v.name, v.summary)
 		}
+		fmt.Fprint(w, "\nExamples:\n  cla freeze create --reason \"quarter-end change freeze\" --until 2026-03-31T23:59:00Z --environment production\n  cla freeze list\n  cla freeze lift fz-abcdefgh\n")
 		if len(args) == 0 {
 			return exitError
 		}
