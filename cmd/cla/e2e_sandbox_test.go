@@ -34,7 +34,7 @@ func sandboxChromium(t *testing.T) context.Context {
 	ctx, cancel := chromedp.NewContext(alloc)
 	t.Cleanup(cancel)
 	require.NoError(t, chromedp.Do(ctx))
-	ctx, cancelTimeout := context.WithTimeout(ctx, 150*time.Second)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 240*time.Second)
 	t.Cleanup(cancelTimeout)
 	return ctx
 }
