@@ -53,6 +53,7 @@ type Broker struct {
 	waiters map[string]*watch
 	any     chan struct{}
 	dropped atomic.Uint64
+	onDrop  func(subscriber string)
 }
 
 // NewBroker returns an empty broker.
@@ -102,8 +103,17 @@ func (s *Subscription) Close() {
 // Dropped is how many events this subscriber missed.
 func (s *Subscription) Dropped() uint64 { return s.dropped.Load() }
 
+// OnDrop sets a function called (with the subscriber's name) for every
+// event a subscriber had no room for, to count it (the server's
+// cla_events_dropped_total). It must not block; set it before use.
+func (b *Broker) OnDrop(fn func(subscriber string)) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.onDrop = fn
+}
+
 // Dropped is how many events all subscribers missed since the broker
-// started (cla_events_dropped_total).
+// started.
 func (b *Broker) Dropped() uint64 { return b.dropped.Load() }
 
 // deliver hands e to the subscriber or, when it has no room, counts the
@@ -116,6 +126,9 @@ func (s *Subscription) deliver(e Event) {
 	}
 	s.dropped.Add(1)
 	s.broker.dropped.Add(1)
+	if s.broker.onDrop != nil { // Publish holds the broker's lock
+		s.broker.onDrop(s.Name)
+	}
 	select {
 	case s.resync <- struct{}{}:
 	default: // a resync is already pending; it covers this drop

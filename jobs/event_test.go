@@ -79,6 +79,8 @@ func TestBroker_Wake(t *testing.T) {
 // subscriber beside it misses nothing.
 func TestBroker_SlowSubscriber(t *testing.T) {
 	b := NewBroker()
+	counted := map[string]int{}
+	b.OnDrop(func(name string) { counted[name]++ })
 	slow := b.Subscribe("slow", 2)
 	defer slow.Close()
 	fast := b.Subscribe("fast", 16)
@@ -89,6 +91,7 @@ func TestBroker_SlowSubscriber(t *testing.T) {
 	require.Equal(t, uint64(3), slow.Dropped())
 	require.Equal(t, uint64(0), fast.Dropped())
 	require.Equal(t, uint64(3), b.Dropped())
+	require.Equal(t, map[string]int{"slow": 3}, counted, "every drop is counted by subscriber")
 	select {
 	case <-slow.Resync:
 	default:

@@ -9,6 +9,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/cla-ops/cla/internal/config"
+	"github.com/cla-ops/cla/internal/metrics"
 	"github.com/cla-ops/cla/internal/web"
 	"github.com/cla-ops/cla/jobs"
 )
@@ -81,7 +82,9 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, pointer st
 	if !cfg.Assignees.AllowUnknown {
 		opts.Assignees = check
 	}
-	svc := jobs.NewService(db, jobs.NewBroker(), opts)
+	broker := jobs.NewBroker()
+	broker.OnDrop(func(subscriber string) { eventsDropped.Inc(subscriber) })
+	svc := jobs.NewService(db, broker, opts)
 	creds, ids, err := credentials(cfg, pointer, db.listen != nil, log)
 	if err != nil {
 		return err
@@ -145,3 +148,9 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, pointer st
 	}
 	return err
 }
+
+// eventsDropped counts the events a broker subscriber (the Slack
+// announcer, the App Home refresher, the relay, the sandbox demo) had no
+// room for; each such subscriber is told to resync.
+var eventsDropped = metrics.NewCounter("cla_events_dropped_total",
+	"Events a subscriber fell too far behind to receive; it was told to resync.", "subscriber")
