@@ -326,3 +326,21 @@ func TestAnnouncer_ResyncAfterDrops(t *testing.T) {
 	e.waitMessage(m, func(x slackemu.Message) bool { return strings.Contains(text(x.Blocks), "Approvals: 1 of 3") })
 	require.Positive(t, e.svc.Broker().Dropped(), "the flood was counted")
 }
+
+// TestAnnouncer_HungCallStallsNothingElse: a chat.update that Slack never
+// answers holds up its own gate only; another gate's announcement is
+// rewritten meanwhile.
+func TestAnnouncer_HungCallStallsNothingElse(t *testing.T) {
+	e := newEnv(t, slackemu.Config{})
+	cfg := jobs.GateConfig{Kind: jobs.KindAction, Name: "Swap", Assignees: []string{"alice"}}
+	e.open("hung-1", cfg)
+	m2 := e.open("hung-2", cfg)
+	e.emu.InjectFault("chat.update", slackemu.Fault{Latency: time.Hour, Times: 1}) // the next update hangs
+	_, _, err := e.svc.Resolve(e.ctx, identities[0], jobs.ViaAPI, "hung-1", jobs.Resolution{Action: jobs.ActComplete})
+	require.NoError(t, err)
+	_, err = e.emu.WaitCall(e.ctx, "chat.update", nil) // hung-1's update has reached Slack and hangs
+	require.NoError(t, err)
+	_, err = e.emu.ClickButton(e.ctx, alice, m2.Channel, m2.TS, blocks.ActionComplete)
+	require.NoError(t, err)
+	e.waitMessage(m2, func(x slackemu.Message) bool { return strings.Contains(text(x.Blocks), "Completed by <@U0ALICE> via slack") })
+}
