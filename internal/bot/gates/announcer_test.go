@@ -342,5 +342,7 @@ func TestAnnouncer_HungCallStallsNothingElse(t *testing.T) {
 	require.NoError(t, err)
 	_, err = e.emu.ClickButton(e.ctx, alice, m2.Channel, m2.TS, blocks.ActionComplete)
 	require.NoError(t, err)
-	e.waitMessage(m2, func(x slackemu.Message) bool { return strings.Contains(text(x.Blocks), "Completed by <@U0ALICE> via slack") })
+	e.waitMessage(m2, func(x slackemu.Message) bool {
+		return strings.Contains(text(x.Blocks), "Completed by <@U0ALICE> via slack")
+	})
 }
