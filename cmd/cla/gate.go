@@ -14,7 +14,7 @@ import (
 // a --file config when given.
 type gateFlags struct {
 	cfg                        jobs.GateConfig
-	kind, file                 string
+	kind, file, agentConfig    string
 	assignees                  listFlag
 	checklist, channels        rawListFlag
 	reminderInterval, reminder string
@@ -25,6 +25,7 @@ type gateFlags struct {
 
 func (f *gateFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.file, "file", "", "read the gate config from `FILE` (JSON or YAML, the API's shape); flags override it")
+	fs.StringVar(&f.agentConfig, "agent-config", "", "read ctrlplane's manual-action config from `FILE` (JSON or YAML, bare or the RFC's type: Deployment document); flags override it")
 	fs.StringVar(&f.kind, "kind", "", "`KIND`: action, approval, pause or trap (required, here or in --file)")
 	fs.StringVar(&f.cfg.Name, "name", "", "`NAME` of the step: what is to be done (required, here or in --file)")
 	fs.StringVar(&f.cfg.Description, "description", "", "`TEXT` for the assignees; a template over the job context")
@@ -50,6 +51,16 @@ func (f *gateFlags) register(fs *flag.FlagSet) {
 // config merges the file (if any) with the flags that were given.
 func (f *gateFlags) config(fs *flag.FlagSet) (jobs.GateConfig, error) {
 	cfg := jobs.GateConfig{}
+	if f.file != "" && f.agentConfig != "" {
+		return cfg, fmt.Errorf("give --file or --agent-config, not both")
+	}
+	if f.agentConfig != "" {
+		ac, err := loadAgentConfig(f.agentConfig)
+		if err != nil {
+			return cfg, err
+		}
+		cfg = ac.cfg
+	}
 	if f.file != "" {
 		var err error
 		if cfg, err = loadGateFile(f.file); err != nil {
@@ -83,8 +94,8 @@ func (f *gateFlags) config(fs *flag.FlagSet) (jobs.GateConfig, error) {
 			apply()
 		}
 	})
-	if cfg.Kind == "" || strings.TrimSpace(cfg.Name) == "" {
-		return cfg, fmt.Errorf("--kind and --name are required (as flags or in --file)")
+	if (cfg.Kind == "" && cfg.Type == "") || strings.TrimSpace(cfg.Name) == "" {
+		return cfg, fmt.Errorf("--kind and --name are required (as flags, in --file or in --agent-config)")
 	}
 	return cfg, nil
 }
@@ -129,7 +140,8 @@ func runGate(ctx context.Context, e *env, args []string) int {
   cla gate qa-1234 --kind action --name "Verify" --checklist "disks green" --checklist "alerts quiet"
   cla gate qa-1234 --kind action --name "Update DNS" --assignee ops --reminder-interval 1h --max-reminders 3 \
       --escalate-after 4h --escalate-to lead --escalate-after 8h --escalate-to director
-  cla gate qa-1234 --file gate.yaml --wait`})
+  cla gate qa-1234 --file gate.yaml --wait
+  cla gate qa-1234 --agent-config infra-rollout.yaml --wait`})
 	cf.register(fs, e)
 	f.register(fs)
 	pos, code, ok := parse(e, fs, args, 1)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/cla-ops/cla/jobs"
 )
@@ -54,20 +55,27 @@ func runJob(ctx context.Context, e *env, args []string) int {
 func jobCreate(ctx context.Context, e *env, args []string) int {
 	var cf clientFlags
 	var in jobs.NewJob
-	var contextJSON, contextFile string
+	var contextJSON, contextFile, agentFile string
 	fs := newFlags(e, "job create", help{
-		usage: "cla job create --name NAME [--id ID] [--context JSON | --context-file FILE] [flags]",
+		usage: "cla job create --name NAME [--id ID] [--context JSON|@FILE | --context-file FILE] [flags]\n" +
+			"  cla job create --agent-config FILE [--context JSON|@FILE] [--id ID] [flags]",
 		about: "Creates a job. The id (like qa-1234) is generated when not given. The context is free JSON\n" +
 			"(deployment, environment, resource, release, ...) that gate descriptions can use: {[ .resource.name ]}.\n" +
+			"With --agent-config, the job is ctrlplane's dispatch of a manual action: FILE is the RFC's\n" +
+			"manual-action config (JSON or YAML), bare or as the jobAgentConfig of a `type: Deployment` document,\n" +
+			"whose slug and name fill context.deployment; the action opens at once, its outcome ends the job,\n" +
+			"and the job's name defaults to the config's rendered name.\n" +
 			"Prints the job id in text mode.",
 		examples: `  cla job create --id qa-1234 --name "Deploy v3.1.0" --context '{"resource":{"name":"node-7"}}'
-  id=$(cla job create --name "Nightly rollout")`,
+  id=$(cla job create --name "Nightly rollout")
+  cla job create --agent-config infra-rollout.yaml --context @dispatch-context.json`,
 	})
 	cf.register(fs, e)
 	fs.StringVar(&in.ID, "id", "", "job id: [a-z0-9][a-z0-9._-]{0,63}; generated if empty")
 	fs.StringVar(&in.Name, "name", "", "what the job does (required)")
 	fs.StringVar(&in.Requester, "requester", "", "who asked for it (default: the token's identity)")
-	fs.StringVar(&contextJSON, "context", "", "dispatch context as a JSON object")
+	fs.StringVar(&contextJSON, "context", "", "dispatch context as a JSON object, or @FILE to read it (JSON or YAML)")
+	fs.StringVar(&agentFile, "agent-config", "", "ctrlplane manual-action config `FILE` to dispatch (JSON or YAML)")
 	fs.StringVar(&contextFile, "context-file", "", "read the dispatch context from a JSON file")
 	if _, code, ok := parse(e, fs, args, 0); !ok {
 		return code
@@ -78,6 +86,15 @@ func jobCreate(ctx context.Context, e *env, args []string) int {
 		return exitError
 	}
 	in.Context = ctxData
+	if agentFile != "" {
+		ac, err := loadAgentConfig(agentFile)
+		if err != nil {
+			e.errorf("job create: %v", err)
+			return exitError
+		}
+		in.JobAgentConfig = &ac.cfg
+		in.Context = fillDeployment(in.Context, ac.deployment)
+	}
 	cl, err := cf.client(e)
 	if err != nil {
 		e.errorf("job create: %v", err)
@@ -92,6 +109,12 @@ func jobCreate(ctx context.Context, e *env, args []string) int {
 }
 
 func readContext(inline, file string) (map[string]any, error) {
+	if strings.HasPrefix(inline, "@") {
+		if file != "" {
+			return nil, fmt.Errorf("give --context or --context-file, not both")
+		}
+		inline, file = "", strings.TrimPrefix(inline, "@")
+	}
 	data := []byte(inline)
 	if file != "" {
 		if inline != "" {
