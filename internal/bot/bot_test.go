@@ -129,6 +129,9 @@ func TestBot_RateLimited(t *testing.T) {
 	h := newHarness(t, slackemu.Config{})
 	h.emu.InjectFault("chat.postEphemeral", slackemu.Fault{Status: http.StatusTooManyRequests, RetryAfter: time.Second, Times: 1})
 	require.Contains(t, h.ask(h.alice.ID, "#general", "help"), "Things you can ask me")
+	// The emulator records a call just after it answers it: wait for the record.
+	_, err := h.emu.WaitCall(h.ctx(), "chat.postEphemeral", func(c slackemu.Call) bool { return c.OK() })
+	require.NoError(t, err)
 	calls := h.emu.Calls("chat.postEphemeral")
 	require.Len(t, calls, 2)
 	require.Equal(t, http.StatusTooManyRequests, calls[0].Status)
