@@ -2,9 +2,13 @@ package client
 
 import (
 	"context"
+	"io"
+	"mime"
 	"net/http"
 	"net/url"
+	"path"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/cla-ops/cla/jobs"
@@ -163,4 +167,28 @@ func (c *Client) Log(ctx context.Context, id string, after uint64) ([]jobs.LogEn
 		return nil, err
 	}
 	return out.Entries, nil
+}
+
+// AnnotationContent is a file annotation's bytes as the server sends them.
+type AnnotationContent struct {
+	// Name is the file name from Content-Disposition.
+	Name string
+	// ContentType is the media type the server gave.
+	ContentType string
+	// Body is the file; the caller closes it.
+	Body io.ReadCloser
+}
+
+// GetAnnotationContent fetches file annotation n (from 1) of a job
+// (GET /v1/jobs/{id}/annotations/{n}/content).
+func (c *Client) GetAnnotationContent(ctx context.Context, id string, n int) (*AnnotationContent, error) {
+	resp, err := c.send(ctx, http.MethodGet, jobPath(id, "annotations", strconv.Itoa(n), "content"), nil, "*/*")
+	if err != nil {
+		return nil, err
+	}
+	out := &AnnotationContent{ContentType: resp.Header.Get("Content-Type"), Body: resp.Body}
+	if _, params, err := mime.ParseMediaType(resp.Header.Get("Content-Disposition")); err == nil {
+		out.Name = path.Base(strings.ReplaceAll(params["filename"], "\\", "/"))
+	}
+	return out, nil
 }

@@ -53,4 +53,13 @@ type AnnotationRef struct {
 	Actor   string    `json:"actor"`
 	Via     string    `json:"via"`
 	At      time.Time `json:"at"`
+	// ContentType is a file's media type, when known.
+	ContentType string `json:"contentType,omitempty"`
+	// Stored says a file's bytes are kept (GET …/annotations/{n}/content);
+	// false for a file kept only as metadata and a permalink.
+	Stored bool `json:"stored,omitempty"`
+	// Permalink is where the file lives elsewhere (Slack).
+	Permalink string `json:"permalink,omitempty"`
+	// Key is the idempotency key the annotation was made with.
+	Key string `json:"key,omitempty"`
 }

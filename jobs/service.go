@@ -27,6 +27,8 @@ type Service struct {
 
 	restrictUnassigned bool
 	defaultAssignees   []string
+	// maxChatFileBytes caps what the Slack door may attach.
+	maxChatFileBytes int
 }
 
 // Options tune a Service; zero values mean the defaults.
@@ -35,6 +37,10 @@ type Options struct {
 	Now func() time.Time
 	// MaxFileBytes caps a file annotation; 1 MiB by default.
 	MaxFileBytes int
+	// MaxChatFileBytes caps a file shared in a job's Slack channel that is
+	// kept whole (annotations made via slack); 10 MiB by default. A bigger
+	// one is kept as metadata and a permalink.
+	MaxChatFileBytes int
 	// TemplateLimits bound the rendering of descriptions; zero fields are
 	// the defaults.
 	TemplateLimits TemplateLimits
@@ -67,7 +73,10 @@ func NewService(store Store, broker *Broker, opts Options) *Service {
 	if opts.MaxFileBytes <= 0 {
 		opts.MaxFileBytes = 1 << 20
 	}
-	return &Service{store: store, broker: broker, now: opts.Now, maxFileBytes: opts.MaxFileBytes,
+	if opts.MaxChatFileBytes <= 0 {
+		opts.MaxChatFileBytes = 10 << 20
+	}
+	return &Service{store: store, broker: broker, now: opts.Now, maxFileBytes: opts.MaxFileBytes, maxChatFileBytes: opts.MaxChatFileBytes,
 		tmplLimits: opts.TemplateLimits.WithDefaults(), limits: opts.Limits.WithDefaults(), timersPoke: make(chan struct{}, 1),
 		noBreakGlass: opts.DisableBreakGlass, assignees: opts.Assignees,
 		defaults: append([]NotifyChannel(nil), opts.DefaultChannels...), restrictUnassigned: opts.RestrictUnassigned,

@@ -229,6 +229,7 @@ func (e *Emulator) routes() http.Handler {
 	mux.HandleFunc("/api/", e.serveAPI)
 	mux.HandleFunc("/link/", e.serveSocket)
 	mux.HandleFunc("/hooks/", e.serveHook)
+	mux.HandleFunc("/files/", e.serveFile)
 	mux.HandleFunc("/archives/", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = w.Write([]byte("slackemu permalink\n"))
 	})

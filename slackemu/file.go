@@ -1,6 +1,9 @@
 package slackemu
 
 import (
+	"io"
+	"net/http"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -15,6 +18,9 @@ type File struct {
 	Size     int
 	User     string // uploader; set by ShareFile
 	Created  int64  // unix seconds; set by ShareFile
+	// Content is what url_private_download serves to the bot token; when
+	// empty, Size bytes of "x". Size defaults to len(Content).
+	Content []byte
 }
 
 // fileDefaults fills a file's derived fields.
@@ -42,7 +48,51 @@ func fileDefaults(f File) File {
 	if f.Created == 0 {
 		f.Created = time.Now().Unix()
 	}
+	if f.Size == 0 {
+		f.Size = len(f.Content)
+	}
 	return f
+}
+
+// signInPage is what Slack answers, with status 200, to a file download
+// without a valid token: its HTML sign-in page, not an error.
+const signInPage = `<!DOCTYPE html>
+<html lang="en-US"><head><meta charset="utf-8"><title>Slack</title></head>
+<body><h1>Sign in to Slack</h1><p>We suggest using the email address you use at work.</p>
+<form action="/signin" method="post"><input type="email" name="email"><button>Sign In With Email</button></form></body></html>
+`
+
+// serveFile serves /files/<user>/<id>/<name> the way Slack serves
+// url_private and url_private_download: the bytes to a request carrying
+// the bot token (Authorization: Bearer xoxb-…), and to anything else the
+// HTML sign-in page with status 200.
+func (e *Emulator) serveFile(w http.ResponseWriter, r *http.Request) {
+	parts := strings.Split(strings.TrimPrefix(r.URL.Path, "/files/"), "/")
+	e.mu.Lock()
+	var f *File
+	if len(parts) >= 2 {
+		f = e.files[parts[1]]
+	}
+	var content []byte
+	if f != nil {
+		content = f.Content
+		if len(content) == 0 {
+			content = []byte(strings.Repeat("x", f.Size))
+		}
+	}
+	e.mu.Unlock()
+	if r.Header.Get("Authorization") != "Bearer "+e.cfg.BotToken {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_, _ = io.WriteString(w, signInPage)
+		return
+	}
+	if f == nil {
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", f.Mimetype)
+	w.Header().Set("Content-Length", strconv.Itoa(len(content)))
+	_, _ = w.Write(content)
 }
 
 // fileJSON renders a file object as messages and files.info show it.

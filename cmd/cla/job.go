@@ -18,6 +18,7 @@ var jobVerbs = []command{
 	{"show", "show one job and its gates", jobShow},
 	{"log", "print (or --follow) a job's log", jobLog},
 	{"annotate", "attach a comment, log, file or data to a job", jobAnnotate},
+	{"annotation", "get a file annotation's content: annotation get <job> <n>", jobAnnotation},
 	{"check", "tick a checklist item of the open gate", jobCheck},
 	{"progress", "report pipeline progress: in_progress, successful, failure", jobProgress},
 	{"cancel", "cancel a job (and its open gate)", jobCancel},
@@ -190,14 +191,17 @@ func jobShow(ctx context.Context, e *env, args []string) int {
 func jobLog(ctx context.Context, e *env, args []string) int {
 	var cf clientFlags
 	var after uint64
-	var follow bool
-	fs := newFlags(e, "job log", help{usage: "cla job log <job> [--after SEQ] [--follow] [flags]",
+	var follow, full bool
+	fs := newFlags(e, "job log", help{usage: "cla job log <job> [--after SEQ] [--follow] [--full] [flags]",
 		about: "Prints a job's log: audit trail, mirrored Slack messages, annotations, TalkBack output.\n" +
+			"Slack edits, deletes and thread replies are marked, files show name and size, and log\n" +
+			"annotations longer than 12 lines show their first and last lines (--full shows all).\n" +
 			"--follow streams new entries until interrupted (Ctrl-C). --output json prints one JSON object per line.",
-		examples: "  cla job log qa-1234\n  cla job log qa-1234 --follow --after 40"})
+		examples: "  cla job log qa-1234\n  cla job log qa-1234 --follow --after 40\n  cla job log qa-1234 --full"})
 	cf.register(fs, e)
 	fs.Uint64Var(&after, "after", 0, "only entries after this sequence number")
 	fs.BoolVar(&follow, "follow", false, "keep streaming new entries")
+	fs.BoolVar(&full, "full", false, "show long log annotations whole")
 	pos, code, ok := parse(e, fs, args, 1)
 	if !ok {
 		return code
@@ -211,7 +215,7 @@ func jobLog(ctx context.Context, e *env, args []string) int {
 		if cf.output == "json" {
 			return json.NewEncoder(e.stdout).Encode(en)
 		}
-		printEntry(e.stdout, en)
+		printEntry(e.stdout, en, full)
 		return nil
 	}
 	if follow {
@@ -242,9 +246,10 @@ func jobAnnotate(ctx context.Context, e *env, args []string) int {
 	var file, data string
 	fs := newFlags(e, "job annotate", help{usage: "cla job annotate <job> (--text TEXT | --file PATH | --data JSON) [--kind KIND] [flags]",
 		about: "Attaches an annotation to a job (terminal jobs too). Kinds: comment (default), log, file, misc.\n" +
-			"--file uploads a file (at most 1 MiB) as a file annotation named after it.",
+			"--file uploads a file (at most 1 MiB) as a file annotation named after it; with --kind log\n" +
+			"(or comment) the file's text becomes the annotation's text.",
 		examples: "  cla job annotate qa-1234 --text \"disk swapped, serial ABC123\"\n" +
-			"  cla job annotate qa-1234 --file smoke-test.log\n  cla job annotate qa-1234 --kind misc --data '{\"build\": 812}'"})
+			"  cla job annotate qa-1234 --file smoke-test.log\n  cla job annotate qa-1234 --kind log --file build.log\n  cla job annotate qa-1234 --kind misc --data '{\"build\": 812}'"})
 	cf.register(fs, e)
 	fs.StringVar(&in.Kind, "kind", "", "comment, log, file or misc")
 	fs.StringVar(&in.Text, "text", "", "the text")
@@ -277,12 +282,20 @@ func fillAnnotation(in *jobs.NewAnnotation, file, data string) error {
 		if err != nil {
 			return fmt.Errorf("read %s: %w", file, err)
 		}
-		in.Content = b
 		if in.Name == "" {
 			in.Name = filepath.Base(file)
 		}
-		if in.Kind == "" {
-			in.Kind = jobs.AnnotationFile
+		switch in.Kind {
+		case jobs.AnnotationLog, jobs.AnnotationComment:
+			// A log or comment from a file: its text is the file.
+			if in.Text != "" {
+				return fmt.Errorf("--text and --file both give the text of a %s annotation; use one", in.Kind)
+			}
+			in.Text = string(b)
+		case "", jobs.AnnotationFile:
+			in.Kind, in.Content = jobs.AnnotationFile, b
+		default:
+			return fmt.Errorf("--file makes a file, log or comment annotation, not %s", in.Kind)
 		}
 	}
 	if data != "" {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -57,6 +58,7 @@ func printJob(w io.Writer, j *jobs.Job) {
 			fmt.Fprintf(w, "       [%s] %d. %s\n", mark, i+1, item)
 		}
 	}
+	printAnnotations(w, j)
 }
 
 // gateLine is one line about a gate: what it is and where it stands.
@@ -117,15 +119,103 @@ func printJobs(w io.Writer, page jobs.JobPage) {
 	}
 }
 
-// printEntry prints one log line.
-func printEntry(w io.Writer, e jobs.LogEntry) {
+// Long log annotations are collapsed to their first and last lines unless
+// --full is given.
+const (
+	collapseOver = 12 // lines
+	collapseKeep = 4  // lines kept at each end
+)
+
+// printEntry prints one log entry for people: who, through which door,
+// what kind of Slack event (edit, delete, thread reply, file), and the
+// text, with long log annotations collapsed unless full.
+func printEntry(w io.Writer, e jobs.LogEntry, full bool) {
 	who := e.Actor
 	if e.Via != "" {
 		who += " via " + e.Via
 	}
-	text := e.Text
-	if len(e.Content) > 0 {
-		text += fmt.Sprintf(" [%d bytes]", len(e.Content))
+	var marks []string
+	switch e.Fields["subtype"] {
+	case "message_changed":
+		marks = append(marks, "(edited)")
+	case "message_deleted":
+		marks = append(marks, "(deleted)")
 	}
-	fmt.Fprintf(w, "%5d  %s  %-9s %s: %s\n", e.Seq, when(e.At), e.Kind, who, text)
+	if e.Fields["thread_ts"] != "" {
+		marks = append(marks, "↳ reply in thread "+e.Fields["thread_ts"])
+	}
+	text := e.Text
+	if e.Fields["annotationKind"] == jobs.AnnotationLog && !full {
+		text = collapse(text)
+	}
+	lines := []string{}
+	if text != "" || len(marks) == 0 {
+		lines = append(lines, text)
+	}
+	lines = append(lines, fileLines(e)...)
+	head := fmt.Sprintf("%5d  %s  %-9s %s", e.Seq, when(e.At), e.Kind, who)
+	if len(marks) > 0 {
+		head += " " + strings.Join(marks, " ")
+	}
+	fmt.Fprintf(w, "%s: %s\n", head, strings.Join(lines, "\n       "))
+}
+
+// fileLines describe the files an entry refers to: a file annotation (name,
+// size, how to fetch it) or the files of a mirrored Slack message.
+func fileLines(e jobs.LogEntry) []string {
+	var out []string
+	if e.Fields["annotationKind"] == jobs.AnnotationFile {
+		size, _ := strconv.Atoi(e.Fields["size"])
+		if size == 0 {
+			size = len(e.Content)
+		}
+		line := fmt.Sprintf("📎 %s (%s)", e.Fields["name"], jobs.ByteSize(size))
+		if len(e.Content) > 0 || e.Fields["permalink"] == "" {
+			line += fmt.Sprintf(" — annotation %s: cla job annotation get <job> %s", e.Fields["annotation"], e.Fields["annotation"])
+		} else {
+			line += " not kept, see " + e.Fields["permalink"]
+		}
+		out = append(out, line)
+	}
+	n, _ := strconv.Atoi(e.Fields["files"])
+	for i := 1; i <= n; i++ {
+		p := "file." + strconv.Itoa(i) + "."
+		size, _ := strconv.Atoi(e.Fields[p+"size"])
+		out = append(out, fmt.Sprintf("📎 %s (%s) %s", e.Fields[p+"name"], jobs.ByteSize(size), e.Fields[p+"permalink"]))
+	}
+	return out
+}
+
+// collapse keeps the first and last lines of a long text.
+func collapse(text string) string {
+	lines := strings.Split(strings.TrimRight(text, "\n"), "\n")
+	if len(lines) <= collapseOver {
+		return text
+	}
+	hidden := len(lines) - 2*collapseKeep
+	kept := append(append(append([]string{}, lines[:collapseKeep]...),
+		fmt.Sprintf("… %d more lines (--full shows them)", hidden)), lines[len(lines)-collapseKeep:]...)
+	return strings.Join(kept, "\n")
+}
+
+// printAnnotations lists a job's annotations, one line each.
+func printAnnotations(w io.Writer, j *jobs.Job) {
+	if len(j.Annotations) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "  annotations:")
+	for _, a := range j.Annotations {
+		what := a.Preview
+		if a.Kind == jobs.AnnotationFile {
+			what = fmt.Sprintf("%s (%s)", a.Name, jobs.ByteSize(a.Size))
+			if !a.Stored && a.Permalink != "" {
+				what += " not kept, see " + a.Permalink
+			}
+		}
+		what = strings.ReplaceAll(what, "\n", " ⏎ ")
+		if r := []rune(what); len(r) > 100 {
+			what = string(r[:99]) + "…"
+		}
+		fmt.Fprintf(w, "    %d. %-7s %s via %s at %s: %s\n", a.ID, a.Kind, a.Actor, a.Via, when(a.At), what)
+	}
 }

@@ -52,6 +52,9 @@ type Config struct {
 	// Transport sends the Web API requests (default
 	// http.DefaultTransport); tests pass their own to close it.
 	Transport http.RoundTripper
+	// HTTPClient downloads files shared in job channels; nil uses
+	// http.DefaultClient (each download is bounded by its own timeout).
+	HTTPClient *http.Client
 }
 
 // Bot is the Slack adapter. Create it with New, register extra commands
@@ -67,6 +70,10 @@ type Bot struct {
 	router *router
 	mirror *mirror
 	tasks  chan task
+	// downloads bounds the Slack file downloads running at once; fileWork
+	// counts them.
+	downloads chan struct{}
+	fileWork  sync.WaitGroup
 	// pending counts queued and running handlers.
 	pending sync.WaitGroup
 	workers sync.WaitGroup
@@ -117,7 +124,7 @@ func New(cfg Config) (*Bot, error) {
 	}
 	api := slack.New(cfg.BotToken, opts...)
 	b := &Bot{cfg: cfg, svc: cfg.Service, api: api, http: hc, log: lg, tasks: make(chan task, 1024),
-		commands: map[string]CommandSpec{}}
+		commands: map[string]CommandSpec{}, downloads: make(chan struct{}, maxParallelDownloads)}
 	b.people = cfg.People
 	if b.people == nil {
 		b.people = people.New(api, cfg.Directory, cfg.Logger)
@@ -172,6 +179,7 @@ func (b *Bot) Run(ctx context.Context) error {
 		}
 	}
 	b.mirror.wait()
+	b.fileWork.Wait()
 	b.workers.Wait()
 	if n := len(b.tasks); n > 0 {
 		b.log.Warn("stopping with acked requests unhandled", "n", n)

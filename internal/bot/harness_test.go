@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sync"
@@ -25,6 +26,9 @@ type harness struct {
 	dir   *jobs.Directory
 	alice slackemu.User
 	bob   slackemu.User
+
+	// botHTTP, when set before start, is the bot's file-download client.
+	botHTTP *http.Client
 
 	mu     sync.Mutex
 	bot    *Bot
@@ -63,7 +67,7 @@ func (h *harness) start() {
 		lg = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	b, err := New(Config{Service: h.svc, Directory: h.dir, AppToken: h.emu.AppToken(), BotToken: h.emu.BotToken(),
-		APIURL: h.emu.APIURL(), PublicURL: "http://cla.test", Logger: lg})
+		APIURL: h.emu.APIURL(), PublicURL: "http://cla.test", Logger: lg, HTTPClient: h.botHTTP})
 	require.NoError(h.t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})

@@ -32,6 +32,8 @@ type Incoming struct {
 
 	User     string // author; for an edit the author of the new version, for a delete the author of the deleted message
 	BotID    string // bot_id when a bot wrote the message
+	AppID    string // app_id when an app wrote the message
+	OwnApp   string // api_app_id of the envelope: the app receiving it (cla)
 	Channel  string
 	Text     string
 	TS       string // the message's ts (the original message's ts for edits and deletes)
@@ -53,12 +55,16 @@ type File struct {
 	Name      string `json:"name"`
 	Size      int    `json:"size"`
 	Permalink string `json:"permalink"`
+	Mimetype  string `json:"mimetype"`
+	// URLPrivateDownload is where the bot token downloads the file.
+	URLPrivateDownload string `json:"url_private_download"`
 }
 
 // wireEvent is the part of an Events API callback the bot reads.
 type wireEvent struct {
-	EventID string `json:"event_id"`
-	Event   struct {
+	EventID  string `json:"event_id"`
+	APIAppID string `json:"api_app_id"`
+	Event    struct {
 		wireMessage
 		Type            string       `json:"type"`
 		Subtype         string       `json:"subtype"`
@@ -73,6 +79,7 @@ type wireEvent struct {
 type wireMessage struct {
 	User     string `json:"user"`
 	BotID    string `json:"bot_id"`
+	AppID    string `json:"app_id"`
 	Text     string `json:"text"`
 	TS       string `json:"ts"`
 	ThreadTS string `json:"thread_ts"`
@@ -117,7 +124,7 @@ func parseEvent(in *Incoming, payload json.RawMessage) error {
 		return fmt.Errorf("decode event: %w", err)
 	}
 	ev := w.Event
-	in.EventID, in.Channel, in.Subtype = w.EventID, ev.Channel, ev.Subtype
+	in.EventID, in.Channel, in.Subtype, in.OwnApp = w.EventID, ev.Channel, ev.Subtype, w.APIAppID
 	switch ev.Type {
 	case "message":
 		in.Kind = KindMessage
@@ -148,7 +155,7 @@ func parseEvent(in *Incoming, payload json.RawMessage) error {
 
 // setMessage copies a message's fields into in.
 func (in *Incoming) setMessage(m wireMessage) {
-	in.User, in.BotID, in.Text, in.TS, in.ThreadTS, in.Files = m.User, m.BotID, m.Text, m.TS, m.ThreadTS, m.Files
+	in.User, in.BotID, in.AppID, in.Text, in.TS, in.ThreadTS, in.Files = m.User, m.BotID, m.AppID, m.Text, m.TS, m.ThreadTS, m.Files
 	if m.Edited != nil && in.Subtype == "message_changed" {
 		in.EditedTS = m.Edited.TS
 	}

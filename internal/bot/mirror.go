@@ -147,12 +147,13 @@ func (m *mirror) append(ctx context.Context, g *jobBatch) {
 	for _, it := range g.items {
 		it.done()
 	}
+	m.b.keepFiles(ctx, g.job, g.items, added)
 }
 
 // prepare finds the job a message belongs to and builds its log entry;
 // job is "" for a message that is not mirrored.
 func (m *mirror) prepare(ctx context.Context, in *Incoming) (string, jobs.LogEntry, error) {
-	if !mirrored(in) {
+	if !mirrored(in) || m.b.ownMessage(in) {
 		return "", jobs.LogEntry{}, nil
 	}
 	job, err := m.threadJob(ctx, in)
@@ -162,7 +163,11 @@ func (m *mirror) prepare(ctx context.Context, in *Incoming) (string, jobs.LogEnt
 	if err != nil || job == "" {
 		return "", jobs.LogEntry{}, err
 	}
-	return job, mirrorEntry(in, m.b.actorName(ctx, in.User, in.BotID)), nil
+	entry := mirrorEntry(in, m.b.actorName(ctx, in.User, in.BotID))
+	if entry.Text = m.b.readable(ctx, in.Text); entry.Text != in.Text {
+		entry.Fields["raw"] = in.Text // Slack's own text, when it differs from the readable one
+	}
+	return job, entry, nil
 }
 
 // threadJob returns the job whose gate announcement a thread reply answers,

@@ -83,6 +83,10 @@ type SlackConfig struct {
 	BotToken     Secret `yaml:"botToken"`
 	BotTokenFile string `yaml:"botTokenFile"`
 	APIURL       string `yaml:"apiUrl"`
+	// MaxFileBytes caps a file shared in a job channel that cla downloads
+	// and keeps; a bigger one is kept as metadata and a permalink. 0 means
+	// the default, 10 MiB.
+	MaxFileBytes int `yaml:"maxFileBytes"`
 }
 
 // Enabled reports whether Slack is configured.

@@ -2,6 +2,7 @@ package web
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -16,7 +17,14 @@ const keepAlive = 15 * time.Second
 
 func (s *Server) annotate(w http.ResponseWriter, r *http.Request, c caller) {
 	var in jobs.NewAnnotation
-	if err := decode(w, r, max(s.maxBody, annotationMaxBody), &in); err != nil {
+	limit := max(s.maxBody, annotationBodyLimit(s.svc.MaxFileBytes()))
+	if err := decode(w, r, limit, &in); err != nil {
+		var ae *apiError
+		if errors.As(err, &ae) && ae.code == codeTooLarge {
+			err = errorf(http.StatusRequestEntityTooLarge, codeTooLarge,
+				"the annotation is too large: a file or text annotation may hold at most %s (the file before base64)",
+				jobs.ByteSize(s.svc.MaxFileBytes()))
+		}
 		s.writeError(w, r, err)
 		return
 	}

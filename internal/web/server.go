@@ -135,6 +135,7 @@ func (s *Server) routes(monitor http.Handler) {
 	m.HandleFunc("POST /v1/jobs/{id}/reassign", s.auth(s.reassign))
 	m.HandleFunc("POST /v1/jobs/{id}/checklist", s.auth(s.checklist))
 	m.HandleFunc("POST /v1/jobs/{id}/annotations", s.auth(s.annotate))
+	m.HandleFunc("GET /v1/jobs/{id}/annotations/{n}/content", s.auth(s.annotationContent))
 	m.HandleFunc("GET /v1/jobs/{id}/log", s.auth(s.jobLog))
 	m.HandleFunc("POST /v1/freezes", s.auth(s.createFreeze))
 	m.HandleFunc("GET /v1/freezes", s.auth(s.listFreezes))

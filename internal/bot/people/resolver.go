@@ -41,10 +41,11 @@ type Resolver struct {
 	timeout time.Duration
 	calls   singleflight.Group
 
-	emails   cache // Slack user id -> email ("" when Slack shows none)
-	users    cache // lower-case email -> Slack user id ("" when nobody)
-	channels cache // channel id -> name
-	groups   groups
+	emails      cache // Slack user id -> email ("" when Slack shows none)
+	users       cache // lower-case email -> Slack user id ("" when nobody)
+	channels    cache // channel id -> name
+	userHandles cache // Slack user id -> handle (display name, else name)
+	groups      groups
 }
 
 // New builds a Resolver. A nil dir means nobody is configured (everyone
@@ -60,6 +61,7 @@ func New(api *slack.Client, dir *jobs.Directory, log *slog.Logger) *Resolver {
 	r.emails.init(identityTTL, r.clock)
 	r.users.init(identityTTL, r.clock)
 	r.channels.init(identityTTL, r.clock)
+	r.userHandles.init(identityTTL, r.clock)
 	return r
 }
 
@@ -88,6 +90,20 @@ func (r *Resolver) Name(ctx context.Context, userID string) string {
 		r.log.Warn("users.info failed; acting as the bare slack user", "user", userID, "err", err)
 	}
 	return id.Name
+}
+
+// MentionName is how a mention of a Slack user reads in cla's records
+// (without "@"): the cla identity name when the user is configured, else
+// their Slack handle, else the user id when Slack cannot say.
+func (r *Resolver) MentionName(ctx context.Context, userID string) string {
+	id, err := r.base(ctx, userID)
+	if err == nil && id.Name != "slack:"+userID {
+		return id.Name
+	}
+	if h, ok := r.userHandles.get(userID); ok && h != "" {
+		return h
+	}
+	return userID
 }
 
 // Cached is the identity as far as the caches know it, groups included,
@@ -127,6 +143,11 @@ func (r *Resolver) userEmail(ctx context.Context, userID string) (string, error)
 	}
 	email := u.Profile.Email
 	r.emails.put(userID, email)
+	handle := u.Profile.DisplayName
+	if handle == "" {
+		handle = u.Name
+	}
+	r.userHandles.put(userID, handle)
 	if email != "" {
 		r.users.put(lower(email), userID)
 	}
