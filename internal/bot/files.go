@@ -15,7 +15,7 @@ import (
 )
 
 // maxParallelDownloads bounds the Slack file downloads running at once.
-const maxParallelDownloads = 4
+const maxParallelDownloads = 2
 
 // downloadTimeout bounds one file download.
 const downloadTimeout = 2 * time.Minute
@@ -41,12 +41,14 @@ func (b *Bot) keepFiles(ctx context.Context, job string, items []mirrorItem, add
 		}
 		actor := jobs.Identity{Name: b.actorName(ctx, in.User, in.BotID)}
 		for _, f := range in.Files {
-			select {
-			case b.downloads <- struct{}{}:
-			case <-ctx.Done():
-				return
-			}
+			// The mirror worker never waits for a download: it must go on
+			// acking messages. Each download waits for a slot instead.
 			b.fileWork.Go(func() {
+				select {
+				case b.downloads <- struct{}{}:
+				case <-ctx.Done():
+					return
+				}
 				defer func() { <-b.downloads }()
 				b.keepFile(ctx, job, actor, in, f)
 			})
