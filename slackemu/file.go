@@ -18,8 +18,9 @@ type File struct {
 	Size     int
 	User     string // uploader; set by ShareFile
 	Created  int64  // unix seconds; set by ShareFile
-	// Content is what url_private_download serves to the bot token; when
-	// empty, Size bytes of "x". Size defaults to len(Content).
+	// Content is what url_private_download serves to the bot token; a file
+	// shared with a Size and no Content is answered 404 (the emulator has
+	// no bytes to give). Size defaults to len(Content).
 	Content []byte
 }
 
@@ -76,9 +77,6 @@ func (e *Emulator) serveFile(w http.ResponseWriter, r *http.Request) {
 	var content []byte
 	if f != nil {
 		content = f.Content
-		if len(content) == 0 {
-			content = []byte(strings.Repeat("x", f.Size))
-		}
 	}
 	e.mu.Unlock()
 	if r.Header.Get("Authorization") != "Bearer "+e.cfg.BotToken {
@@ -86,8 +84,8 @@ func (e *Emulator) serveFile(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, signInPage)
 		return
 	}
-	if f == nil {
-		http.NotFound(w, r)
+	if f == nil || (len(content) == 0 && f.Size > 0) {
+		http.Error(w, "file_not_found: the emulator was given no bytes for this file", http.StatusNotFound)
 		return
 	}
 	w.Header().Set("Content-Type", f.Mimetype)
