@@ -108,6 +108,7 @@ notify:
 		{name: "bad port", file: write("port.yaml", "notify: {email: {host: h, from: f, port: 70000}}\n"), wantErr: "not a port"},
 		{name: "email without from", file: write("from.yaml", "notify: {email: {host: h}}\n"), wantErr: "from is required"},
 		{name: "empty db", file: write("emptydb.yaml", "db: \"\"\n"), wantErr: "db (--db, CLA_DB) must not be empty"},
+		{name: "negative slack file cap", file: write("slackcap.yaml", "slack:\n  maxFileBytes: -1\n"), wantErr: "slack.maxFileBytes must be 0"},
 		{name: "no such file", file: filepath.Join(dir, "absent.yaml"), wantErr: "read config"},
 		{name: "empty config file", file: write("empty.yaml", ""), check: func(t *testing.T, c *config.Config) { require.Equal(t, "cla.db", c.DB) }},
 	}

@@ -21,6 +21,9 @@ func (c *Config) Validate() error {
 	if c.Addr == "" {
 		bad("addr (--addr, CLA_ADDR) must not be empty")
 	}
+	if c.Slack.MaxFileBytes < 0 {
+		bad("slack.maxFileBytes must be 0 (the default, 10 MiB) or more, not %d", c.Slack.MaxFileBytes)
+	}
 	if c.PublicURL != "" {
 		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			bad("public URL %q must be an http(s) URL like https://cla.example.com", c.PublicURL)
