@@ -67,10 +67,9 @@ func (l Limits) applyLimits(cfg *GateConfig, now time.Time) error {
 		if err := l.checkReminder(r, now); err != nil {
 			return err
 		}
+		// maxReminders omitted is 0, no reminders (ctrlplane's RFC), so no
+		// reminder is unbounded: every one is within limits.maxReminders.
 		rc := *r
-		if rc.MaxReminders == 0 {
-			rc.MaxReminders = l.MaxReminders
-		}
 		cfg.Reminder = &rc
 	}
 	if n := len(cfg.Escalation); n > l.MaxEscalations {

@@ -155,12 +155,18 @@ func TestService_GateLimits(t *testing.T) {
 			require.Empty(t, j.Gates)
 		})
 	}
-	t.Run("unbounded reminders are bounded", func(t *testing.T) {
+	t.Run("no reminder is unbounded", func(t *testing.T) {
 		_, err := svc.CreateJob(ctx, ci, jobs.ViaAPI, jobs.NewJob{ID: "lim-ok", Name: "n"})
 		require.NoError(t, err)
 		_, g, err := svc.OpenGate(ctx, ci, jobs.ViaAPI, "lim-ok", jobs.GateConfig{Kind: jobs.KindAction, Name: "g", Reminder: &jobs.Reminder{Interval: "1m"}})
 		require.NoError(t, err)
-		require.Equal(t, jobs.DefaultMaxReminders, g.Reminder.MaxReminders)
+		require.Zero(t, g.Reminder.MaxReminders, "maxReminders omitted is 0: no reminders (ctrlplane's RFC)")
+		require.Nil(t, g.NextReminderAt)
+		// A jobAgentConfig dispatch passes the same limits as a gate.
+		_, err = svc.CreateJob(ctx, ci, jobs.ViaAPI, jobs.NewJob{ID: "lim-agent", JobAgentConfig: &jobs.GateConfig{Name: "g",
+			Reminder: &jobs.Reminder{Interval: "1m", MaxReminders: jobs.DefaultMaxReminders + 1}}})
+		require.Equal(t, jobs.EINVALID, jobs.ErrorCode(err))
+		require.ErrorContains(t, err, "exceeds limits.maxReminders")
 	})
 }
 

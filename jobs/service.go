@@ -159,8 +159,8 @@ func (s *Service) CreateJob(ctx context.Context, actor Identity, via string, in 
 		// naming someone else is an admin's act.
 		return nil, Errorf(EFORBIDDEN, "%s may not create a job on behalf of %s: only admins may set requester", actor.Name, in.Requester)
 	}
-	if in.Gate != nil {
-		gc := *in.Gate
+	if dispatch != nil { // gate or jobAgentConfig: the same checks
+		gc := *dispatch
 		if err := gc.Validate(); err != nil {
 			return nil, err
 		}
@@ -170,7 +170,7 @@ func (s *Service) CreateJob(ctx context.Context, actor Identity, via string, in 
 		if err := s.checkGate(actor, &gc); err != nil {
 			return nil, err
 		}
-		in.Gate = &gc
+		dispatch = &gc
 	}
 	now := s.Now()
 	job := &Job{ID: in.ID, Name: in.Name, Status: StatusPending, Version: 1, Requester: in.Requester,

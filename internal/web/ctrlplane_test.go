@@ -294,3 +294,14 @@ func TestFreezes_BlockCompletion(t *testing.T) {
 	r = f.call("POST", "/v1/jobs/disk-9/complete", tokJane, rfcText(t, "completion.json"))
 	require.Equal(t, http.StatusOK, r.status, "%s", r.body)
 }
+
+// The README's "Coming from ctrlplane" shows the RFC's files exactly as the
+// tests run them.
+func TestCtrlplane_READMEExamples(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	require.NoError(t, err)
+	for _, name := range []string{"disk-swap.json", "dns-update.json", "completion.json", "infra-rollout.yaml",
+		"device-verification.yaml", "customer-notification.yaml", "compliance-review.yaml"} {
+		require.Contains(t, string(readme), "\n"+rfcText(t, name)+"```", name)
+	}
+}
