@@ -3,7 +3,9 @@ package gates_test
 import (
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/cla-ops/cla/internal/bot/blocks"
 	"github.com/cla-ops/cla/jobs"
 	"github.com/cla-ops/cla/slackemu"
 	"github.com/stretchr/testify/require"
@@ -52,4 +54,20 @@ func TestNotifier_PlainTextFallback(t *testing.T) {
 			require.Contains(t, got.Text, "Swap failed disk")
 		})
 	}
+}
+
+// A freeze with blockCompletion refuses a Slack click too, and Slack tells
+// the person why; nothing changes.
+func TestHandler_ClickFrozen(t *testing.T) {
+	e := newEnv(t, slackemu.Config{})
+	m := e.open("fz-1", jobs.GateConfig{Kind: jobs.KindAction, Name: "Swap disk", Assignees: []string{"alice"}})
+	until := time.Now().Add(time.Hour)
+	f, err := e.svc.CreateFreeze(e.ctx, jobs.Identity{Name: "root", Admin: true}, jobs.NewFreeze{Reason: "incident 42", Until: &until, BlockCompletion: true})
+	require.NoError(t, err)
+	before := e.job("fz-1").Version
+	_, err = e.emu.ClickButton(e.ctx, alice, m.Channel, m.TS, blocks.ActionComplete)
+	require.NoError(t, err)
+	e.waitEphemeral(alice, "completion is blocked by deployment freeze "+f.ID)
+	require.Equal(t, before, e.job("fz-1").Version)
+	require.Equal(t, jobs.StatusActionRequired, e.job("fz-1").Status)
 }
