@@ -86,7 +86,7 @@ func (w *Webhook) Notify(ctx context.Context, n jobs.Notification, job *jobs.Job
 	if g.State == jobs.GateOpen { // a closed gate (break-glass) has nothing left to complete
 		callback = strings.TrimRight(w.publicURL, "/") + "/v1/callbacks/" + w.callbacks.Sign(job.ID, g.ID, Expiry(g, now))
 	}
-	body, err := json.Marshal(WebhookPayload{Event: n.Event, Job: job, Gate: g, Assignees: n.Assignees,
+	body, err := json.Marshal(WebhookPayload{Event: n.Event, Job: job.Redacted(), Gate: g.Redacted(), Assignees: n.Assignees,
 		JobURL: jobURL(w.publicURL, job.ID), NotificationID: n.ID, CallbackURL: callback})
 	if err != nil {
 		return fmt.Errorf("encode webhook payload: %w", err)

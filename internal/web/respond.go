@@ -51,6 +51,7 @@ var statusOf = map[string]int{
 
 // writeJSON answers with v as JSON.
 func writeJSON(w http.ResponseWriter, status int, v any) {
+	v = redacted(v)
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)
 	enc := json.NewEncoder(w)
@@ -123,4 +124,25 @@ func (s *Server) requestLog(r *http.Request, status int, took float64) {
 	}
 	s.log.Debug("request", "method", r.Method, "route", r.Pattern, "job", r.PathValue("id"),
 		"status", status, "seconds", took)
+}
+
+// redacted hides webhook URL credentials in whatever carries jobs or gates:
+// only the delivery itself sees them.
+func redacted(v any) any {
+	switch x := v.(type) {
+	case *jobs.Job:
+		return x.Redacted()
+	case *jobs.Gate:
+		return x.Redacted()
+	case jobs.JobPage:
+		page := jobs.JobPage{Next: x.Next, Jobs: make([]*jobs.Job, len(x.Jobs))}
+		for i, j := range x.Jobs {
+			page.Jobs[i] = j.Redacted()
+		}
+		return page
+	case completionAnswer:
+		x.Job = x.Job.Redacted()
+		return x
+	}
+	return v
 }
