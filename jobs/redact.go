@@ -32,8 +32,8 @@ func RedactURL(raw string) string {
 }
 
 func redactChannels(chs []NotifyChannel) []NotifyChannel {
-	if chs == nil {
-		return nil
+	if len(chs) == 0 {
+		return chs
 	}
 	out := make([]NotifyChannel, len(chs))
 	for i, c := range chs {
@@ -44,12 +44,13 @@ func redactChannels(chs []NotifyChannel) []NotifyChannel {
 }
 
 // Redacted is a copy of the gate with webhook URL credentials hidden: what
-// the API, the monitor and other receivers may see.
+// the API, the monitor and other receivers may see. It is shallow (for
+// encoding): only the channels are new.
 func (g *Gate) Redacted() *Gate {
 	if g == nil {
 		return nil
 	}
-	c := g.clone()
+	c := *g
 	c.Channels = redactChannels(g.Channels)
 	if g.Escalation != nil {
 		c.Escalation = make([]Escalation, len(g.Escalation))
@@ -58,17 +59,21 @@ func (g *Gate) Redacted() *Gate {
 			c.Escalation[i] = e
 		}
 	}
-	return c
+	return &c
 }
 
-// Redacted is a copy of the job whose gates are Redacted.
+// Redacted is a shallow copy of the job whose gates are Redacted; empty
+// lists stay empty (not null) in JSON.
 func (j *Job) Redacted() *Job {
 	if j == nil {
 		return nil
 	}
-	c := j.Clone()
-	for i, g := range c.Gates {
-		c.Gates[i] = g.Redacted()
+	c := *j
+	if j.Gates != nil {
+		c.Gates = make([]*Gate, len(j.Gates))
+		for i, g := range j.Gates {
+			c.Gates[i] = g.Redacted()
+		}
 	}
-	return c
+	return &c
 }
