@@ -1,6 +1,8 @@
 package slackemu
 
 import (
+	"github.com/cla-ops/cla/internal/slacktext"
+
 	"context"
 	"encoding/json"
 	"fmt"
@@ -53,9 +55,7 @@ func (e *Emulator) RunSlashCommand(ctx context.Context, c SlashCommand) (Ack, er
 }
 
 // escapeText applies Slack's &, <, > escaping.
-func escapeText(s string) string {
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
-}
+func escapeText(s string) string { return slacktext.Escape(s) }
 
 // escapeCommandLocked encodes mentions the way escaped commands carry them.
 func (e *Emulator) escapeCommandLocked(s string) string {

@@ -1,9 +1,10 @@
 package bot
 
 import (
+	"github.com/cla-ops/cla/internal/slacktext"
+
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/cla-ops/cla/jobs"
 )
@@ -68,6 +69,4 @@ func relayText(e jobs.LogEntry) string {
 }
 
 // slackEscape escapes the three characters Slack's text format reserves.
-func slackEscape(s string) string {
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
-}
+func slackEscape(s string) string { return slacktext.Escape(s) }

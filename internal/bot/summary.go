@@ -1,6 +1,8 @@
 package bot
 
 import (
+	"github.com/cla-ops/cla/internal/slacktext"
+
 	"fmt"
 	"strings"
 	"time"
@@ -58,8 +60,4 @@ func outcomeText(g *jobs.Gate) string {
 }
 
 // escape protects text from Slack's mrkdwn control characters.
-func escape(s string) string {
-	return escaper.Replace(s)
-}
-
-var escaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
+func escape(s string) string { return slacktext.Escape(s) }

@@ -1,6 +1,8 @@
 package blocks
 
 import (
+	"github.com/cla-ops/cla/internal/slacktext"
+
 	"fmt"
 	"regexp"
 	"strings"
@@ -23,9 +25,7 @@ const (
 
 // escape makes user-supplied text safe inside mrkdwn: Slack wants only
 // &, < and > escaped.
-func escape(s string) string {
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
-}
+func escape(s string) string { return slacktext.Escape(s) }
 
 // truncate cuts s to at most n characters, ending in "…" when cut.
 func truncate(s string, n int) string {

@@ -1,6 +1,8 @@
 package gates
 
 import (
+	"github.com/cla-ops/cla/internal/slacktext"
+
 	"errors"
 	"fmt"
 	"regexp"
@@ -112,9 +114,7 @@ func assignee(w string) string {
 }
 
 // unescape undoes Slack's &, < and > escaping of typed text.
-func unescape(s string) string {
-	return strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&").Replace(s)
-}
+func unescape(s string) string { return slacktext.Unescape(s) }
 
 // actionVerbs are the verbs that resolve a gate, and so may break glass.
 var actionVerbs = map[string]bool{"complete": true, "fail": true, "approve": true, "reject": true,

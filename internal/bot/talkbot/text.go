@@ -1,6 +1,8 @@
 package talkbot
 
 import (
+	"github.com/cla-ops/cla/internal/slacktext"
+
 	"fmt"
 	"regexp"
 	"strings"
@@ -37,11 +39,9 @@ func cleanText(s string) string {
 	return unescaper.Replace(s)
 }
 
-// escaper makes text safe for Slack mrkdwn: no mentions, no links.
-var escaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
-
-// escape prepares user- or command-controlled text for a Slack message.
-func escape(s string) string { return escaper.Replace(s) }
+// escape prepares user- or command-controlled text for a Slack message:
+// no mentions, no links.
+func escape(s string) string { return slacktext.Escape(s) }
 
 // codeBlock wraps text in a Slack code block. Text is escaped and any
 // ``` inside is broken with a zero-width space so it cannot close the block.
