@@ -41,6 +41,9 @@ type Event struct {
 	Entries []LogEntry
 	Actor   string
 	Via     string
+	// Notified is how many notifications the change enqueued in the
+	// outbox: the outbox worker wakes only for changes that have some.
+	Notified int
 }
 
 // Broker fans events out to subscribers and wakes waiters on a job without
@@ -52,13 +55,15 @@ type Broker struct {
 	subs    map[*Subscription]struct{}
 	waiters map[string]*watch
 	any     chan struct{}
+	outbox  chan struct{}
 	dropped atomic.Uint64
 	onDrop  func(subscriber string)
 }
 
 // NewBroker returns an empty broker.
 func NewBroker() *Broker {
-	return &Broker{subs: map[*Subscription]struct{}{}, waiters: map[string]*watch{}, any: make(chan struct{})}
+	return &Broker{subs: map[*Subscription]struct{}{}, waiters: map[string]*watch{}, any: make(chan struct{}),
+		outbox: make(chan struct{})}
 }
 
 // Subscription is one subscriber's view of the broker. Read Events; when
@@ -180,6 +185,15 @@ func (b *Broker) WatchAll() <-chan struct{} {
 	return b.any
 }
 
+// WatchOutbox returns a channel closed at the next event that enqueued
+// notifications. A log line or a vote that notifies nobody does not close
+// it, so the outbox worker sleeps through chat traffic.
+func (b *Broker) WatchOutbox() <-chan struct{} {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.outbox
+}
+
 // Publish delivers e to every subscriber (counting and signalling the
 // ones with no room) and wakes watchers.
 func (b *Broker) Publish(e Event) {
@@ -191,6 +205,10 @@ func (b *Broker) Publish(e Event) {
 	}
 	close(b.any)
 	b.any = make(chan struct{})
+	if e.Notified > 0 {
+		close(b.outbox)
+		b.outbox = make(chan struct{})
+	}
 	for s := range b.subs {
 		s.deliver(e)
 	}

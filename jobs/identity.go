@@ -1,6 +1,9 @@
 package jobs
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // Identity is a named actor: a person, a pipeline, or the server itself.
 // Adapters map tokens, Slack users and emails to identities.
@@ -126,4 +129,40 @@ func (d *Directory) Knows(assignee string) bool {
 		return true
 	}
 	return d.groups[a]
+}
+
+// AssigneeKey is the form under which stores index an assignee entry:
+// trimmed, without a leading "@", and lower-cased when it is an email. An
+// identity's AssigneeKeys are formed the same way, so a look-up by key
+// finds every gate that Matches the identity (and a few the caller
+// re-checks with Matches, such as a name differing from an email only
+// in case).
+func AssigneeKey(assignee string) string {
+	a := strings.TrimPrefix(strings.TrimSpace(assignee), "@")
+	if strings.Contains(a, "@") {
+		return strings.ToLower(a)
+	}
+	return a
+}
+
+// AssigneeKeys lists the keys under which gates assigned to the identity
+// are indexed: its name, email, Slack user id (bare and "slack:U…") and
+// groups.
+func (id Identity) AssigneeKeys() []string {
+	var out []string
+	add := func(s string) {
+		if k := AssigneeKey(s); k != "" && !slices.Contains(out, k) {
+			out = append(out, k)
+		}
+	}
+	add(id.Name)
+	add(id.Email)
+	if id.Slack != "" {
+		add(id.Slack)
+		add("slack:" + id.Slack)
+	}
+	for _, g := range id.Groups {
+		add(g)
+	}
+	return out
 }

@@ -1,6 +1,9 @@
 package jobs
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // Job is a deployment job with the manual steps (gates) embedded in it.
 // Version increases by one on every change to the job record; log lines
@@ -42,6 +45,24 @@ func (j *Job) OpenGate() *Gate {
 func (j *Job) WaitsOn(id Identity) bool {
 	g := j.OpenGate()
 	return g != nil && g.Assigned(id)
+}
+
+// WaitingKeys lists the AssigneeKey of every assignee of the open gate
+// (escalation tiers reached included), without repeats: the keys under
+// which a store indexes the job as waiting on someone. Nil without an open
+// gate.
+func (j *Job) WaitingKeys() []string {
+	g := j.OpenGate()
+	if g == nil {
+		return nil
+	}
+	var out []string
+	for _, a := range g.AllAssignees() {
+		if k := AssigneeKey(a); k != "" && !slices.Contains(out, k) {
+			out = append(out, k)
+		}
+	}
+	return out
 }
 
 // Gate returns the gate with the given id, or nil.

@@ -27,6 +27,11 @@ type Store interface {
 	AppendLog(ctx context.Context, jobID string, entries []LogEntry) ([]LogEntry, error)
 	// Log returns up to limit entries with Seq > after, in order.
 	Log(ctx context.Context, jobID string, after uint64, limit int) ([]LogEntry, error)
+	// WaitingOn returns the jobs whose open gate names any of the keys
+	// (see AssigneeKey and Identity.AssigneeKeys), newest first, at most
+	// limit (0: all). It reads an index of open gates by assignee that is
+	// written in the same transaction as the job, never every job.
+	WaitingOn(ctx context.Context, keys []string, limit int) ([]*Job, error)
 	// JobByChannel returns the id of the job a Slack channel is bound to;
 	// ENOTFOUND if none.
 	JobByChannel(ctx context.Context, channelID string) (string, error)
@@ -38,7 +43,16 @@ type Store interface {
 	DueJobs(ctx context.Context, t time.Time, limit int) ([]string, time.Time, error)
 	// Outbox returns up to limit pending notifications due at or before t,
 	// oldest first, and the earliest due time of the rest (zero if none).
+	// It is for inspection and tests: it may read the whole outbox.
 	Outbox(ctx context.Context, t time.Time, limit int) ([]Notification, time.Time, error)
+	// OutboxDue returns the work one delivery pass may do: the lanes
+	// whose head (oldest pending notification) is due, each with its
+	// leading due notifications in creation order. A notification without
+	// a target also waits behind every older pending one of the same
+	// channel type and job that has a target, so "resolved" never
+	// overtakes "opened". It reads a due-time index of lane heads, so its
+	// cost follows the work due, not the backlog.
+	OutboxDue(ctx context.Context, q OutboxQuery) (OutboxWork, error)
 	// SettleNotification removes a delivered (or abandoned) notification.
 	SettleNotification(ctx context.Context, id string) error
 	// DeferNotification records a failed attempt and when to try again.

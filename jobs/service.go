@@ -209,7 +209,8 @@ func (s *Service) CreateJob(ctx context.Context, actor Identity, via string, in 
 	if err := s.store.CreateJob(ctx, job, fx); err != nil {
 		return nil, fmt.Errorf("create job %s: %w", in.ID, err)
 	}
-	s.publish(Event{Type: EventJobCreated, Job: job.Clone(), Gate: gate, Entries: fx.Log, Actor: actor.Name, Via: via})
+	s.publish(Event{Type: EventJobCreated, Job: job.Clone(), Gate: gate, Entries: fx.Log, Actor: actor.Name, Via: via,
+		Notified: len(fx.Notify)})
 	if gate != nil {
 		s.pokeTimers()
 	}
@@ -311,6 +312,7 @@ func (s *Service) change(ctx context.Context, id string, e *Event, fn func(*Job,
 	}
 	var gate *Gate
 	var wakeBefore, wakeAfter time.Time
+	notified := 0
 	now := s.Now()
 	job, entries, err := s.store.UpdateJob(ctx, id, func(j *Job) (Effects, error) {
 		var fx Effects
@@ -319,7 +321,7 @@ func (s *Service) change(ctx context.Context, id string, e *Event, fn func(*Job,
 		if err != nil {
 			return fx, err
 		}
-		gate = g
+		gate, notified = g, len(fx.Notify)
 		j.Version++
 		j.UpdatedAt = now
 		wakeAfter = j.NextWake()
@@ -334,7 +336,7 @@ func (s *Service) change(ctx context.Context, id string, e *Event, fn func(*Job,
 			e.Type = EventGateVoted
 		}
 	}
-	s.publish(Event{Type: e.Type, Job: job.Clone(), Gate: gate, Entries: entries, Actor: e.Actor, Via: e.Via})
+	s.publish(Event{Type: e.Type, Job: job.Clone(), Gate: gate, Entries: entries, Actor: e.Actor, Via: e.Via, Notified: notified})
 	if !wakeAfter.Equal(wakeBefore) {
 		s.pokeTimers()
 	}

@@ -1,34 +1,26 @@
 package jobs
 
-import (
-	"context"
-	"sort"
-)
+import "context"
 
 // WaitingOn lists the jobs whose open gate names the identity among its
-// assignees (escalations included), newest first. It reads only the
-// indexes of the three waiting statuses, never every job.
+// assignees (escalations included), newest first, at most limit (0: all).
+// It reads the store's assignee index, so its cost follows the gates
+// waiting on this identity, not the number of open gates.
 func (s *Service) WaitingOn(ctx context.Context, who Identity, limit int) ([]*Job, error) {
-	var out []*Job
-	for _, status := range []Status{StatusActionRequired, StatusAwaitingApproval, StatusPaused} {
-		cursor := ""
-		for {
-			page, err := s.store.ListJobs(ctx, ListQuery{Status: status, Limit: 200, Cursor: cursor})
-			if err != nil {
-				return nil, err
-			}
-			for _, j := range page.Jobs {
-				if j.WaitsOn(who) {
-					out = append(out, j)
-				}
-			}
-			if page.Next == "" {
-				break
-			}
-			cursor = page.Next
+	keys := who.AssigneeKeys()
+	if len(keys) == 0 {
+		return nil, nil
+	}
+	candidates, err := s.store.WaitingOn(ctx, keys, 0)
+	if err != nil {
+		return nil, err
+	}
+	out := candidates[:0]
+	for _, j := range candidates {
+		if j.WaitsOn(who) { // keys are a superset: Matches has the last word
+			out = append(out, j)
 		}
 	}
-	sort.Slice(out, func(i, k int) bool { return out[i].CreatedAt.After(out[k].CreatedAt) })
 	if limit > 0 && len(out) > limit {
 		out = out[:limit]
 	}

@@ -12,11 +12,11 @@ import (
 
 // Outbox tuning.
 const (
-	// maxPending caps one pass's read of the outbox; beyond it, newer
-	// notifications wait until older ones drain.
-	maxPending = 100_000
 	// maxLanes bounds concurrent deliveries (one per lane).
 	maxLanes = 16
+	// perLane caps the notifications one lane delivers per pass; the
+	// lane's release starts the next pass.
+	perLane = 64
 	// deliveryTimeout bounds one Notify call, so a hung target cannot
 	// hold its lane forever.
 	deliveryTimeout = 60 * time.Second
@@ -24,8 +24,8 @@ const (
 	coalesce = 10 * time.Millisecond
 )
 
-// horizon is later than any due time: a pass reads every pending
-// notification, so that lanes keep their order even across restarts.
+// horizon is later than any due time (tests read every pending
+// notification with it).
 var horizon = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // Outbox is the one worker that delivers notifications. It reads the
@@ -33,7 +33,10 @@ var horizon = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
 // channel type, settles it after success and defers it with backoff after
 // a failure. Lanes (channel type + target) are delivered in order and
 // independently: a dead webhook never holds Slack back. It sleeps until
-// the next due retry or the next job change; it never polls.
+// the next due retry or the next change that enqueued notifications (a
+// chat line or a log append wakes nothing); it never polls. A pass reads
+// only the lane heads that are due (jobs.Store.OutboxDue), so a backlog
+// behind a dead target costs nothing until its retry is due.
 type Outbox struct {
 	svc       *jobs.Service
 	notifiers map[jobs.ChannelType]jobs.Notifier
@@ -73,7 +76,7 @@ func (o *Outbox) Poke() {
 func (o *Outbox) Run(ctx context.Context) error {
 	defer o.wg.Wait()
 	for {
-		changed := o.svc.Broker().WatchAll()
+		changed := o.svc.Broker().WatchOutbox()
 		next := o.pass(ctx)
 		if !o.sleep(ctx, next, changed) {
 			return nil
@@ -81,34 +84,38 @@ func (o *Outbox) Run(ctx context.Context) error {
 	}
 }
 
-// pass reads every pending notification, starts a delivery for each lane
-// with due work, and returns when the next stopped lane becomes due.
+// pass reads the due lane heads, starts a delivery for each lane that is
+// not busy, and returns when the next stopped lane becomes due.
 func (o *Outbox) pass(ctx context.Context) time.Time {
 	now := o.svc.Now()
 	// Which lanes are busy is taken before the read: a lane finishing in
 	// between has settled what the read still shows as pending, and must
 	// not be planned again from that stale copy (a second delivery).
 	busy := o.busyLanes()
-	pending, _, err := o.svc.Store().Outbox(ctx, horizon, maxPending)
+	free := maxLanes - len(busy)
+	if free <= 0 {
+		return time.Time{} // every slot taken; a finishing lane pokes us
+	}
+	work, err := o.svc.Store().OutboxDue(ctx, jobs.OutboxQuery{At: now, MaxLanes: free, PerLane: perLane,
+		Skip: func(key string) bool { return busy[key] }})
 	if err != nil {
 		if ctx.Err() == nil {
 			o.log.Error("read outbox", "err", err)
 		}
 		return now.Add(time.Second)
 	}
-	pendingGauge.Set(float64(len(pending)))
-	lanes, next := plan(pending, now, func(key string) bool { return busy[key] })
-	for _, l := range lanes {
-		if !o.acquire(l.key) {
+	pendingGauge.Set(float64(work.Pending))
+	for _, l := range work.Lanes {
+		if !o.acquire(l.Key) {
 			break // every slot taken; a finishing lane pokes us
 		}
 		o.wg.Add(1)
 		go func() {
 			defer o.wg.Done()
-			o.runLane(ctx, l)
+			o.runLane(ctx, lane{key: l.Key, items: l.Items})
 		}()
 	}
-	return next
+	return work.Next
 }
 
 func (o *Outbox) sleep(ctx context.Context, next time.Time, changed <-chan struct{}) bool {

@@ -12,19 +12,19 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// hookStore runs afterRead once a pass has read the outbox, to stage a
+// hookStore runs afterRead once a pass has read the due outbox work, to stage a
 // lane finishing between that read and the pass's planning.
 type hookStore struct {
 	jobs.Store
 	afterRead func()
 }
 
-func (h *hookStore) Outbox(ctx context.Context, t time.Time, limit int) ([]jobs.Notification, time.Time, error) {
-	ns, next, err := h.Store.Outbox(ctx, t, limit)
+func (h *hookStore) OutboxDue(ctx context.Context, q jobs.OutboxQuery) (jobs.OutboxWork, error) {
+	work, err := h.Store.OutboxDue(ctx, q)
 	if h.afterRead != nil {
 		h.afterRead()
 	}
-	return ns, next, err
+	return work, err
 }
 
 // blockingNotifier counts calls and holds the first one until released.

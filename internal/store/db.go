@@ -34,8 +34,15 @@ var (
 	bucketOutboxIDs = []byte("outbox_ids")   // notification id → seq (kept after delivery: dedupe)
 	bucketOnce      = []byte("once")         // key → first seen
 	bucketFreezes   = []byte("freezes")      // freeze id → freeze (JSON)
-	allBuckets      = [][]byte{bucketJobs, bucketLogs, bucketLogKeys, bucketCreated, bucketStatus,
-		bucketTimers, bucketChannels, bucketMessages, bucketOutbox, bucketOutboxIDs, bucketOnce, bucketFreezes}
+	// The outbox indexes: see outbox.go.
+	bucketOutboxLanes = []byte("outbox_lanes") // lane + 0xff + seq → nil
+	bucketOutboxHeads = []byte("outbox_heads") // due + seq → lane, for each lane's deliverable head
+	bucketOutboxScope = []byte("outbox_scope") // type + 0xff + job + 0xff + seq → nil, targeted only
+	bucketWaiting     = []byte("idx_waiting")  // assignee + 0xff + created + id → nil, open gates
+	bucketMeta        = []byte("meta")         // counters and index versions
+	allBuckets        = [][]byte{bucketJobs, bucketLogs, bucketLogKeys, bucketCreated, bucketStatus,
+		bucketTimers, bucketChannels, bucketMessages, bucketOutbox, bucketOutboxIDs, bucketOnce, bucketFreezes,
+		bucketOutboxLanes, bucketOutboxHeads, bucketOutboxScope, bucketWaiting, bucketMeta}
 )
 
 // DB is a bbolt-backed jobs.Store.
@@ -57,7 +64,7 @@ func Open(path string) (*DB, error) {
 				return err
 			}
 		}
-		return nil
+		return migrate(tx)
 	})
 	if err != nil {
 		_ = b.Close()

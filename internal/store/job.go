@@ -77,10 +77,12 @@ type indexed struct {
 	wake     time.Time
 	channels map[string]bool
 	messages map[string]bool
+	waiting  []string
 }
 
 func indexedOf(j *jobs.Job) indexed {
-	ix := indexed{status: j.Status, wake: j.NextWake(), channels: map[string]bool{}, messages: map[string]bool{}}
+	ix := indexed{status: j.Status, wake: j.NextWake(), channels: map[string]bool{}, messages: map[string]bool{},
+		waiting: j.WaitingKeys()}
 	for _, c := range j.Channels {
 		ix.channels[c.ID] = true
 	}
@@ -157,6 +159,13 @@ func reindex(tx *bolt.Tx, old *indexed, j *jobs.Job) error {
 				return err
 			}
 		}
+	}
+	var was []string
+	if old != nil {
+		was = old.waiting
+	}
+	if err := reindexWaiting(tx.Bucket(bucketWaiting), j, was, j.WaitingKeys()); err != nil {
+		return err
 	}
 	return indexMessages(tx.Bucket(bucketMessages), old, j)
 }

@@ -19,7 +19,7 @@ type Handler struct {
 	eventTimeout time.Duration
 
 	mu    sync.Mutex
-	homes map[string]map[string]bool // users who opened the App Home -> job ids shown
+	homes homeIndex
 }
 
 // eventTimeout is how long Run spends on one event's Slack updates.
@@ -27,7 +27,7 @@ const eventTimeout = 30 * time.Second
 
 // NewHandler builds the interaction handlers.
 func NewHandler(cfg Config) *Handler {
-	return &Handler{core: newCore(cfg), eventTimeout: eventTimeout, homes: map[string]map[string]bool{}}
+	return &Handler{core: newCore(cfg), eventTimeout: eventTimeout, homes: newHomeIndex()}
 }
 
 // tell shows a short answer to one person: ephemeral in the channel where

@@ -14,9 +14,7 @@ import (
 // remembers them, so that Run keeps it current while their gates change.
 func (h *Handler) HomeOpened(ctx context.Context, userID string) error {
 	h.mu.Lock()
-	if h.homes[userID] == nil {
-		h.homes[userID] = map[string]bool{}
-	}
+	h.homes.subscribe(userID)
 	h.mu.Unlock()
 	return h.RefreshHome(ctx, userID)
 }
@@ -28,6 +26,11 @@ func (h *Handler) RefreshHome(ctx context.Context, userID string) error {
 	if err != nil {
 		return fmt.Errorf("identify %s: %w", userID, err)
 	}
+	// The keys are filed before the read, so a change committed after it
+	// finds this home and refreshes it again.
+	h.mu.Lock()
+	h.homes.update(userID, who.AssigneeKeys(), h.homes.shows[userID])
+	h.mu.Unlock()
 	waiting, err := h.svc.WaitingOn(ctx, who, 0)
 	if err != nil {
 		return fmt.Errorf("gates waiting on %s: %w", who.Name, err)
@@ -50,9 +53,7 @@ func (h *Handler) RefreshHome(ctx context.Context, userID string) error {
 		return slackError("views.publish", err)
 	}
 	h.mu.Lock()
-	if _, ok := h.homes[userID]; ok {
-		h.homes[userID] = shown
-	}
+	h.homes.update(userID, who.AssigneeKeys(), shown)
 	h.mu.Unlock()
 	return nil
 }
@@ -88,9 +89,11 @@ func (h *Handler) Run(ctx context.Context) error {
 }
 
 // onEvent handles one event; events are hints, so the store is re-read.
-// It has a deadline, so one hung call cannot stop every later refresh.
+// Only a change to a gate can change an App Home; a chat line, a log
+// append or an annotation refreshes nothing. It has a deadline, so one
+// hung call cannot stop every later refresh.
 func (h *Handler) onEvent(ctx context.Context, e jobs.Event) {
-	if e.Job == nil || e.Type == jobs.EventLogAppended {
+	if e.Job == nil || e.Gate == nil || e.Type == jobs.EventLogAppended {
 		return
 	}
 	ctx, cancel := context.WithTimeout(ctx, h.eventTimeout)
@@ -105,8 +108,8 @@ func (h *Handler) onEvent(ctx context.Context, e jobs.Event) {
 // refreshAll republishes every remembered home.
 func (h *Handler) refreshAll(ctx context.Context) {
 	h.mu.Lock()
-	users := make([]string, 0, len(h.homes))
-	for u := range h.homes {
+	users := make([]string, 0, len(h.homes.shows))
+	for u := range h.homes.shows {
 		users = append(users, u)
 	}
 	h.mu.Unlock()
@@ -120,15 +123,11 @@ func (h *Handler) refreshAll(ctx context.Context) {
 }
 
 // homesFor lists the remembered homes a job change may alter: those that
-// show the job, and those of the open gate's assignees.
+// show the job, and those whose person the open gate waits on. It reads
+// two maps by key, so its cost follows the homes concerned, not the
+// homes subscribed.
 func (h *Handler) homesFor(job *jobs.Job) []string {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	var out []string
-	for user, shown := range h.homes {
-		if shown[job.ID] || job.WaitsOn(h.people.Cached(user)) {
-			out = append(out, user)
-		}
-	}
-	return out
+	return h.homes.concerned(job.ID, job.WaitingKeys())
 }

@@ -105,7 +105,7 @@ func TestHandler_RunHungSlack(t *testing.T) {
 	e.open("qa-46", jobs.GateConfig{Kind: jobs.KindAction, Name: "Second", Assignees: []string{"alice"}})
 	for _, id := range []string{"qa-45", "qa-46"} { // the first refresh hangs, the second must still run
 		job, done := e.job(id), make(chan struct{})
-		go func() { defer close(done); h.OnEvent(e.ctx, jobs.Event{Type: jobs.EventGateOpened, Job: job}) }()
+		go func() { defer close(done); h.OnEvent(e.ctx, jobs.Event{Type: jobs.EventGateOpened, Job: job, Gate: job.OpenGate()}) }()
 		select {
 		case <-done:
 		case <-time.After(10 * time.Second):
@@ -113,4 +113,64 @@ func TestHandler_RunHungSlack(t *testing.T) {
 		}
 	}
 	e.waitHome(alice, "Second")
+}
+
+// TestHandler_HomeRefreshedOnlyWhenConcerned checks that a change refreshes
+// the homes of the people its gate waits on and of those whose home shows
+// the job, and no other home; a change without a gate refreshes none.
+func TestHandler_HomeRefreshedOnlyWhenConcerned(t *testing.T) {
+	e := newEnv(t, slackemu.Config{})
+	api := slack.New(e.emu.BotToken(), slack.OptionAPIURL(e.emu.APIURL()))
+	h := gates.NewHandler(gates.Config{API: api, Service: e.svc, Directory: jobs.NewDirectory(identities)})
+	e.open("qa-50", jobs.GateConfig{Kind: jobs.KindAction, Name: "Alice's", Assignees: []string{"alice@EXAMPLE.com"}})
+	for _, u := range []string{alice, bob, carol} {
+		require.NoError(t, h.HomeOpened(e.ctx, u))
+	}
+	published := func() map[string]int {
+		out := map[string]int{}
+		for _, c := range e.emu.Calls("views.publish") {
+			out[c.Args["user_id"]]++
+		}
+		return out
+	}
+	event := func(id string) {
+		job := e.job(id)
+		h.OnEvent(e.ctx, jobs.Event{Type: jobs.EventGateOpened, Job: job, Gate: job.LastGate()})
+	}
+	before := published()
+
+	e.clock.Add(time.Minute)
+	e.open("qa-51", jobs.GateConfig{Kind: jobs.KindApproval, Name: "Carol's", Assignees: []string{"carol@example.com"}})
+	event("qa-51")
+	after := published()
+	require.Equal(t, before[carol]+1, after[carol], "carol's gate refreshes carol's home")
+	require.Equal(t, before[alice], after[alice], "alice is not concerned")
+	require.Equal(t, before[bob], after[bob], "bob is not concerned")
+
+	e.clock.Add(time.Minute)
+	e.open("qa-52", jobs.GateConfig{Kind: jobs.KindPause, Name: "Ops'", Assignees: []string{"@ops"}})
+	event("qa-52")
+	after2 := published()
+	require.Equal(t, after[alice]+1, after2[alice], "a group gate refreshes its members' homes")
+	require.Equal(t, after[bob]+1, after2[bob])
+	require.Equal(t, after[carol], after2[carol])
+
+	// Reassigned away from alice: her home shows the job, so it is
+	// refreshed once more to drop it, and not after that.
+	_, _, err := e.svc.Reassign(e.ctx, ci, jobs.ViaAPI, "qa-50", []string{"carol@example.com"})
+	require.NoError(t, err)
+	event("qa-50")
+	after3 := published()
+	require.Equal(t, after2[alice]+1, after3[alice])
+	require.Equal(t, after2[carol]+1, after3[carol])
+	h.OnEvent(e.ctx, jobs.Event{Type: jobs.EventJobUpdated, Job: e.job("qa-50")}) // no gate changed
+	h.OnEvent(e.ctx, jobs.Event{Type: jobs.EventLogAppended, Job: e.job("qa-50"), Gate: e.job("qa-50").OpenGate()})
+	require.Equal(t, after3, published(), "changes without a gate refresh nothing")
+	_, _, err = e.svc.Reassign(e.ctx, ci, jobs.ViaAPI, "qa-50", []string{"bob"})
+	require.NoError(t, err)
+	event("qa-50")
+	after4 := published()
+	require.Equal(t, after3[alice], after4[alice], "alice's home no longer shows qa-50")
+	require.Equal(t, after3[bob]+1, after4[bob])
+	require.Equal(t, after3[carol]+1, after4[carol], "carol's home showed it")
 }
