@@ -5,6 +5,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -159,11 +160,43 @@ func (db *DB) Check() error {
 		if err != nil {
 			return err
 		}
-		return tx.Bucket(bucketCreated).ForEach(func(k, _ []byte) error {
+		err = tx.Bucket(bucketCreated).ForEach(func(k, _ []byte) error {
 			if tx.Bucket(bucketJobs).Get(k[8:]) == nil {
 				return fmt.Errorf("index entry for missing job %q", k[8:])
 			}
 			return nil
 		})
+		if err != nil {
+			return err
+		}
+		return checkDerived(tx)
+	})
+}
+
+// checkDerived verifies that the outbox and waiting index entries point at
+// pending notifications and at jobs with an open gate.
+func checkDerived(tx *bolt.Tx) error {
+	outbox := tx.Bucket(bucketOutbox)
+	for _, name := range [][]byte{bucketOutboxLanes, bucketOutboxHeads, bucketOutboxScope} {
+		err := tx.Bucket(name).ForEach(func(k, _ []byte) error {
+			if len(k) < 8 || outbox.Get(k[len(k)-8:]) == nil {
+				return fmt.Errorf("%s entry %q names no pending notification", name, k)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return tx.Bucket(bucketWaiting).ForEach(func(k, _ []byte) error {
+		i := bytes.IndexByte(k, 0xff)
+		if i < 0 || len(k) < i+9 {
+			return fmt.Errorf("waiting entry %q is malformed", k)
+		}
+		j, err := getJob(tx, string(k[i+9:]))
+		if err != nil || j.OpenGate() == nil {
+			return fmt.Errorf("waiting entry %q names no open gate", k)
+		}
+		return nil
 	})
 }

@@ -176,3 +176,36 @@ func TestOpen_RebuildsOutboxIndex(t *testing.T) {
 	require.Equal(t, 3, pending)
 	require.NoError(t, db.Check())
 }
+
+// TestOpen_RebuildsWaitingIndex checks the same for the assignee index,
+// and that the index holds open gates only.
+func TestOpen_RebuildsWaitingIndex(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "cla.db")
+	db, err := store.Open(path)
+	require.NoError(t, err)
+	svc := jobs.NewService(db, jobs.NewBroker(), jobs.Options{})
+	for _, id := range []string{"w-1", "w-2"} {
+		_, err := svc.CreateJob(ctx, jobs.Identity{Name: "ci"}, jobs.ViaAPI, jobs.NewJob{ID: id, Name: id,
+			Gate: &jobs.GateConfig{Kind: jobs.KindAction, Name: "x", Assignees: []string{"ops", "Dana@Example.com"}}})
+		require.NoError(t, err)
+	}
+	_, _, err = svc.Resolve(ctx, jobs.Identity{Name: "ci", Groups: []string{"ops"}}, jobs.ViaAPI, "w-1", jobs.Resolution{Action: jobs.ActComplete})
+	require.NoError(t, err)
+	require.NoError(t, db.Close())
+	require.NoError(t, store.DropIndexesForTest(path))
+
+	db, err = store.Open(path)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = db.Close() })
+	require.NoError(t, db.Check())
+	for _, keys := range [][]string{{"ops"}, {"dana@example.com"}, {"ops", "dana@example.com", "nobody"}} {
+		got, err := db.WaitingOn(ctx, keys, 0)
+		require.NoError(t, err)
+		require.Len(t, got, 1, "keys %v", keys)
+		require.Equal(t, "w-2", got[0].ID)
+	}
+	got, err := db.WaitingOn(ctx, []string{"nobody"}, 0)
+	require.NoError(t, err)
+	require.Empty(t, got)
+}

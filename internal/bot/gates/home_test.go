@@ -105,7 +105,10 @@ func TestHandler_RunHungSlack(t *testing.T) {
 	e.open("qa-46", jobs.GateConfig{Kind: jobs.KindAction, Name: "Second", Assignees: []string{"alice"}})
 	for _, id := range []string{"qa-45", "qa-46"} { // the first refresh hangs, the second must still run
 		job, done := e.job(id), make(chan struct{})
-		go func() { defer close(done); h.OnEvent(e.ctx, jobs.Event{Type: jobs.EventGateOpened, Job: job, Gate: job.OpenGate()}) }()
+		go func() {
+			defer close(done)
+			h.OnEvent(e.ctx, jobs.Event{Type: jobs.EventGateOpened, Job: job, Gate: job.OpenGate()})
+		}()
 		select {
 		case <-done:
 		case <-time.After(10 * time.Second):

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -60,11 +61,18 @@ func (m *Monitor) list(w http.ResponseWriter, r *http.Request) {
 	v := viewerOf(r.Context())
 	statuses, keep := lv.filter(v.Identity)
 	cur, err := parseScanCursor(q.Get("cursor"), len(statuses))
+	if _, ok := mineOffset(cur); err == nil && lv.Mine && !ok {
+		err = jobs.Errorf(jobs.EINVALID, "bad cursor")
+	}
 	if err != nil {
 		m.errorPage(w, r, http.StatusBadRequest, "That page link is not valid; start from the first page.")
 		return
 	}
-	next, err := m.scan(r.Context(), lv, statuses, cur, keep, v.Identity)
+	scan := m.scan
+	if lv.Mine {
+		scan = m.mine
+	}
+	next, err := scan(r.Context(), lv, statuses, cur, keep, v.Identity)
 	if err != nil {
 		m.domainError(w, r, err)
 		return
@@ -128,6 +136,46 @@ func (m *Monitor) scan(ctx context.Context, lv *listView, statuses []jobs.Status
 		return scanCursor{}, nil
 	}
 	return cur, nil
+}
+
+// mine fills the rows of "waiting on me" from the store's assignee index:
+// it reads the gates waiting on this person only, never the open gates of
+// everyone, so it needs no scan budget. Its cursor is an offset into them.
+func (m *Monitor) mine(ctx context.Context, lv *listView, statuses []jobs.Status, cur scanCursor,
+	keep func(*jobs.Job) bool, id jobs.Identity) (scanCursor, error) {
+	offset, ok := mineOffset(cur)
+	if !ok {
+		return cur, jobs.Errorf(jobs.EINVALID, "bad cursor")
+	}
+	waiting, err := m.svc.WaitingOn(ctx, id, 0)
+	if err != nil {
+		return cur, err
+	}
+	lv.Scanned = len(waiting)
+	var matched []*jobs.Job
+	for _, j := range waiting {
+		if slices.Contains(statuses, j.Status) && keep(j) {
+			matched = append(matched, j)
+		}
+	}
+	offset = min(offset, len(matched))
+	end := min(offset+pageSize, len(matched))
+	for _, j := range matched[offset:end] {
+		lv.Rows = append(lv.Rows, row(j, id))
+	}
+	if end < len(matched) {
+		return scanCursor{Store: strconv.Itoa(end)}, nil
+	}
+	return scanCursor{}, nil
+}
+
+// mineOffset reads the offset a "waiting on me" cursor carries.
+func mineOffset(cur scanCursor) (int, bool) {
+	if cur.Store == "" {
+		return 0, true
+	}
+	n, err := strconv.Atoi(cur.Store)
+	return n, err == nil && n >= 0
 }
 
 func row(j *jobs.Job, id jobs.Identity) listRow {

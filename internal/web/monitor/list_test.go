@@ -100,6 +100,25 @@ func TestMonitor_listPaging(t *testing.T) {
 		require.Len(t, listed(page), 13)
 		require.Empty(t, nextLink(page))
 	})
+	t.Run("waiting on me pages through the index", func(t *testing.T) {
+		defer func(p int) { pageSize = p }(pageSize)
+		pageSize = 5
+		var all []string
+		pages := 0
+		for next := "/?mine=1"; next != ""; pages++ {
+			_, page := alice.get(next)
+			all = append(all, listed(page)...)
+			next = nextLink(page)
+		}
+		require.Equal(t, 3, pages)
+		require.Len(t, all, 13)
+		require.Equal(t, "p-120", all[0])
+		require.Equal(t, "p-000", all[12])
+		for _, bad := range []string{"/?mine=1&cursor=0~x", "/?mine=1&cursor=0~-5", "/?mine=1&cursor=3~0"} {
+			resp, _ := alice.get(bad)
+			require.Equal(t, http.StatusBadRequest, resp.StatusCode, bad)
+		}
+	})
 	t.Run("name search continues past the scan budget", func(t *testing.T) {
 		defer func(p, b int) { scanPage, scanBudget = p, b }(scanPage, scanBudget)
 		scanPage, scanBudget = 20, 40

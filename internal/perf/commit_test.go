@@ -1,0 +1,99 @@
+package perf
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/cla-ops/cla/internal/store"
+	"github.com/cla-ops/cla/internal/web"
+	"github.com/cla-ops/cla/jobs"
+	"github.com/stretchr/testify/require"
+	bolt "go.etcd.io/bbolt"
+)
+
+// BenchmarkCommit compares durable completions per second through the
+// HTTP API (64 clients on loopback, each completion one group-committed
+// bbolt transaction with its log line and index moves) with raw
+// bolt.Batch puts per second of a record the size of the completed job,
+// from 64 goroutines, with the same MaxBatchDelay as the store. Rounds
+// alternate. It reports both rates and their ratio.
+//
+//	go test -run '^$' -bench Commit -benchtime 1x -timeout 30m ./internal/perf
+func BenchmarkCommit(b *testing.B) {
+	const (
+		rounds = 3
+		per    = 3000
+	)
+	db, err := store.Open(filepath.Join(b.TempDir(), "cla.db"))
+	require.NoError(b, err)
+	svc := jobs.NewService(db, jobs.NewBroker(), jobs.Options{})
+	api := web.New(web.Config{Service: svc, Logger: slog.New(slog.DiscardHandler),
+		Keyring: web.NewKeyring([]web.Credential{{Digest: web.HashToken(tokenCI), Identity: ci}})})
+	srv := httptest.NewServer(api)
+	tr := &http.Transport{MaxIdleConns: clients, MaxIdleConnsPerHost: clients}
+	s := &stack{b: b, db: db, svc: svc, srv: srv, hc: &http.Client{Transport: tr}}
+	b.Cleanup(func() { api.Stop(); srv.Close(); tr.CloseIdleConnections(); _ = db.Close() })
+
+	ids := make([]string, rounds*per)
+	parallel(clients, len(ids), func(i int) {
+		ids[i] = fmt.Sprintf("c-%d", i)
+		cfg := jobs.GateConfig{Kind: jobs.KindAction, Name: "step"}
+		if _, err := svc.CreateJob(context.Background(), ci, jobs.ViaAPI, jobs.NewJob{ID: ids[i], Name: "bench", Gate: &cfg}); err != nil {
+			b.Error(err)
+		}
+	})
+
+	raw, err := bolt.Open(filepath.Join(b.TempDir(), "raw.db"), 0o600, nil)
+	require.NoError(b, err)
+	raw.MaxBatchDelay = 2 * time.Millisecond // as store.Open sets it
+	b.Cleanup(func() { _ = raw.Close() })
+	require.NoError(b, raw.Update(func(tx *bolt.Tx) error { _, err := tx.CreateBucket([]byte("r")); return err }))
+
+	var apiTime, rawTime time.Duration
+	record := 0
+	b.ResetTimer()
+	for range b.N {
+		for r := range rounds {
+			_, elapsed := s.complete(ids[r*per : (r+1)*per])
+			apiTime += elapsed
+			if record == 0 {
+				job, err := svc.GetJob(context.Background(), ids[0])
+				require.NoError(b, err)
+				data, err := json.Marshal(job)
+				require.NoError(b, err)
+				record = len(data)
+			}
+			rawTime += rawPuts(b, raw, r*per, per, record)
+		}
+	}
+	b.StopTimer()
+	apiRate := float64(rounds*per) / apiTime.Seconds()
+	rawRate := float64(rounds*per) / rawTime.Seconds()
+	b.ReportMetric(apiRate, "completions/s")
+	b.ReportMetric(rawRate, "raw-puts/s")
+	b.ReportMetric(apiRate/rawRate, "ratio")
+	b.ReportMetric(float64(record), "record-bytes")
+}
+
+// rawPuts puts n records of size bytes, each in its own Batch call, from
+// 64 goroutines, and returns the elapsed time.
+func rawPuts(b *testing.B, db *bolt.DB, from, n, size int) time.Duration {
+	value := make([]byte, size)
+	start := time.Now()
+	parallel(clients, n, func(i int) {
+		key := binary.BigEndian.AppendUint64(nil, uint64(from+i))
+		err := db.Batch(func(tx *bolt.Tx) error { return tx.Bucket([]byte("r")).Put(key, value) })
+		if err != nil {
+			b.Error(err)
+		}
+	})
+	return time.Since(start)
+}
