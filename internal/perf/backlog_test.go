@@ -1,7 +1,6 @@
 package perf
 
 import (
-	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -64,5 +63,5 @@ func BenchmarkBacklog(b *testing.B) {
 	b.ReportMetric(ms(quantile(e.lat, 0.99)), "p99-ms-empty")
 	b.ReportMetric(ms(quantile(f.lat, 0.99)), "p99-ms-100k")
 	b.ReportMetric(ms(quantile(f.lat, 0.99))/ms(quantile(e.lat, 0.99)), "p99-ratio")
-	b.Log(fmt.Sprintf("backlog pending at the end: %d", full.pending()))
+	b.Logf("backlog pending at the end: %d", full.pending())
 }
