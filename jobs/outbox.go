@@ -38,7 +38,9 @@ type OutboxWork struct {
 	// Next is the earliest due time of a lane head not due at At (zero
 	// if none): when the worker should look again.
 	Next time.Time
-	// Pending counts every notification not settled yet.
+	// Pending counts every notification not settled yet (for the
+	// cla_outbox_pending gauge). A store that can only count by reading
+	// its pending index may answer from a count some seconds old.
 	Pending int
 }
 

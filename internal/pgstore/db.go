@@ -59,8 +59,10 @@ type DB struct {
 	lease time.Duration
 	log   *slog.Logger
 
-	mu     sync.Mutex
-	tokens map[string]int64 // outbox id → fencing token this instance holds
+	mu        sync.Mutex
+	tokens    map[string]int64 // outbox id → fencing token this instance holds
+	pending   int              // outbox rows not settled, counted at pendingAt
+	pendingAt time.Time
 }
 
 // IsURL reports whether a store setting names PostgreSQL rather than a

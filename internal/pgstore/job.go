@@ -37,6 +37,9 @@ func (db *DB) CreateJob(ctx context.Context, job *jobs.Job, fx jobs.Effects) err
 		if err := indexMessages(ctx, tx, nil, job); err != nil {
 			return err
 		}
+		if err := reindexWaiting(ctx, tx, job, nil); err != nil {
+			return err
+		}
 		if _, err := appendLog(ctx, tx, job.ID, 0, fx.Log); err != nil {
 			return err
 		}
@@ -72,6 +75,7 @@ func (db *DB) UpdateJob(ctx context.Context, id string, fn func(*jobs.Job) (jobs
 			old[c.ID] = true
 		}
 		oldMessages := messageRefs(j)
+		wasWaiting := j.WaitingKeys()
 		fx, err := fn(j)
 		if err != nil {
 			return err
@@ -91,6 +95,9 @@ func (db *DB) UpdateJob(ctx context.Context, id string, fn func(*jobs.Job) (jobs
 		if _, err := tx.Exec(ctx, `UPDATE cla_jobs SET status = $2, wake_ns = $3, data = $4 WHERE id = $1`,
 			id, string(j.Status), wakeOf(j), data); err != nil {
 			return fmt.Errorf("write job %s: %w", id, err)
+		}
+		if err := reindexWaiting(ctx, tx, j, wasWaiting); err != nil {
+			return err
 		}
 		if added, err = appendLog(ctx, tx, id, seq, fx.Log); err != nil {
 			return err

@@ -41,17 +41,24 @@ func (db *DB) DueJobs(ctx context.Context, t time.Time, limit int) ([]string, ti
 
 // enqueue adds notifications to the outbox; an id seen before is dropped.
 func enqueue(ctx context.Context, tx pgx.Tx, ns []jobs.Notification) error {
+	var lanes []laneRef
 	for _, n := range ns {
 		data, err := json.Marshal(n)
 		if err != nil {
 			return fmt.Errorf("encode notification %s: %w", n.ID, err)
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO cla_outbox (id, job_id, due_ns, data) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING`,
-			n.ID, n.JobID, nanos(n.DueAt), data); err != nil {
+		typ, lane, targeted := laneOf(n)
+		tag, err := tx.Exec(ctx, `INSERT INTO cla_outbox (id, job_id, due_ns, data, ch_type, lane, targeted)
+			VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING`,
+			n.ID, n.JobID, nanos(n.DueAt), data, typ, lane, targeted)
+		if err != nil {
 			return fmt.Errorf("enqueue notification %s: %w", n.ID, err)
 		}
+		if tag.RowsAffected() > 0 {
+			lanes = append(lanes, laneRef{typ, lane})
+		}
 	}
-	return nil
+	return refreshHeads(ctx, tx, lanes)
 }
 
 // Outbox claims up to limit pending notifications due at or before t,
@@ -162,23 +169,49 @@ func (db *DB) fenced(id string) {
 
 // SettleNotification marks a delivered notification done; its id stays
 // known so that the same cause is never enqueued again. A replica whose
-// lease was taken over changes nothing.
+// lease was taken over changes nothing. The lane's next notification
+// becomes its head, and a targetless one waiting for this one may too.
 func (db *DB) SettleNotification(ctx context.Context, id string) error {
 	tok := db.token(id)
-	var pending bool
-	err := db.pool.QueryRow(ctx, `SELECT NOT settled FROM cla_outbox WHERE id = $1`, id).Scan(&pending)
-	if err == pgx.ErrNoRows {
-		return jobs.Errorf(jobs.ENOTFOUND, "notification %s not found", id)
-	}
+	fenced := false
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		fenced = false
+		var settled bool
+		var typ, lane, jobID *string
+		var targeted *bool
+		err := tx.QueryRow(ctx, `SELECT settled, ch_type, lane, targeted, job_id FROM cla_outbox WHERE id = $1`, id).
+			Scan(&settled, &typ, &lane, &targeted, &jobID)
+		if err == pgx.ErrNoRows {
+			return jobs.Errorf(jobs.ENOTFOUND, "notification %s not found", id)
+		}
+		if err != nil {
+			return fmt.Errorf("settle notification %s: %w", id, err)
+		}
+		if settled {
+			return jobs.Errorf(jobs.ENOTFOUND, "notification %s not pending", id)
+		}
+		tag, err := tx.Exec(ctx, `UPDATE cla_outbox SET settled = true, lease_owner = NULL, lease_until = NULL
+			WHERE id = $1 AND NOT settled AND ($2 < 0 OR token = $2)`, id, tok)
+		if err != nil {
+			return fmt.Errorf("settle notification %s: %w", id, err)
+		}
+		if tag.RowsAffected() == 0 {
+			fenced = true
+			return nil
+		}
+		if typ == nil || lane == nil {
+			return nil
+		}
+		lanes := []laneRef{{*typ, *lane}}
+		if targeted != nil && *targeted && jobID != nil {
+			lanes = append(lanes, laneRef{*typ, "job:" + *jobID})
+		}
+		return refreshHeads(ctx, tx, lanes)
+	})
 	if err != nil {
-		return fmt.Errorf("settle notification %s: %w", id, err)
+		return err
 	}
-	tag, err := db.pool.Exec(ctx, `UPDATE cla_outbox SET settled = true, lease_owner = NULL, lease_until = NULL
-		WHERE id = $1 AND ($2 < 0 OR token = $2)`, id, tok)
-	if err != nil {
-		return fmt.Errorf("settle notification %s: %w", id, err)
-	}
-	if tag.RowsAffected() == 0 {
+	if fenced {
 		db.fenced(id)
 		return nil
 	}
@@ -219,7 +252,8 @@ func (db *DB) DeferNotification(ctx context.Context, id string, next time.Time, 
 		if err != nil {
 			return fmt.Errorf("defer notification %s: %w", id, err)
 		}
-		return nil
+		typ, lane, _ := laneOf(n)
+		return refreshHeads(ctx, tx, []laneRef{{typ, lane}})
 	})
 	switch {
 	case err != nil:

@@ -49,10 +49,14 @@ func Run(t *testing.T, newStore NewStore) {
 		{"Once", testOnce},
 		{"OnceSpentWithChange", testOnceSpentWithChange},
 		{"Freezes", testFreezes},
+		{"OutboxHeadsMove", testOutboxHeadsMove},
+		{"OutboxDueLimits", testOutboxDueLimits},
+		{"WaitingOn", testWaitingOn},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, newStore(t)) })
 	}
+	t.Run("OutboxDue", func(t *testing.T) { testOutboxDue(t, newStore) })
 }
 
 func testCreateGetUpdate(t *testing.T, db jobs.Store) {
