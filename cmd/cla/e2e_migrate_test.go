@@ -1,13 +1,17 @@
 package main
 
 import (
+	"context"
 	"net"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/cla-ops/cla/internal/pgstore"
 	"github.com/cla-ops/cla/internal/pgstore/pgtest"
+	"github.com/cla-ops/cla/jobs"
 )
 
 // TestMigrate_RoundTrip fills a bbolt database through the real server
@@ -87,6 +91,17 @@ func TestMigrate_RoundTrip(t *testing.T) {
 	out, errOut, code = cli(t, nil, "migrate", "--from", db, "--to", target, "--force")
 	require.Equal(t, 0, code, errOut)
 	require.Contains(t, out, "copied 3 jobs")
+
+	// The copied outbox has its lane and head: the next pass finds the
+	// pending webhook notification through the heads index.
+	pg, err := pgstore.Open(context.Background(), target, pgstore.Options{})
+	require.NoError(t, err)
+	work, err := pg.OutboxDue(context.Background(), jobs.OutboxQuery{At: time.Now().Add(24 * time.Hour)})
+	require.NoError(t, err)
+	require.Len(t, work.Lanes, 1)
+	require.Equal(t, "webhook\x00"+deadURL, work.Lanes[0].Key)
+	require.Equal(t, "m-2", work.Lanes[0].Items[0].JobID)
+	require.NoError(t, pg.Close())
 
 	srv = startServer(t, env, "--store", target, "--addr", "127.0.0.1:0", "--config", cfg)
 	got := snapshot(srv.url())

@@ -40,7 +40,7 @@ type Importer struct {
 // replaces its contents. If fn fails nothing is written.
 func (db *DB) Import(ctx context.Context, force bool, fn func(*Importer) error) error {
 	return db.inTx(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `LOCK TABLE cla_jobs, cla_logs, cla_channels, cla_messages, cla_outbox, cla_once IN EXCLUSIVE MODE`); err != nil {
+		if _, err := tx.Exec(ctx, `LOCK TABLE cla_jobs, cla_logs, cla_channels, cla_messages, cla_outbox, cla_outbox_heads, cla_waiting, cla_once IN EXCLUSIVE MODE`); err != nil {
 			return fmt.Errorf("lock tables: %w", err)
 		}
 		var jobsN, outboxN, onceN int
@@ -53,7 +53,7 @@ func (db *DB) Import(ctx context.Context, force bool, fn func(*Importer) error) 
 				return fmt.Errorf("target %s is not empty (%d jobs, %d notifications, %d dedupe keys): refusing to mix; --force replaces its contents",
 					db.where, jobsN, outboxN, onceN)
 			}
-			if _, err := tx.Exec(ctx, `TRUNCATE cla_logs, cla_channels, cla_messages, cla_outbox, cla_once, cla_jobs`); err != nil {
+			if _, err := tx.Exec(ctx, `TRUNCATE cla_logs, cla_channels, cla_messages, cla_outbox, cla_outbox_heads, cla_waiting, cla_once, cla_jobs`); err != nil {
 				return fmt.Errorf("empty target: %w", err)
 			}
 		}
@@ -62,7 +62,7 @@ func (db *DB) Import(ctx context.Context, force bool, fn func(*Importer) error) 
 }
 
 // Job writes a job record, its log counter and the indexes derived from
-// the record (gate announcements).
+// the record (gate announcements, the assignee index).
 func (im *Importer) Job(j *jobs.Job, logSeq uint64) error {
 	data, err := json.Marshal(j)
 	if err != nil {
@@ -73,7 +73,10 @@ func (im *Importer) Job(j *jobs.Job, logSeq uint64) error {
 	if err != nil {
 		return fmt.Errorf("import job %s: %w", j.ID, err)
 	}
-	return indexMessages(im.ctx, im.tx, nil, j)
+	if err := indexMessages(im.ctx, im.tx, nil, j); err != nil {
+		return err
+	}
+	return reindexWaiting(im.ctx, im.tx, j, nil)
 }
 
 // Log writes one log entry with its sequence number and key.
@@ -101,17 +104,31 @@ func (im *Importer) Channel(channelID, jobID string) error {
 	return nil
 }
 
-// Notification writes a pending notification, or the id of a delivered one.
+// Notification writes a pending notification in its lane (moving the
+// lane's head), or the id of a delivered one. Pending ones come in enqueue
+// order, so each lane keeps its order.
 func (im *Importer) Notification(n jobs.Notification, settled bool) error {
 	data, err := json.Marshal(n)
 	if err != nil {
 		return fmt.Errorf("encode notification %s: %w", n.ID, err)
 	}
-	if _, err := im.tx.Exec(im.ctx, `INSERT INTO cla_outbox (id, job_id, due_ns, settled, data) VALUES ($1, $2, $3, $4, $5)`,
-		n.ID, n.JobID, nanos(n.DueAt), settled, data); err != nil {
+	if settled {
+		if _, err := im.tx.Exec(im.ctx, `INSERT INTO cla_outbox (id, job_id, due_ns, settled, data) VALUES ($1, $2, $3, true, $4)`,
+			n.ID, n.JobID, nanos(n.DueAt), data); err != nil {
+			return fmt.Errorf("import notification %s: %w", n.ID, err)
+		}
+		return nil
+	}
+	typ, lane, targeted := laneOf(n)
+	if _, err := im.tx.Exec(im.ctx, `INSERT INTO cla_outbox (id, job_id, due_ns, settled, data, ch_type, lane, targeted)
+		VALUES ($1, $2, $3, false, $4, $5, $6, $7)`, n.ID, n.JobID, nanos(n.DueAt), data, typ, lane, targeted); err != nil {
 		return fmt.Errorf("import notification %s: %w", n.ID, err)
 	}
-	return nil
+	lanes := []laneRef{{typ, lane}}
+	if targeted {
+		lanes = append(lanes, laneRef{typ, "job:" + n.JobID})
+	}
+	return refreshHeads(im.ctx, im.tx, lanes)
 }
 
 // Once writes a dedupe key.
