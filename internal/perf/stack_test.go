@@ -70,7 +70,7 @@ func newStack(b *testing.B) *stack {
 	hook, err := notify.NewWebhook(secret, "http://cla.test", cb, nil)
 	require.NoError(b, err)
 	quiet := slog.New(slog.DiscardHandler)
-	outbox := notify.NewOutbox(s.svc, map[string]jobs.Notifier{"webhook": hook}, quiet)
+	outbox := notify.NewOutbox(s.svc, map[jobs.ChannelType]jobs.Notifier{"webhook": hook}, quiet)
 
 	api := web.New(web.Config{Service: s.svc, Logger: quiet,
 		Keyring: web.NewKeyring([]web.Credential{{Digest: web.HashToken(tokenCI), Identity: ci}})})
