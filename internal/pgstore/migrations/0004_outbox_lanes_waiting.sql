@@ -1,4 +1,4 @@
--- cla schema 3 (issue 15): outbox lanes with a due-time index of lane heads,
+-- cla schema 4 (issue 15): outbox lanes with a due-time index of lane heads,
 -- and the assignee index of open gates. A lane is a channel type and its
 -- target, or "job:<id>" for a notification without one (as
 -- jobs.Notification.Lane).

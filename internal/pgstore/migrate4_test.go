@@ -12,9 +12,9 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestMigration3_Backfills checks that schema 3 derives the outbox lanes,
-// their heads and the assignee index from data written under schema 2.
-func TestMigration3_Backfills(t *testing.T) {
+// TestMigration4_Backfills checks that schema 4 derives the outbox lanes,
+// their heads and the assignee index from data written under schema 3.
+func TestMigration4_Backfills(t *testing.T) {
 	ctx := context.Background()
 	u := pgtest.FreshURL(t)
 	db := open(t, u, pgstore.Options{})
@@ -32,13 +32,13 @@ func TestMigration3_Backfills(t *testing.T) {
 		storetest.Note("2", "w-1", "slack", "", 0), storetest.Note("3", "w-1", "email", "a@x", 0)})
 	require.NoError(t, db.Close())
 
-	// Back to schema 2: what a database written by the previous release holds.
+	// Back to schema 3: what a database written by the previous release holds.
 	conn, err := pgx.Connect(ctx, u)
 	require.NoError(t, err)
 	_, err = conn.Exec(ctx, `DROP TABLE cla_waiting, cla_outbox_heads;
 		DROP INDEX cla_outbox_lane, cla_outbox_scope;
 		ALTER TABLE cla_outbox DROP COLUMN ch_type, DROP COLUMN lane, DROP COLUMN targeted;
-		DELETE FROM cla_schema WHERE version = 3`)
+		DELETE FROM cla_schema WHERE version = 4`)
 	require.NoError(t, err)
 	require.NoError(t, conn.Close(ctx))
 
