@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/cla-ops/cla/internal/bot"
 	"github.com/cla-ops/cla/internal/bot/gates"
 	"github.com/cla-ops/cla/internal/bot/talkbot"
@@ -32,6 +34,7 @@ type components struct {
 	keyring   *web.Keyring
 	publicURL string
 	log       *slog.Logger
+	reg       *prometheus.Registry
 	ctx       context.Context
 	secret    func(ctx context.Context, name, what string) (string, error)
 
@@ -49,15 +52,16 @@ type components struct {
 }
 
 func newComponents(ctx context.Context, cfg *config.Config, svc *jobs.Service, dir *jobs.Directory, keyring *web.Keyring, publicURL string,
-	secret func(ctx context.Context, name, what string) (string, error), sb *sandboxRun, log *slog.Logger) (*components, error) {
+	secret func(ctx context.Context, name, what string) (string, error), sb *sandboxRun, reg *prometheus.Registry, log *slog.Logger) (*components, error) {
 	c := &components{cfg: cfg, svc: svc, dir: dir, keyring: keyring, publicURL: publicURL, log: log, ctx: ctx, secret: secret,
-		notifiers: map[jobs.ChannelType]jobs.Notifier{}, sandbox: sb}
+		notifiers: map[jobs.ChannelType]jobs.Notifier{}, sandbox: sb, reg: reg}
 	for _, build := range []func() error{c.buildTalkback, c.buildNotify, c.buildSlack, c.buildMonitor, c.buildSandbox} {
 		if err := build(); err != nil {
 			return nil, err
 		}
 	}
 	outbox := notify.NewOutbox(svc, c.notifiers, log.With("component", "outbox"))
+	outbox.SetMetrics(notify.NewMetrics(reg))
 	c.runners = append(c.runners, outbox.Run)
 	return c, nil
 }
@@ -142,7 +146,7 @@ func (c *components) buildSlack() error {
 	}
 	b, err := bot.New(bot.Config{Service: c.svc, Directory: c.dir, AppToken: string(c.cfg.Slack.AppToken),
 		BotToken: string(c.cfg.Slack.BotToken), APIURL: c.cfg.Slack.APIURL, PublicURL: c.publicURL,
-		Logger: c.log.With("component", "slack")})
+		Logger: c.log.With("component", "slack"), Metrics: bot.NewMetrics(c.reg)})
 	if err != nil {
 		return fmt.Errorf("slack: %w", err)
 	}
@@ -159,7 +163,7 @@ func (c *components) buildSlack() error {
 	if c.cfg.Talkback != "" {
 		tb = talkbot.New(talkbot.Config{Service: c.svc, Directory: c.dir, People: ppl, Registry: c.talkback, Slack: b.Client(),
 			Executor: talkback.NewExecutor(talkback.ExecutorConfig{MaxPerJob: 1, MaxTotal: 4, Logger: c.log.With("component", "talkback")}),
-			Logger:   c.log.With("component", "slack-talkback")})
+			Logger:   c.log.With("component", "slack-talkback"), Metrics: talkbot.NewMetrics(c.reg)})
 	}
 	b.UseGates(handler, tb)
 	c.notifiers["slack"] = gates.NewNotifier(gcfg)
@@ -176,7 +180,7 @@ func (c *components) buildMonitor() error {
 		return err
 	}
 	mc := monitor.Config{Service: c.svc, Authenticate: c.keyring.Lookup, Identity: c.dir.ByName,
-		SessionKey: []byte(key), PublicURL: c.publicURL, Logger: c.log.With("component", "monitor")}
+		SessionKey: []byte(key), PublicURL: c.publicURL, Logger: c.log.With("component", "monitor"), Metrics: monitor.NewMetrics(c.reg)}
 	if c.sandbox != nil {
 		mc.Banner, mc.BannerLink = "This server has no Slack tokens: its Slack is the built-in sandbox.", "/sandbox"
 	}

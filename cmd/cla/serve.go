@@ -9,7 +9,6 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/cla-ops/cla/internal/config"
-	"github.com/cla-ops/cla/internal/metrics"
 	"github.com/cla-ops/cla/internal/web"
 	"github.com/cla-ops/cla/jobs"
 )
@@ -84,7 +83,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, pointer st
 		opts.Assignees = check
 	}
 	broker := jobs.NewBroker()
-	broker.OnDrop(func(subscriber string) { eventsDropped.Inc(subscriber) })
+	reg := newRegistry(broker)
 	svc := jobs.NewService(db, broker, opts)
 	creds, ids, err := credentials(cfg, pointer, db.listen != nil, log)
 	if err != nil {
@@ -116,7 +115,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, pointer st
 	}
 	dir := jobs.NewDirectory(sandboxIdentities(sb, ids))
 	check.dir = dir
-	c, err := newComponents(ctx, cfg, svc, dir, keyring, publicURL, db.secret, sb, log)
+	c, err := newComponents(ctx, cfg, svc, dir, keyring, publicURL, db.secret, sb, reg, log)
 	if err != nil {
 		_ = ln.Close()
 		return err
@@ -128,7 +127,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, pointer st
 	if sb != nil {
 		sb.announce(ln, publicURL, log)
 	}
-	api := web.New(web.Config{Service: svc, Keyring: keyring, Logger: log, Slack: slackMode,
+	api := web.New(web.Config{Service: svc, Keyring: keyring, Logger: log, Slack: slackMode, Registry: reg,
 		BodyTimeout: webLimits.BodyTimeout, ReadHeaderTimeout: webLimits.ReadHeaderTimeout, MaxConnsPerClient: webLimits.MaxConnsPerClient,
 		ReloadTalkback: c.reloadTalkback(), Callbacks: c.callbacks, Monitor: c.monitor, LoginLink: c.loginLink})
 	g, gctx := errgroup.WithContext(ctx)
@@ -149,9 +148,3 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, pointer st
 	}
 	return err
 }
-
-// eventsDropped counts the events a broker subscriber (the Slack
-// announcer, the App Home refresher, the relay, the sandbox demo) had no
-// room for; each such subscriber is told to resync.
-var eventsDropped = metrics.NewCounter("cla_events_dropped_total",
-	"Events a subscriber fell too far behind to receive; it was told to resync.", "subscriber")

@@ -17,7 +17,7 @@ import (
 func (b *Bot) answer(ctx context.Context, in *Incoming, ans Answer, err error) {
 	if err != nil {
 		if jobs.ErrorCode(err) == jobs.EINTERNAL {
-			handlerErrorsTotal.Inc()
+			b.cfg.Metrics.handlerErrors.Inc()
 			b.log.Error("command failed", "user", in.User, "channel", in.Channel, "err", err)
 		}
 		ans = Answer{Text: "⚠️ " + jobs.ErrorMessage(err)}

@@ -55,6 +55,9 @@ type Config struct {
 	// HTTPClient downloads files shared in job channels; nil uses
 	// http.DefaultClient (each download is bounded by its own timeout).
 	HTTPClient *http.Client
+	// Metrics counts envelopes, acks and mirrored messages; nil makes an
+	// unregistered set (NewMetrics(nil)).
+	Metrics *Metrics
 }
 
 // Bot is the Slack adapter. Create it with New, register extra commands
@@ -112,6 +115,9 @@ func New(cfg Config) (*Bot, error) {
 	}
 	if cfg.Budget == nil {
 		cfg.Budget = ratelimit.NewBudget(ratelimit.SlackTiers())
+	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = NewMetrics(nil)
 	}
 	lg := cfg.Logger.With("component", "bot")
 	// Every call is paced and has a deadline: a hung Slack fails the call
@@ -204,7 +210,7 @@ func (b *Bot) session(ctx context.Context) (bool, error) {
 		case ev := <-sm.Events:
 			if ev.Type == socketmode.EventTypeConnected {
 				connected = true
-				connectsTotal.Inc()
+				b.cfg.Metrics.connects.Inc()
 				b.log.Info("connected to slack")
 			}
 			b.receive(ctx, sctx, sm, ev)

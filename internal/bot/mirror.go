@@ -34,10 +34,10 @@ type mirrorItem struct {
 }
 
 // done acks the message and records how long the ack took.
-func (it mirrorItem) done() {
+func (m *mirror) done(it mirrorItem) {
 	it.ack(nil)
 	if !it.in.received.IsZero() {
-		ackSeconds.Observe(time.Since(it.in.received).Seconds(), string(KindMessage))
+		m.b.cfg.Metrics.ack.WithLabelValues(string(KindMessage)).Observe(time.Since(it.in.received).Seconds())
 	}
 }
 
@@ -114,7 +114,7 @@ func (m *mirror) flush(ctx context.Context, batch []mirrorItem) {
 			continue
 		}
 		if job == "" {
-			it.done()
+			m.done(it)
 			continue
 		}
 		g := byJob[job]
@@ -143,9 +143,9 @@ func (m *mirror) append(ctx context.Context, g *jobBatch) {
 		m.b.log.Warn("mirror append refused", "job", g.job, "err", err)
 	}
 	m.b.log.Debug("mirrored", "job", g.job, "n", len(g.entries), "new", len(added))
-	mirroredTotal.Add(float64(len(added)))
+	m.b.cfg.Metrics.mirrored.Add(float64(len(added)))
 	for _, it := range g.items {
-		it.done()
+		m.done(it)
 	}
 	m.b.keepFiles(ctx, g.job, g.items, added)
 }

@@ -47,7 +47,7 @@ func (b *Bot) SetRoute(k Kind, r Route) {
 
 // route acks one request and hands it to its handler.
 func (r *router) route(ctx context.Context, in *Incoming, ack func(any)) {
-	envelopesTotal.Inc(string(in.Kind))
+	r.b.cfg.Metrics.envelopes.WithLabelValues(string(in.Kind)).Inc()
 	if in.received.IsZero() {
 		in.received = time.Now()
 	}
@@ -76,7 +76,7 @@ func (r *router) route(ctx context.Context, in *Incoming, ack func(any)) {
 // finish acks a request and queues its handler.
 func (r *router) finish(ctx context.Context, in *Incoming, rt Route, ok bool, ack func(any), payload any) {
 	ack(payload)
-	ackSeconds.Observe(time.Since(in.received).Seconds(), string(in.Kind))
+	r.b.cfg.Metrics.ack.WithLabelValues(string(in.Kind)).Observe(time.Since(in.received).Seconds())
 	if !ok || rt.Handle == nil {
 		return
 	}
@@ -120,7 +120,7 @@ func (b *Bot) runTask(ctx context.Context, fn task) {
 	defer b.pending.Done()
 	defer func() {
 		if p := recover(); p != nil {
-			handlerErrorsTotal.Inc()
+			b.cfg.Metrics.handlerErrors.Inc()
 			b.log.Error("handler panicked", "panic", fmt.Sprint(p))
 		}
 	}()

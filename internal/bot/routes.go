@@ -79,7 +79,7 @@ func (b *Bot) submitAck(h *gates.Handler) func(in *Incoming) any {
 
 func (b *Bot) logHandler(what string, err error) {
 	if err != nil && !errors.Is(err, context.Canceled) {
-		handlerErrorsTotal.Inc()
+		b.cfg.Metrics.handlerErrors.Inc()
 		b.log.Warn("handler failed", "handler", what, "err", err)
 	}
 }

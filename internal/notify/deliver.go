@@ -36,7 +36,7 @@ func (o *Outbox) deliver(ctx context.Context, n jobs.Notification) bool {
 	job, err := o.svc.GetJob(ctx, n.JobID)
 	if jobs.ErrorCode(err) == jobs.ENOTFOUND || jobs.ErrorCode(err) == jobs.EINVALID {
 		o.log.Warn("notification for unknown job; dropping", "job", n.JobID, "notification", n.ID)
-		droppedTotal.Inc(string(n.Channel.Type))
+		o.metrics.dropped.WithLabelValues(string(n.Channel.Type)).Inc()
 		return o.settle(ctx, n)
 	}
 	if err == nil {
@@ -48,13 +48,13 @@ func (o *Outbox) deliver(ctx context.Context, n jobs.Notification) bool {
 	case ctx.Err() != nil:
 		return false // shutting down: not the target's fault; resent at start
 	case err == nil:
-		sentTotal.Inc(string(n.Channel.Type))
+		o.metrics.sent.WithLabelValues(string(n.Channel.Type)).Inc()
 		if n.Attempts > 0 {
 			o.note(ctx, n, fmt.Sprintf("notification %s delivered after %d failed attempts", describe(n), n.Attempts), "delivered")
 		}
 		return o.settle(ctx, n)
 	case isPermanent(err):
-		droppedTotal.Inc(string(n.Channel.Type))
+		o.metrics.dropped.WithLabelValues(string(n.Channel.Type)).Inc()
 		o.note(ctx, n, fmt.Sprintf("notification %s dropped: %s", describe(n), errText(err)), "dropped")
 		o.jobMessage(ctx, n, err)
 		return o.settle(ctx, n)
@@ -66,7 +66,7 @@ func (o *Outbox) deliver(ctx context.Context, n jobs.Notification) bool {
 // fail defers the notification with backoff, counts the failure and, for
 // the first and every tenth attempt, says so in the job log.
 func (o *Outbox) fail(ctx context.Context, n jobs.Notification, err error) {
-	failuresTotal.Inc(string(n.Channel.Type))
+	o.metrics.failures.WithLabelValues(string(n.Channel.Type)).Inc()
 	attempt := n.Attempts + 1
 	delay := retryDelay(err, attempt, o.jitter())
 	next := o.svc.Now().Add(delay)

@@ -45,6 +45,7 @@ type Outbox struct {
 	sem       chan struct{}
 	jitter    func() float64
 	timeout   time.Duration
+	metrics   *Metrics
 
 	mu   sync.Mutex
 	busy map[string]bool
@@ -58,8 +59,19 @@ type Outbox struct {
 func NewOutbox(svc *jobs.Service, notifiers map[jobs.ChannelType]jobs.Notifier, log *slog.Logger) *Outbox {
 	return &Outbox{svc: svc, notifiers: notifiers, log: log.With("component", "notify"),
 		poke: make(chan struct{}, 1), sem: make(chan struct{}, maxLanes),
-		jitter: rand.Float64, timeout: deliveryTimeout, busy: map[string]bool{}}
+		jitter: rand.Float64, timeout: deliveryTimeout, busy: map[string]bool{}, metrics: NewMetrics(nil)}
 }
+
+// SetMetrics makes the worker count into m (registered by the caller);
+// call it before Run. Without it the counts go to an unregistered set.
+func (o *Outbox) SetMetrics(m *Metrics) {
+	if m != nil {
+		o.metrics = m
+	}
+}
+
+// Metrics returns what the worker counts into.
+func (o *Outbox) Metrics() *Metrics { return o.metrics }
 
 // Poke makes the worker look at the outbox now, for callers that enqueue
 // without going through the Service's broker.
@@ -104,7 +116,7 @@ func (o *Outbox) pass(ctx context.Context) time.Time {
 		}
 		return now.Add(time.Second)
 	}
-	pendingGauge.Set(float64(work.Pending))
+	o.metrics.pending.Set(float64(work.Pending))
 	for _, l := range work.Lanes {
 		if !o.acquire(l.Key) {
 			break // every slot taken; a finishing lane pokes us

@@ -12,6 +12,7 @@ import (
 
 	"github.com/cla-ops/cla/internal/store"
 	"github.com/cla-ops/cla/jobs"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stretchr/testify/require"
 )
 
@@ -152,7 +153,6 @@ func TestOutbox_RunOrderPerChannel(t *testing.T) {
 			&jobs.RetryAfterError{After: 30 * time.Second, Err: errors.New("429")},
 			errors.New("connection refused"),
 		}}}
-		sent0, failed0 := sentTotal.Value("webhook"), failuresTotal.Value("webhook")
 		e := start(t, filepath.Join(t.TempDir(), "cla.db"), map[jobs.ChannelType]jobs.Notifier{"webhook": fake})
 		_, err := e.svc.CreateJob(ctx, requester, jobs.ViaAPI, jobs.NewJob{ID: "qa-1", Name: "deploy", Gate: webhookGate(a, b)})
 		require.NoError(t, err)
@@ -181,8 +181,8 @@ func TestOutbox_RunOrderPerChannel(t *testing.T) {
 		require.Empty(t, e.pending(t), "everything settled")
 		require.Equal(t, []string{"failed:1", "delivered"}, e.notifyLog(t, "qa-1"),
 			"first failure logged, second not (rate limit), recovery noted")
-		require.Equal(t, 4.0, sentTotal.Value("webhook")-sent0)
-		require.Equal(t, 2.0, failuresTotal.Value("webhook")-failed0)
+		require.Equal(t, 4.0, testutil.ToFloat64(e.box.metrics.sent.WithLabelValues("webhook")))
+		require.Equal(t, 2.0, testutil.ToFloat64(e.box.metrics.failures.WithLabelValues("webhook")))
 	})
 }
 

@@ -171,7 +171,7 @@ func TestServer_NoSecretLeaks(t *testing.T) {
 	f.call("POST", "/v1/callbacks/evil-callback-secret", "", map[string]any{"status": "successful"})
 	r := f.call("GET", "/metrics", "", nil)
 	require.Equal(t, http.StatusOK, r.status)
-	require.Contains(t, string(r.body), `cla_http_requests_total{route="GET /v1/jobs/{id}",code="200"}`)
+	require.Contains(t, string(r.body), `cla_http_requests_total{code="200",route="GET /v1/jobs/{id}"}`)
 	require.Contains(t, logs.String(), "route=\"GET /v1/jobs/{id}\"")
 	for _, secret := range []string{tokAlice, "not-a-valid-token-secret", "good-leak-1-g1", "evil-callback-secret"} {
 		require.NotContains(t, string(r.body), secret)

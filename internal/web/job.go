@@ -80,9 +80,9 @@ func (s *Server) getJob(w http.ResponseWriter, r *http.Request, c caller) {
 	}
 	ctx, cancel := s.pollContext(r.Context(), wait)
 	defer cancel()
-	httpWaiting.Add(1)
+	s.metrics.waiting.Inc()
 	job, err := s.svc.Wait(ctx, id, *since)
-	httpWaiting.Add(-1)
+	s.metrics.waiting.Dec()
 	s.answerJob(w, r, job, err)
 }
 

@@ -128,8 +128,8 @@ func (s *Server) streamLog(w http.ResponseWriter, r *http.Request, after uint64)
 
 // idle waits for a wake-up, sending keep-alives; false ends the stream.
 func (s *Server) idle(w http.ResponseWriter, r *http.Request, rc *http.ResponseController, ticker *time.Ticker, wake <-chan struct{}) bool {
-	httpWaiting.Add(1)
-	defer httpWaiting.Add(-1)
+	s.metrics.waiting.Inc()
+	defer s.metrics.waiting.Dec()
 	for {
 		select {
 		case <-wake:

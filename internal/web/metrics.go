@@ -3,23 +3,38 @@ package web
 import (
 	"bufio"
 	"errors"
+	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"strconv"
 	"time"
 
-	"github.com/cla-ops/cla/internal/metrics"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-var (
-	httpRequests = metrics.NewCounter("cla_http_requests_total",
-		"HTTP requests answered, by route pattern and status code.", "route", "code")
-	httpDuration = metrics.NewHistogram("cla_http_request_duration_seconds",
-		"Time to answer an HTTP request, by route pattern (long-polls and streams included).",
-		[]float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 5, 30, 120}, "route")
-	httpWaiting = metrics.NewGauge("cla_http_waiting",
-		"Long-polls and log streams parked until their job changes.")
-)
+// metrics are the API's own metrics, registered in the registry that
+// Config.Registry passes in (and that GET /metrics serves).
+type metrics struct {
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+	waiting  prometheus.Gauge
+}
+
+func newMetrics(reg prometheus.Registerer) *metrics {
+	m := &metrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "cla_http_requests_total",
+			Help: "HTTP requests answered, by route pattern and status code."}, []string{"route", "code"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "cla_http_request_duration_seconds",
+			Help:    "Time to answer an HTTP request, by route pattern (long-polls and streams included).",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 5, 30, 120}}, []string{"route"}),
+		waiting: prometheus.NewGauge(prometheus.GaugeOpts{Name: "cla_http_waiting",
+			Help: "Long-polls and log streams parked until their job changes."}),
+	}
+	reg.MustRegister(m.requests, m.duration, m.waiting)
+	return m
+}
 
 // recorder remembers the status a handler wrote. It keeps Flush (for the
 // event stream) and unwraps for http.ResponseController.
@@ -77,15 +92,19 @@ func (s *Server) instrument(next http.Handler) http.Handler {
 			route = "unmatched"
 		}
 		took := time.Since(start).Seconds()
-		httpRequests.Inc(route, strconv.Itoa(rec.status))
-		httpDuration.Observe(took, route)
+		s.metrics.requests.WithLabelValues(route, strconv.Itoa(rec.status)).Inc()
+		s.metrics.duration.WithLabelValues(route).Observe(took)
 		s.requestLog(r, rec.status, took)
 	})
 }
 
-func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-	if err := metrics.WriteText(w); err != nil {
-		s.log.Warn("write metrics", "err", err)
-	}
+// metricsHandler serves the registry in the Prometheus text format.
+func (s *Server) metricsHandler() http.Handler {
+	return promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{ErrorLog: slogPrinter{s.log}})
 }
+
+// slogPrinter hands promhttp's error messages to slog.
+type slogPrinter struct{ log *slog.Logger }
+
+// Println implements promhttp.Logger.
+func (p slogPrinter) Println(v ...any) { p.log.Warn("serve metrics", "err", fmt.Sprint(v...)) }

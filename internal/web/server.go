@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/cla-ops/cla/jobs"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // CallbackVerifier checks a signed, expiring webhook callback token and says
@@ -61,11 +62,17 @@ type Config struct {
 	// MaxConnsPerClient caps the open connections of one IP address;
 	// DefaultMaxConnsPerClient when zero.
 	MaxConnsPerClient int
+	// Registry receives the API's metrics and is what GET /metrics serves
+	// (cmd/cla passes the one registry every component registers in); nil
+	// makes a registry of the API's own.
+	Registry *prometheus.Registry
 }
 
 // Server is the HTTP API. It is an http.Handler; Run serves it on a
 // listener until a context ends.
 type Server struct {
+	registry    *prometheus.Registry
+	metrics     *metrics
 	svc         *jobs.Service
 	keys        *Keyring
 	log         *slog.Logger
@@ -112,6 +119,11 @@ func New(cfg Config) *Server {
 	if s.maxConns <= 0 {
 		s.maxConns = DefaultMaxConnsPerClient
 	}
+	s.registry = cfg.Registry
+	if s.registry == nil {
+		s.registry = prometheus.NewRegistry()
+	}
+	s.metrics = newMetrics(s.registry)
 	s.routes(cfg.Monitor)
 	s.handler = s.bodyDeadline(s.instrument(s.mux))
 	return s
@@ -120,7 +132,7 @@ func New(cfg Config) *Server {
 func (s *Server) routes(monitor http.Handler) {
 	m := s.mux
 	m.HandleFunc("GET /healthz", s.health)
-	m.HandleFunc("GET /metrics", s.metrics)
+	m.Handle("GET /metrics", s.metricsHandler())
 	m.HandleFunc("GET /v1/whoami", s.auth(s.whoami))
 	m.HandleFunc("POST /v1/jobs", s.auth(s.createJob))
 	m.HandleFunc("GET /v1/jobs", s.auth(s.listJobs))

@@ -79,7 +79,7 @@ func (h *Handler) askConfirm(ctx context.Context, req Request, job *jobs.Job, in
 		_ = h.tell(ctx, req.ChannelID, req.UserID, "⚠️ Nothing was run: I could not post the confirmation request.")
 		return fmt.Errorf("post talkback confirmation: %w", err)
 	}
-	requestsTotal.Inc("pending")
+	h.metrics.requests.WithLabelValues("pending").Inc()
 	h.mu.Lock()
 	p.msgTS = ts
 	if p.thread == "" {

@@ -12,7 +12,6 @@ import (
 
 	"github.com/cla-ops/cla/internal/bot/people"
 	"github.com/cla-ops/cla/internal/bot/ratelimit"
-	"github.com/cla-ops/cla/internal/metrics"
 	"github.com/cla-ops/cla/internal/talkback"
 	"github.com/cla-ops/cla/jobs"
 )
@@ -33,6 +32,8 @@ type Config struct {
 	// groups, which guards see) and channel ids to names. Share the bot's
 	// (bot.Bot.People); nil builds one from Slack and Directory.
 	People *people.Resolver
+	// Metrics counts requests by outcome; nil makes an unregistered set.
+	Metrics *Metrics
 }
 
 // Request is one "run" request as the router hands it over: who typed it,
@@ -62,21 +63,19 @@ func (r Request) thread() string {
 // Handler answers TalkBack requests and confirm clicks. It is safe for
 // concurrent use; Run and Click may take as long as the command runs.
 type Handler struct {
-	svc    *jobs.Service
-	reg    *talkback.Registry
-	exec   *talkback.Executor
-	api    *slack.Client
-	log    *slog.Logger
-	now    func() time.Time
-	people *people.Resolver
+	metrics *Metrics
+	svc     *jobs.Service
+	reg     *talkback.Registry
+	exec    *talkback.Executor
+	api     *slack.Client
+	log     *slog.Logger
+	now     func() time.Time
+	people  *people.Resolver
 
 	mu      sync.Mutex
 	pending map[string]*pending
 	settled map[string]settled
 }
-
-var requestsTotal = metrics.NewCounter("cla_talkback_requests_total",
-	"TalkBack requests from Slack by outcome (refused, listed, pending, run, failed).", "outcome")
 
 // New builds a Handler; it does not call Slack until a request arrives.
 func New(cfg Config) *Handler {
@@ -92,9 +91,12 @@ func New(cfg Config) *Handler {
 	if cfg.People == nil {
 		cfg.People = people.New(cfg.Slack, cfg.Directory, cfg.Logger)
 	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = NewMetrics(nil)
+	}
 	log := cfg.Logger.With("component", "talkbot")
 	return &Handler{svc: cfg.Service, reg: cfg.Registry, exec: cfg.Executor, api: cfg.Slack, log: log,
-		now: cfg.Now, people: cfg.People,
+		now: cfg.Now, people: cfg.People, metrics: cfg.Metrics,
 		pending: map[string]*pending{}, settled: map[string]settled{}}
 }
 
@@ -148,7 +150,7 @@ func (h *Handler) allowlist() *talkback.Allowlist {
 
 // list answers a bare "run" with what this user may run here and now.
 func (h *Handler) list(ctx context.Context, req Request, list *talkback.Allowlist, env talkback.Env) error {
-	requestsTotal.Inc("listed")
+	h.metrics.requests.WithLabelValues("listed").Inc()
 	text := fmt.Sprintf("What you can run for job %s right now (`@cla run <action> key=value…`):\n\n%s",
 		env.Job.ID, talkback.HelpList(list.Available(env)))
 	return h.tell(ctx, req.ChannelID, req.UserID, text)
@@ -174,7 +176,7 @@ type refusedRequest struct {
 // refuse tells the requester why nothing ran, and logs it on the job when
 // there is one.
 func (h *Handler) refuse(ctx context.Context, req Request, rr *refusedRequest, reason string) error {
-	requestsTotal.Inc("refused")
+	h.metrics.requests.WithLabelValues("refused").Inc()
 	if rr != nil {
 		who := h.user(ctx, req.UserID)
 		h.appendLog(ctx, rr.job.ID, jobs.LogEntry{Kind: jobs.LogTalkBack, Actor: who.Name, Via: jobs.ViaSlack,

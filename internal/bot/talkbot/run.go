@@ -48,7 +48,7 @@ func (h *Handler) execute(ctx context.Context, r run) error {
 	if err != nil {
 		return h.notStarted(rctx, r, err)
 	}
-	requestsTotal.Inc("run")
+	h.metrics.requests.WithLabelValues("run").Inc()
 	annotated := h.record(rctx, r, res)
 	return h.reply(rctx, r, resultText(r, res, annotated))
 }
@@ -62,7 +62,7 @@ func (h *Handler) notStarted(ctx context.Context, r run, err error) error {
 	} else {
 		h.log.Error("talkback command did not start", "job", r.jobID, "action", r.inv.Action.Name, "err", err)
 	}
-	requestsTotal.Inc("failed")
+	h.metrics.requests.WithLabelValues("failed").Inc()
 	h.appendLog(ctx, r.jobID, jobs.LogEntry{Kind: jobs.LogTalkBack, Actor: r.inv.Requester.Name, Via: jobs.ViaSlack,
 		Key: "talkback:" + r.id + ":not_started", Text: "not run: " + reason,
 		Fields: h.fields(r, map[string]string{"phase": "not_started"})})

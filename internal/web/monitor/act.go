@@ -49,7 +49,7 @@ func (m *Monitor) resolve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_, _, err = m.svc.Resolve(r.Context(), viewerOf(r.Context()).Identity, jobs.ViaWeb, id, res)
-	metricActions.Inc(string(act), result(err))
+	m.cfg.Metrics.actions.WithLabelValues(string(act), result(err)).Inc()
 	if err != nil {
 		m.logIfInternal(r, err)
 		form.Errors["form"] = jobs.ErrorMessage(err)
@@ -84,7 +84,7 @@ func (m *Monitor) checklist(w http.ResponseWriter, r *http.Request) {
 	}
 	checked := r.PostFormValue("checked") == "1"
 	_, g, err := m.svc.ToggleChecklist(r.Context(), viewerOf(r.Context()).Identity, jobs.ViaWeb, id, item, checked)
-	metricActions.Inc("checklist", result(err))
+	m.cfg.Metrics.actions.WithLabelValues("checklist", result(err)).Inc()
 	if err != nil {
 		m.logIfInternal(r, err)
 		m.renderJob(w, r, httpStatus(err), &actionForm{Errors: formErrors{"form": jobs.ErrorMessage(err)}}, nil)
@@ -102,7 +102,7 @@ func (m *Monitor) annotate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_, err = m.svc.Annotate(r.Context(), viewerOf(r.Context()).Identity, jobs.ViaWeb, id, in)
-	metricActions.Inc("note", result(err))
+	m.cfg.Metrics.actions.WithLabelValues("note", result(err)).Inc()
 	if err != nil {
 		m.logIfInternal(r, err)
 		m.renderJob(w, r, httpStatus(err), nil, formErrors{"note": jobs.ErrorMessage(err), "text": in.Text})

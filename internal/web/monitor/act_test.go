@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/cla-ops/cla/jobs"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stretchr/testify/require"
 )
 
@@ -87,7 +88,7 @@ func TestMonitor_resolve(t *testing.T) {
 		require.Equal(t, http.StatusBadRequest, resp.StatusCode)
 	})
 	t.Run("complete records via web", func(t *testing.T) {
-		counted := metricActions.Value("complete", "ok")
+		counted := testutil.ToFloat64(f.mon.cfg.Metrics.actions.WithLabelValues("complete", "ok"))
 		resp, _ := alice.act("/jobs/qa-1/resolve", url.Values{"action": {"complete"}, "gate": {"g1"},
 			"evidence_message": {"swapped"}, "evidence_url": {"https://tickets.example/1"}})
 		require.Equal(t, http.StatusSeeOther, resp.StatusCode)
@@ -98,7 +99,7 @@ func TestMonitor_resolve(t *testing.T) {
 		require.Equal(t, "alice", *g.ResolvedBy)
 		require.Equal(t, jobs.ViaWeb, *g.ResolvedVia)
 		require.Equal(t, "https://tickets.example/1", g.Evidence.URL)
-		require.Equal(t, counted+1, metricActions.Value("complete", "ok"))
+		require.Equal(t, counted+1, testutil.ToFloat64(f.mon.cfg.Metrics.actions.WithLabelValues("complete", "ok")))
 		_, page := alice.get("/jobs/qa-1?done=complete")
 		require.Contains(t, page, "Marked as completed.")
 		require.Contains(t, page, "Completed by <strong>alice</strong> via web")

@@ -48,8 +48,8 @@ func (m *Monitor) events(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Accel-Buffering", "no")
 	fmt.Fprint(w, "retry: 2000\n\n")
 	fl.Flush()
-	metricStreams.Add(1)
-	defer metricStreams.Add(-1)
+	m.cfg.Metrics.streams.Inc()
+	defer m.cfg.Metrics.streams.Dec()
 	m.stream(w, fl, r, id, after, version)
 }
 

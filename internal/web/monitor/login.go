@@ -102,7 +102,7 @@ func (m *Monitor) loginToken(w http.ResponseWriter, r *http.Request) {
 	}
 	next := safeNext(r.PostFormValue("next"))
 	id, ok := m.cfg.Authenticate(strings.TrimSpace(r.PostFormValue("token")))
-	metricSignIns.Inc("token", okWord(ok))
+	m.cfg.Metrics.signIns.WithLabelValues("token", okWord(ok)).Inc()
 	if !ok {
 		m.log.Info("sign-in refused: bad token")
 		m.renderLogin(w, r, http.StatusUnauthorized, next, "That token is not valid.")
@@ -143,7 +143,7 @@ func (m *Monitor) linkLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id, known := m.cfg.Identity(c.Name)
-	metricSignIns.Inc("link", okWord(fresh && known))
+	m.cfg.Metrics.signIns.WithLabelValues("link", okWord(fresh && known)).Inc()
 	if !fresh || !known {
 		m.errorPage(w, r, http.StatusForbidden, "This sign-in link was already used. Run `cla web-login` for a new one.")
 		return

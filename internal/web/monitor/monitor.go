@@ -50,6 +50,9 @@ type Config struct {
 	// link to BannerLink (the sandbox Slack says "sandbox" this way).
 	Banner     string
 	BannerLink string
+	// Metrics counts streams, actions and sign-ins; nil makes an
+	// unregistered set.
+	Metrics *Metrics
 }
 
 // Monitor serves the web monitor. It is an http.Handler meant to be mounted
@@ -84,6 +87,9 @@ func New(cfg Config) (*Monitor, error) {
 	}
 	if cfg.SessionTTL <= 0 {
 		cfg.SessionTTL = 12 * time.Hour
+	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = NewMetrics(nil)
 	}
 	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
 	pages, err := parsePages()
