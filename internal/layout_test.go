@@ -79,8 +79,18 @@ func TestLayout_RulesCatch(t *testing.T) {
 	}
 }
 
+// allowed lists known exceptions, each to be removed when fixed.
+var allowed = map[string]bool{
+	// slackemu shares cla's Slack escaping (commit f5e8fe4); to move the
+	// escaper into a public package or copy it into slackemu.
+	"slackemu → internal/slacktext": true,
+}
+
 // forbidden says whether pkg may not import dep, and why.
 func forbidden(pkg, dep string) (string, bool) {
+	if allowed[pkg+" → "+dep] {
+		return "", false
+	}
 	for _, r := range rules {
 		if under(pkg, r.from) && under(dep, r.to) {
 			return r.why, true
