@@ -80,11 +80,7 @@ func TestLayout_RulesCatch(t *testing.T) {
 }
 
 // allowed lists known exceptions, each to be removed when fixed.
-var allowed = map[string]bool{
-	// slackemu shares cla's Slack escaping (commit f5e8fe4); to move the
-	// escaper into a public package or copy it into slackemu.
-	"slackemu → internal/slacktext": true,
-}
+var allowed = map[string]bool{}
 
 // forbidden says whether pkg may not import dep, and why.
 func forbidden(pkg, dep string) (string, bool) {

@@ -1,8 +1,6 @@
 package slackemu
 
 import (
-	"github.com/cla-ops/cla/internal/slacktext"
-
 	"context"
 	"encoding/json"
 	"fmt"
@@ -55,7 +53,11 @@ func (e *Emulator) RunSlashCommand(ctx context.Context, c SlashCommand) (Ack, er
 }
 
 // escapeText applies Slack's &, <, > escaping.
-func escapeText(s string) string { return slacktext.Escape(s) }
+// escapeText escapes text as Slack does before delivering it: &, < and >
+// (the emulator plays Slack, so it keeps its own copy of Slack's rule).
+func escapeText(s string) string { return slackEscaper.Replace(s) }
+
+var slackEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
 
 // escapeCommandLocked encodes mentions the way escaped commands carry them.
 func (e *Emulator) escapeCommandLocked(s string) string {
