@@ -92,7 +92,7 @@ func (db *DB) UpdateJob(ctx context.Context, id string, fn func(*jobs.Job) (jobs
 		if data, err = json.Marshal(j); err != nil {
 			return fmt.Errorf("encode job %s: %w", id, err)
 		}
-		if _, err := tx.Exec(ctx, `UPDATE cla_jobs SET status = $2, wake_ns = $3, data = $4 WHERE id = $1`,
+		if _, err := tx.Exec(ctx, `UPDATE cla_jobs SET status = $2, wake_ns = $3, data = $4, timer_owner = NULL, timer_lease_until = NULL WHERE id = $1`,
 			id, string(j.Status), wakeOf(j), data); err != nil {
 			return fmt.Errorf("write job %s: %w", id, err)
 		}

@@ -203,3 +203,45 @@ func idsOf(ns []jobs.Notification) []string {
 	}
 	return out
 }
+
+// TestDB_TimerLeases: due jobs are claimed by one replica at a time; a
+// replica's claims pass to another when its lease ends, and firing (an
+// update) releases the claim.
+func TestDB_TimerLeases(t *testing.T) {
+	fresh := pgtest.FreshURL(t)
+	a := open(t, fresh, pgstore.Options{})
+	b := open(t, fresh, pgstore.Options{})
+	ctx := context.Background()
+	t0 := storetest.T0
+	for i := 0; i < 4; i++ {
+		j := storetest.NewJob(fmt.Sprintf("d-%d", i), t0, jobs.StatusActionRequired)
+		d := t0.Add(time.Duration(i+1) * time.Minute)
+		j.Gates = []*jobs.Gate{{ID: "g1", State: jobs.GateOpen, OpenedAt: t0, Deadline: &d}}
+		require.NoError(t, a.CreateJob(ctx, j, jobs.Effects{}))
+	}
+	now := t0.Add(time.Hour)
+	gotA, _, err := a.DueJobs(ctx, now, 2)
+	require.NoError(t, err)
+	gotB, nextB, err := b.DueJobs(ctx, now, 10)
+	require.NoError(t, err)
+	require.Equal(t, []string{"d-0", "d-1"}, gotA)
+	require.Equal(t, []string{"d-2", "d-3"}, gotB, "b skips what a holds")
+	require.True(t, nextB.After(time.Now()), "b wakes when a's lease ends, got %v", nextB)
+	again, _, err := a.DueJobs(ctx, now, 10)
+	require.NoError(t, err)
+	require.Equal(t, []string{"d-0", "d-1"}, again, "a keeps its own claims")
+
+	// a fires d-0 (an update): the claim is released with the timer.
+	_, _, err = a.UpdateJob(ctx, "d-0", func(j *jobs.Job) (jobs.Effects, error) {
+		d := now.Add(time.Hour)
+		j.Gates[0].Deadline = &d
+		return jobs.Effects{}, nil
+	})
+	require.NoError(t, err)
+	// a dies: its lease on d-1 runs out and b takes it.
+	_, err = a.Pool().Exec(ctx, `UPDATE cla_jobs SET timer_lease_until = now() - interval '1 second' WHERE timer_owner IS NOT NULL AND id = 'd-1'`)
+	require.NoError(t, err)
+	gotB, _, err = b.DueJobs(ctx, now.Add(2*time.Hour), 10)
+	require.NoError(t, err)
+	require.Equal(t, []string{"d-1", "d-2", "d-3", "d-0"}, gotB)
+}
