@@ -253,7 +253,10 @@ func (s *Service) Wait(ctx context.Context, id string, since uint64) (*Job, erro
 func (s *Service) waitOnce(ctx context.Context, id string, since uint64) (*Job, bool, error) {
 	changed, release := s.broker.Watch(id)
 	defer release()
-	job, err := s.GetJob(ctx, id)
+	// The read is not cut by ctx: a wait that ends (the client left, the
+	// server stops) answers with the job as it is, also on stores whose
+	// reads honour cancellation (PostgreSQL), instead of an error.
+	job, err := s.GetJob(context.WithoutCancel(ctx), id)
 	if err != nil || job.Version > since {
 		return job, true, err
 	}
