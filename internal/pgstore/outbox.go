@@ -82,6 +82,9 @@ func (db *DB) DueJobs(ctx context.Context, t time.Time, limit int) ([]string, ti
 	return ids, next, nil
 }
 
+// outboxClaimLock is the advisory lock key under which replicas claim.
+const outboxClaimLock int64 = 0x636c61_6f7574 // "cla out"
+
 // timerLease is how long a replica holds the due jobs it claimed.
 const timerLease = 10 * time.Second
 
@@ -122,10 +125,19 @@ func (db *DB) Outbox(ctx context.Context, t time.Time, limit int) ([]jobs.Notifi
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
 		out, next = nil, time.Time{}
 		clear(claimed)
+		// Claims take turns (a transaction-scoped advisory lock), and a job's
+		// notifications stay with the replica that holds any of them: one
+		// replica delivers a job's notifications, in order, as one outbox
+		// would (an announcement and its update never race).
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, outboxClaimLock); err != nil {
+			return fmt.Errorf("claim outbox: %w", err)
+		}
 		rows, err := tx.Query(ctx, `WITH c AS (
-				SELECT seq FROM cla_outbox
+				SELECT seq FROM cla_outbox o
 				WHERE NOT settled AND due_ns <= $1
 				  AND (lease_owner IS NULL OR lease_owner = $2 OR lease_until <= now())
+				  AND NOT EXISTS (SELECT 1 FROM cla_outbox x WHERE x.job_id = o.job_id AND NOT x.settled
+				      AND x.lease_owner IS NOT NULL AND x.lease_owner <> $2 AND x.lease_until > now())
 				ORDER BY seq LIMIT $3 FOR UPDATE SKIP LOCKED)
 			UPDATE cla_outbox o SET
 				token = CASE WHEN o.lease_owner IS DISTINCT FROM $2 THEN o.token + 1 ELSE o.token END,
@@ -168,9 +180,12 @@ func (db *DB) Outbox(ctx context.Context, t time.Time, limit int) ([]jobs.Notifi
 		}
 		// The rest: due time, or when another replica's lease runs out.
 		var nextNs *int64
-		err = tx.QueryRow(ctx, `SELECT min(CASE WHEN lease_owner IS NOT NULL AND lease_owner <> $1 AND lease_until > now()
-				THEN greatest(due_ns, (extract(epoch FROM lease_until) * 1e9)::bigint) ELSE due_ns END)
-			FROM cla_outbox WHERE NOT settled AND seq <> ALL($2)`, db.owner, seqs).Scan(&nextNs)
+		err = tx.QueryRow(ctx, `SELECT min(CASE WHEN h.until IS NOT NULL THEN greatest(o.due_ns, h.until) ELSE o.due_ns END)
+			FROM cla_outbox o LEFT JOIN (
+				SELECT job_id, (extract(epoch FROM max(lease_until)) * 1e9)::bigint AS until FROM cla_outbox
+				WHERE NOT settled AND lease_owner IS NOT NULL AND lease_owner <> $1 AND lease_until > now()
+				GROUP BY job_id) h ON h.job_id = o.job_id
+			WHERE NOT o.settled AND o.seq <> ALL($2)`, db.owner, seqs).Scan(&nextNs)
 		if err != nil {
 			return fmt.Errorf("outbox next: %w", err)
 		}
