@@ -1,3 +1,0 @@
--- cla schema 4: due timers are claimed by one replica at a time (a lease),
--- so replicas do not all race to fire the same job.
-ALTER TABLE cla_jobs ADD COLUMN timer_owner text, ADD COLUMN timer_lease_until timestamptz;
