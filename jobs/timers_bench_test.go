@@ -102,7 +102,7 @@ func buildGates(b *testing.B, path string, n int, v0 time.Time, spacing time.Dur
 			for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
 				_, err := svc.CreateJob(context.Background(), jobs.Identity{Name: "ci", Admin: true}, jobs.ViaAPI, jobs.NewJob{ID: fmt.Sprintf("bench-%d", i), Name: "bench",
 					Gate: &jobs.GateConfig{Kind: jobs.KindAction, Name: "step", Assignees: []string{"ops"},
-						Reminder: &jobs.Reminder{Interval: (time.Hour + time.Duration(i)*spacing).String(), MaxReminders: 1000},
+						Reminder: &jobs.Reminder{Interval: (time.Hour + time.Duration(i)*spacing).String(), MaxReminders: 100},
 						Channels: []jobs.NotifyChannel{{Type: "slack", ChannelID: "C0BENCH"}}}})
 				if err != nil {
 					b.Error(err)
