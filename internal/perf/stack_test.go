@@ -32,7 +32,7 @@ const (
 	deadHook = "/dead"
 )
 
-var ci = jobs.Identity{Name: "ci"}
+var ci = jobs.Identity{Name: "ci", Admin: true} // admins may resolve unassigned gates
 
 // stack is a whole server in-process: store, service, outbox worker with a
 // real webhook notifier, HTTP API and Slack bot on an emulator.
