@@ -228,6 +228,8 @@ func TestBot_Commands(t *testing.T) {
 		require.Equal(t, jobs.ViaSlack, *g.ResolvedVia)
 		require.Equal(t, "alice", *g.ResolvedBy)
 		require.Equal(t, "swapped it", *g.Message)
+		require.Equal(t, h.alice.ID, j.Metadata[jobs.MetaSlackUserID], "the RFC's Slack metadata, from a mention too")
+		require.Equal(t, ch.ID, j.Metadata[jobs.MetaSlackChannelID])
 	})
 	t.Run("second resolution is refused", func(t *testing.T) {
 		require.Contains(t, ask(h.alice.ID, ch.ID, "fail"), "alice via slack")

@@ -142,7 +142,7 @@ func (b *Bot) resolver(a jobs.Action) func(context.Context, *Mention) (Answer, e
 		if m.Job == nil {
 			return Answer{}, errNotBound(string(a))
 		}
-		r := jobs.Resolution{Action: a, Message: m.Command.Text}
+		r := jobs.Resolution{Action: a, Message: m.Command.Text, SlackUserID: m.In.User, SlackChannelID: m.In.Channel}
 		if a == jobs.ActComplete && r.Message != "" {
 			r.Evidence = &jobs.Evidence{Message: r.Message}
 		}
