@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 
@@ -119,4 +120,31 @@ func TestCLI_TokenFromAnyDirectory(t *testing.T) {
 	require.Equal(t, 0, code, errOut)
 	require.Equal(t, "t-1\n", out)
 	srv.stop()
+}
+
+// TestQuickStart_FilesIgnored: every file the quick start's `cla serve`
+// leaves next to its database is covered by the repository's .gitignore.
+func TestQuickStart_FilesIgnored(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("git is not installed")
+	}
+	dir := t.TempDir()
+	srv := startServer(t, nil, "--db", filepath.Join(dir, "cla.db"), "--addr", "127.0.0.1:0")
+	srv.stop()
+	made, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	require.NotEmpty(t, made)
+	ignore, err := os.ReadFile("../../.gitignore")
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, ".gitignore"), ignore, 0o600))
+	git := func(args ...string) string {
+		cmd := exec.Command("git", args...)
+		cmd.Dir = dir
+		out, err := cmd.CombinedOutput()
+		require.NoError(t, err, "git %v: %s", args, out)
+		return string(out)
+	}
+	git("init", "-q")
+	require.Equal(t, "?? .gitignore\n", git("status", "--porcelain", "--untracked-files=all"),
+		"files the quick start made that git would offer to commit")
 }
