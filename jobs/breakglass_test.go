@@ -172,3 +172,21 @@ func TestDirectory_Knows(t *testing.T) {
 		require.False(t, d.Knows(a), a)
 	}
 }
+
+// TestService_BreakGlassRespectsFreeze: break-glass overrides who may act,
+// not a freeze that blocks completion.
+func TestService_BreakGlassRespectsFreeze(t *testing.T) {
+	ctx := context.Background()
+	svc, _ := newServiceWith(t, jobs.Options{})
+	createWithGate(t, svc, "bf-1", jobs.GateConfig{Kind: jobs.KindAction, Name: "Swap disk", Assignees: []string{"ops"}})
+	until := time.Now().Add(time.Hour)
+	_, err := svc.CreateFreeze(ctx, root, jobs.NewFreeze{Reason: "holiday", Until: &until, BlockCompletion: true})
+	require.NoError(t, err)
+	_, _, err = svc.Resolve(ctx, root, jobs.ViaCLI, "bf-1", jobs.Resolution{Action: jobs.ActComplete,
+		BreakGlass: &jobs.BreakGlass{Reason: "urgent"}})
+	require.Equal(t, jobs.EFROZEN, jobs.ErrorCode(err), "%v", err)
+	job, err := svc.GetJob(ctx, "bf-1")
+	require.NoError(t, err)
+	require.Nil(t, job.LastGate().BreakGlass)
+	require.Equal(t, jobs.GateOpen, job.LastGate().State)
+}

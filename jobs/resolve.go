@@ -101,13 +101,14 @@ func (s *Service) Resolve(ctx context.Context, actor Identity, via, id string, r
 			if err := s.checkBreakGlass(actor, r.BreakGlass); err != nil {
 				return nil, err
 			}
-			return g, s.breakGlass(j, g, actor, via, r, rule.outcome, now, fx)
-		}
-		if err := s.authorize(j, g, actor, via, r); err != nil {
+		} else if err := s.authorize(j, g, actor, via, r); err != nil {
 			return nil, err
 		}
 		if r.Once != "" {
 			fx.Once = append(fx.Once, r.Once)
+		}
+		if r.BreakGlass != nil {
+			return g, s.breakGlass(j, g, actor, via, r, rule.outcome, now, fx)
 		}
 		return g, s.apply(j, g, actor, via, r, rule.outcome, now, fx)
 	})
