@@ -99,9 +99,10 @@ func (h *harness) stop() {
 	}
 }
 
-// ctx is a deadline for waiting on the emulator.
+// ctx is a deadline for waiting on the emulator: generous, since a loaded
+// 2-core machine under -race is slow, and only a failing test waits it out.
 func (h *harness) ctx() context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	h.t.Cleanup(cancel)
 	return ctx
 }
@@ -109,7 +110,7 @@ func (h *harness) ctx() context.Context {
 // waitFor polls cond until it holds or the deadline passes.
 func (h *harness) waitFor(what string, cond func() bool) {
 	h.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for !cond() {
 		if time.Now().After(deadline) {
 			h.t.Fatalf("timed out waiting: %s", what)
