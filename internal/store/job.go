@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -247,4 +248,17 @@ func seekBefore(c *bolt.Cursor, prefix, cursor []byte) []byte {
 	}
 	k, _ = c.Prev()
 	return k
+}
+
+func encodeCursor(key []byte, _ bool) string { return base64.RawURLEncoding.EncodeToString(key) }
+
+func decodeCursor(s string) ([]byte, error) {
+	if s == "" {
+		return nil, nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil || len(b) < 9 {
+		return nil, jobs.Errorf(jobs.EINVALID, "cursor %q is not valid", s)
+	}
+	return b, nil
 }

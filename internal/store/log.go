@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -84,75 +83,4 @@ func (db *DB) Log(ctx context.Context, jobID string, after uint64, limit int) ([
 		return nil
 	})
 	return out, err
-}
-
-// JobByChannel returns the job a Slack channel is bound to.
-func (db *DB) JobByChannel(ctx context.Context, channelID string) (string, error) {
-	var id string
-	err := db.bolt.View(func(tx *bolt.Tx) error {
-		v := tx.Bucket(bucketChannels).Get([]byte(channelID))
-		if v == nil {
-			return jobs.Errorf(jobs.ENOTFOUND, "channel %s is not bound to a job", channelID)
-		}
-		id = string(v)
-		return nil
-	})
-	return id, err
-}
-
-// JobByMessage returns the job whose gate announcement is the message ts
-// in channel.
-func (db *DB) JobByMessage(ctx context.Context, channelID, ts string) (string, error) {
-	var id string
-	err := db.bolt.View(func(tx *bolt.Tx) error {
-		v := tx.Bucket(bucketMessages).Get(messageKey(channelID, ts))
-		if v == nil {
-			return jobs.Errorf(jobs.ENOTFOUND, "message %s in %s announces no gate", ts, channelID)
-		}
-		id = string(v)
-		return nil
-	})
-	return id, err
-}
-
-// Once records key and reports whether it is new.
-func (db *DB) Once(ctx context.Context, key string) (bool, error) {
-	first := false
-	err := db.batch(ctx, func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketOnce)
-		first = b.Get([]byte(key)) == nil
-		if !first {
-			return nil
-		}
-		return b.Put([]byte(key), u64(uint64(db.now().UnixNano())))
-	})
-	return first, err
-}
-
-// spend records single-use keys in the transaction of the change that
-// uses them; a key spent before refuses the whole change.
-func (db *DB) spend(tx *bolt.Tx, keys []string) error {
-	b := tx.Bucket(bucketOnce)
-	for _, k := range keys {
-		if b.Get([]byte(k)) != nil {
-			return jobs.Errorf(jobs.ECONFLICT, "this link was already used")
-		}
-		if err := b.Put([]byte(k), u64(uint64(db.now().UnixNano()))); err != nil {
-			return fmt.Errorf("spend %s: %w", k, err)
-		}
-	}
-	return nil
-}
-
-func encodeCursor(key []byte, _ bool) string { return base64.RawURLEncoding.EncodeToString(key) }
-
-func decodeCursor(s string) ([]byte, error) {
-	if s == "" {
-		return nil, nil
-	}
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil || len(b) < 9 {
-		return nil, jobs.Errorf(jobs.EINVALID, "cursor %q is not valid", s)
-	}
-	return b, nil
 }
