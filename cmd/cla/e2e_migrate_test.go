@@ -19,7 +19,8 @@ import (
 
 // TestMigrate_RoundTrip fills a bbolt database through the real server
 // (jobs, every gate kind, annotations with a file, a reminder timer, a
-// pending webhook notification, a spent dedupe key), copies it into
+// pending webhook notification, a spent dedupe key, deployment freezes),
+// copies it into
 // PostgreSQL with cla migrate, and requires the PostgreSQL-backed server
 // to answer every read exactly as the bbolt one did.
 func TestMigrate_RoundTrip(t *testing.T) {
@@ -52,6 +53,17 @@ func TestMigrate_RoundTrip(t *testing.T) {
 		"timeout": "240h", "reminder": map[string]any{"interval": "48h"},
 		"channels": []map[string]any{{"type": "webhook", "url": deadURL}}}, 201)
 	must("PATCH", base+"/m-3", tokCI, map[string]any{"status": "successful", "message": "deployed"}, 200)
+	// Two deployment freezes (scoped to an environment no job here is in,
+	// so the copy's later approve is not refused) and one lifted: lifted
+	// freezes are deleted, so two are copied.
+	until := time.Now().Add(48 * time.Hour).UTC().Truncate(time.Second)
+	for _, reason := range []string{"quarter end", "audit", "lifted soon"} {
+		f := must("POST", srv.url()+"/v1/freezes", tokRoot, map[string]any{"reason": reason, "until": until,
+			"environments": []string{"staging"}, "blockCompletion": reason == "audit"}, 201)
+		if reason == "lifted soon" {
+			must("DELETE", srv.url()+"/v1/freezes/"+f["id"].(string), tokRoot, nil, 200)
+		}
+	}
 	// The outbox settles the webhook notification (skipped: no webhook
 	// secret configured) before the copy, so both servers show the same log.
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -62,6 +74,7 @@ func TestMigrate_RoundTrip(t *testing.T) {
 	snapshot := func(url string) map[string]any {
 		out := map[string]any{}
 		_, out["list"] = api(t, "GET", url+"/v1/jobs?limit=50", tokCI, nil)
+		_, out["freezes"] = api(t, "GET", url+"/v1/freezes", tokRoot, nil)
 		for _, id := range []string{"m-1", "m-2", "m-3"} {
 			_, out[id] = api(t, "GET", url+"/v1/jobs/"+id, tokCI, nil)
 			_, out[id+"/log"] = api(t, "GET", url+"/v1/jobs/"+id+"/log", tokCI, nil)
@@ -71,6 +84,7 @@ func TestMigrate_RoundTrip(t *testing.T) {
 	srv = startServer(t, env, "--db", db, "--addr", "127.0.0.1:0", "--config", cfg)
 	want := snapshot(srv.url())
 	srv.stop()
+	require.Len(t, want["freezes"].(map[string]any)["freezes"], 2, "the snapshot holds the freezes to compare")
 
 	t.Run("bad input writes nothing", func(t *testing.T) {
 		for _, tc := range []struct {
@@ -92,6 +106,7 @@ func TestMigrate_RoundTrip(t *testing.T) {
 	require.Contains(t, out, "copied 3 jobs")
 	require.Contains(t, out, "counts verified")
 	require.Contains(t, out, "0 pending and 1 delivered notifications", "the settled notification id is copied")
+	require.Contains(t, out, "2 freezes; counts verified")
 
 	_, errOut, code = cli(t, nil, "migrate", "--from", db, "--to", target)
 	require.Equal(t, exitError, code, "a non-empty target is refused")

@@ -17,7 +17,7 @@ func runMigrate(ctx context.Context, e *env, args []string) int {
 	var force bool
 	fs := newFlags(e, "migrate", help{usage: "cla migrate --from cla.db --to postgres://… [--force]",
 		about: "Copies everything in a bbolt database (jobs, logs with annotations and files, channel bindings,\n" +
-			"pending and delivered notifications, timers, dedupe keys) into PostgreSQL in one transaction, then\n" +
+			"pending and delivered notifications, timers, dedupe keys, deployment freezes) into PostgreSQL in one transaction, then\n" +
 			"verifies that every count matches; on any mismatch or error nothing is written. A target that\n" +
 			"already holds data is refused unless --force, which replaces its contents. Stop cla serve first.",
 		examples: "  cla migrate --from /var/lib/cla/cla.db --to postgres://cla:…@db.internal:5432/cla"})
@@ -47,8 +47,8 @@ func runMigrate(ctx context.Context, e *env, args []string) int {
 		e.errorf("migrate: %v", err)
 		return exitError
 	}
-	fmt.Fprintf(e.stdout, "copied %d jobs, %d log entries, %d channel bindings, %d pending and %d delivered notifications, %d dedupe keys; counts verified\n",
-		c.Jobs, c.Logs, c.Channels, c.Pending, c.Settled, c.Once)
+	fmt.Fprintf(e.stdout, "copied %d jobs, %d log entries, %d channel bindings, %d pending and %d delivered notifications, %d dedupe keys, %d freezes; counts verified\n",
+		c.Jobs, c.Logs, c.Channels, c.Pending, c.Settled, c.Once, c.Freezes)
 	return exitOK
 }
 
@@ -74,6 +74,7 @@ func migrate(ctx context.Context, from, to string, force bool) (store.Counts, er
 			Channel:      im.Channel,
 			Notification: im.Notification,
 			Once:         func(key string, at time.Time) error { return im.Once(key, at) },
+			Freeze:       im.Freeze,
 		})
 		if err != nil {
 			return err

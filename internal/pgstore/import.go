@@ -12,7 +12,7 @@ import (
 
 // Counts is how many records of each kind the database holds.
 type Counts struct {
-	Jobs, Logs, Channels, Pending, Settled, Once int
+	Jobs, Logs, Channels, Pending, Settled, Once, Freezes int
 }
 
 // Counts counts the records of each kind.
@@ -21,7 +21,8 @@ func (db *DB) Counts(ctx context.Context) (Counts, error) {
 	err := db.pool.QueryRow(ctx, `SELECT
 		(SELECT count(*) FROM cla_jobs), (SELECT count(*) FROM cla_logs), (SELECT count(*) FROM cla_channels),
 		(SELECT count(*) FROM cla_outbox WHERE NOT settled), (SELECT count(*) FROM cla_outbox WHERE settled),
-		(SELECT count(*) FROM cla_once)`).Scan(&c.Jobs, &c.Logs, &c.Channels, &c.Pending, &c.Settled, &c.Once)
+		(SELECT count(*) FROM cla_once), (SELECT count(*) FROM cla_freezes)`).
+		Scan(&c.Jobs, &c.Logs, &c.Channels, &c.Pending, &c.Settled, &c.Once, &c.Freezes)
 	if err != nil {
 		return c, fmt.Errorf("count records: %w", err)
 	}
@@ -40,20 +41,20 @@ type Importer struct {
 // replaces its contents. If fn fails nothing is written.
 func (db *DB) Import(ctx context.Context, force bool, fn func(*Importer) error) error {
 	return db.inTx(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `LOCK TABLE cla_jobs, cla_logs, cla_channels, cla_messages, cla_outbox, cla_outbox_heads, cla_waiting, cla_once IN EXCLUSIVE MODE`); err != nil {
+		if _, err := tx.Exec(ctx, `LOCK TABLE cla_jobs, cla_logs, cla_channels, cla_messages, cla_outbox, cla_outbox_heads, cla_waiting, cla_once, cla_freezes IN EXCLUSIVE MODE`); err != nil {
 			return fmt.Errorf("lock tables: %w", err)
 		}
-		var jobsN, outboxN, onceN int
-		if err := tx.QueryRow(ctx, `SELECT (SELECT count(*) FROM cla_jobs), (SELECT count(*) FROM cla_outbox), (SELECT count(*) FROM cla_once)`).
-			Scan(&jobsN, &outboxN, &onceN); err != nil {
+		var jobsN, outboxN, onceN, freezesN int
+		if err := tx.QueryRow(ctx, `SELECT (SELECT count(*) FROM cla_jobs), (SELECT count(*) FROM cla_outbox), (SELECT count(*) FROM cla_once),
+			(SELECT count(*) FROM cla_freezes)`).Scan(&jobsN, &outboxN, &onceN, &freezesN); err != nil {
 			return fmt.Errorf("check target: %w", err)
 		}
-		if jobsN+outboxN+onceN > 0 {
+		if jobsN+outboxN+onceN+freezesN > 0 {
 			if !force {
-				return fmt.Errorf("target %s is not empty (%d jobs, %d notifications, %d dedupe keys): refusing to mix; --force replaces its contents",
-					db.where, jobsN, outboxN, onceN)
+				return fmt.Errorf("target %s is not empty (%d jobs, %d notifications, %d dedupe keys, %d freezes): refusing to mix; --force replaces its contents",
+					db.where, jobsN, outboxN, onceN, freezesN)
 			}
-			if _, err := tx.Exec(ctx, `TRUNCATE cla_logs, cla_channels, cla_messages, cla_outbox, cla_outbox_heads, cla_waiting, cla_once, cla_jobs`); err != nil {
+			if _, err := tx.Exec(ctx, `TRUNCATE cla_logs, cla_channels, cla_messages, cla_outbox, cla_outbox_heads, cla_waiting, cla_once, cla_freezes, cla_jobs`); err != nil {
 				return fmt.Errorf("empty target: %w", err)
 			}
 		}
@@ -142,6 +143,19 @@ func (im *Importer) Once(key string, at time.Time) error {
 	return nil
 }
 
+// Freeze writes a deployment freeze, ended ones included (they are the
+// record of when deployments were held).
+func (im *Importer) Freeze(f jobs.Freeze) error {
+	data, err := json.Marshal(f)
+	if err != nil {
+		return fmt.Errorf("encode freeze %s: %w", f.ID, err)
+	}
+	if _, err := im.tx.Exec(im.ctx, `INSERT INTO cla_freezes (id, until, record) VALUES ($1, $2, $3)`, f.ID, f.Until, data); err != nil {
+		return fmt.Errorf("import freeze %s: %w", f.ID, err)
+	}
+	return nil
+}
+
 // Counts counts the records written so far, inside the transaction, so a
 // mismatch can still roll the whole import back.
 func (im *Importer) Counts() (Counts, error) {
@@ -149,7 +163,8 @@ func (im *Importer) Counts() (Counts, error) {
 	err := im.tx.QueryRow(im.ctx, `SELECT
 		(SELECT count(*) FROM cla_jobs), (SELECT count(*) FROM cla_logs), (SELECT count(*) FROM cla_channels),
 		(SELECT count(*) FROM cla_outbox WHERE NOT settled), (SELECT count(*) FROM cla_outbox WHERE settled),
-		(SELECT count(*) FROM cla_once)`).Scan(&c.Jobs, &c.Logs, &c.Channels, &c.Pending, &c.Settled, &c.Once)
+		(SELECT count(*) FROM cla_once), (SELECT count(*) FROM cla_freezes)`).
+		Scan(&c.Jobs, &c.Logs, &c.Channels, &c.Pending, &c.Settled, &c.Once, &c.Freezes)
 	if err != nil {
 		return c, fmt.Errorf("count imported records: %w", err)
 	}

@@ -25,11 +25,13 @@ type Visitor struct {
 	Notification func(n jobs.Notification, settled bool) error
 	// Once gets each dedupe key and when it was first seen.
 	Once func(key string, at time.Time) error
+	// Freeze gets each deployment freeze, ended ones included.
+	Freeze func(f jobs.Freeze) error
 }
 
 // Counts is how many records of each kind a store holds.
 type Counts struct {
-	Jobs, Logs, Channels, Pending, Settled, Once int
+	Jobs, Logs, Channels, Pending, Settled, Once, Freezes int
 }
 
 // Export visits every record in one read transaction (a consistent
@@ -109,6 +111,20 @@ func (db *DB) Export(ctx context.Context, v Visitor) (Counts, error) {
 				return nil
 			}
 			return v.Notification(jobs.Notification{ID: string(id)}, true)
+		})
+		if err != nil {
+			return err
+		}
+		err = tx.Bucket(bucketFreezes).ForEach(func(k, val []byte) error {
+			var f jobs.Freeze
+			if err := json.Unmarshal(val, &f); err != nil {
+				return fmt.Errorf("decode freeze %s: %w", k, err)
+			}
+			c.Freezes++
+			if v.Freeze == nil {
+				return nil
+			}
+			return v.Freeze(f)
 		})
 		if err != nil {
 			return err
