@@ -52,6 +52,9 @@ func Run(t *testing.T, newStore NewStore) {
 		{"OutboxHeadsMove", testOutboxHeadsMove},
 		{"OutboxDueLimits", testOutboxDueLimits},
 		{"WaitingOn", testWaitingOn},
+		{"Confirmations", testConfirmations},
+		{"ConfirmationConcurrentSettle", testConfirmationConcurrentSettle},
+		{"Homes", testHomes},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, newStore(t)) })
