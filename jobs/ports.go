@@ -67,6 +67,24 @@ type Store interface {
 	// Once records key and reports whether it was new: durable dedupe for
 	// redelivered envelopes and single-use tokens.
 	Once(ctx context.Context, key string) (bool, error)
+	// PruneKeys forgets dedupe keys recorded before before: Once keys,
+	// log entry keys and the ids of settled notifications (a pending
+	// notification's id is never pruned). One call is one short
+	// transaction over at most limit keys, so writers never wait long; it
+	// reports More while the sweep has keys left to look at. Keys stored
+	// without a time (files written before keys had one) are stamped with
+	// the current time, so they go one retention window later.
+	PruneKeys(ctx context.Context, before time.Time, limit int) (PruneResult, error)
+}
+
+// PruneResult is what one PruneKeys call did.
+type PruneResult struct {
+	// Deleted keys were older than the cut-off.
+	Deleted int
+	// Stamped keys had no time and were given the current one.
+	Stamped int
+	// More is true while the sweep has keys left: call again.
+	More bool
 }
 
 // Effects is what one state change records besides the job itself.

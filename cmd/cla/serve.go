@@ -75,6 +75,10 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, pointer st
 	if err != nil {
 		return err
 	}
+	maintenance, err := cfg.Maintenance.Maintenance()
+	if err != nil {
+		return err
+	}
 	opts := jobs.Options{DisableBreakGlass: !cfg.BreakGlass.On(), DefaultChannels: cfg.Notify.DefaultChannels(),
 		Limits: limits, TemplateLimits: tmplLimits,
 		RestrictUnassigned: !cfg.Assignees.AnyoneResolvesUnassigned, DefaultAssignees: cfg.Assignees.Default,
@@ -133,6 +137,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, pointer st
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return api.Run(gctx, ln) })
 	g.Go(func() error { return svc.RunTimers(gctx, log.With("component", "timers")) })
+	g.Go(func() error { return svc.RunMaintenance(gctx, maintenance, log.With("component", "maintenance")) })
 	if db.listen != nil {
 		g.Go(func() error { return db.listen(gctx, svc) })
 	}

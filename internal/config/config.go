@@ -31,6 +31,8 @@ type Config struct {
 	Assignees  AssigneesConfig  `yaml:"assignees"`
 	BreakGlass BreakGlassConfig `yaml:"breakGlass"`
 	Limits     LimitsConfig     `yaml:"limits"`
+	// Maintenance paces the pruning of dedupe keys (maintenance.go).
+	Maintenance MaintenanceConfig `yaml:"maintenance"`
 	// Sandbox turns the built-in sandbox Slack on or off when there are no
 	// Slack tokens; nil means on (cmd/cla/sandbox.go).
 	Sandbox *bool `yaml:"sandbox"`

@@ -37,6 +37,9 @@ func (c *Config) Validate() error {
 	if _, _, _, err := c.Limits.Limits(); err != nil {
 		errs = append(errs, err)
 	}
+	if _, err := c.Maintenance.Maintenance(); err != nil {
+		errs = append(errs, err)
+	}
 	errs = append(errs, c.validateSlack()...)
 	if err := jobs.ValidateChannels(c.Notify.DefaultChannels()); err != nil {
 		bad("notify.defaults: %s", jobs.ErrorMessage(err))

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sync"
 	"time"
 
 	"github.com/cla-ops/cla/jobs"
@@ -25,14 +26,14 @@ var _ jobs.Store = (*DB)(nil)
 var (
 	bucketJobs      = []byte("jobs")
 	bucketLogs      = []byte("logs")         // nested: job id → seq → entry
-	bucketLogKeys   = []byte("log_keys")     // job id + 0 + key → seq
+	bucketLogKeys   = []byte("log_keys")     // job id + 0 + key → seq [+ recorded]
 	bucketCreated   = []byte("idx_created")  // created + id
 	bucketStatus    = []byte("idx_status")   // status + 0 + created + id
 	bucketTimers    = []byte("idx_timers")   // wake + id
 	bucketChannels  = []byte("idx_channels") // channel id → job id
 	bucketMessages  = []byte("idx_messages") // channel id + 0 + message ts → job id (gate announcements)
 	bucketOutbox    = []byte("outbox")       // seq → notification
-	bucketOutboxIDs = []byte("outbox_ids")   // notification id → seq (kept after delivery: dedupe)
+	bucketOutboxIDs = []byte("outbox_ids")   // notification id → seq [+ recorded] (kept after delivery: dedupe)
 	bucketOnce      = []byte("once")         // key → first seen
 	bucketFreezes   = []byte("freezes")      // freeze id → freeze (JSON)
 	// The outbox indexes: see outbox.go.
@@ -50,6 +51,9 @@ var (
 type DB struct {
 	bolt *bolt.DB
 	now  func() time.Time
+
+	pruneMu sync.Mutex // one prune call at a time
+	sweep   sweep      // where the prune sweep stands
 }
 
 // Open opens (creating if needed) the bbolt file at path.

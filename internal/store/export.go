@@ -102,8 +102,8 @@ func (db *DB) Export(ctx context.Context, v Visitor) (Counts, error) {
 		if err != nil {
 			return err
 		}
-		err = tx.Bucket(bucketOutboxIDs).ForEach(func(id, seq []byte) error {
-			if outbox.Get(seq) != nil {
+		err = tx.Bucket(bucketOutboxIDs).ForEach(func(id, val []byte) error {
+			if seq := seqOf(val); seq != nil && outbox.Get(seq) != nil {
 				return nil // pending: visited above
 			}
 			c.Settled++

@@ -21,10 +21,10 @@ func (db *DB) CreateJob(ctx context.Context, job *jobs.Job, fx jobs.Effects) err
 		if err := putJob(tx, nil, job); err != nil {
 			return err
 		}
-		if _, err := appendLog(tx, job.ID, fx.Log); err != nil {
+		if _, err := appendLog(tx, job.ID, fx.Log, db.now()); err != nil {
 			return err
 		}
-		return enqueue(tx, fx.Notify)
+		return enqueue(tx, fx.Notify, db.now())
 	})
 }
 
@@ -48,11 +48,11 @@ func (db *DB) UpdateJob(ctx context.Context, id string, fn func(*jobs.Job) (jobs
 		if err := putJob(tx, &old, j); err != nil {
 			return err
 		}
-		if added, err = appendLog(tx, id, fx.Log); err != nil {
+		if added, err = appendLog(tx, id, fx.Log, db.now()); err != nil {
 			return err
 		}
 		job = j
-		return enqueue(tx, fx.Notify)
+		return enqueue(tx, fx.Notify, db.now())
 	})
 	if err != nil {
 		return nil, nil, err

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/cla-ops/cla/jobs"
 	bolt "go.etcd.io/bbolt"
@@ -19,15 +20,16 @@ func (db *DB) AppendLog(ctx context.Context, jobID string, entries []jobs.LogEnt
 			return jobs.Errorf(jobs.ENOTFOUND, "job %s not found", jobID)
 		}
 		var err error
-		added, err = appendLog(tx, jobID, entries)
+		added, err = appendLog(tx, jobID, entries, db.now())
 		return err
 	})
 	return added, err
 }
 
 // appendLog writes entries under the job's log bucket with the next
-// sequence numbers, skipping keys already seen.
-func appendLog(tx *bolt.Tx, jobID string, entries []jobs.LogEntry) ([]jobs.LogEntry, error) {
+// sequence numbers, skipping keys already seen; a new key is recorded
+// with its time (now) so that maintenance can prune it.
+func appendLog(tx *bolt.Tx, jobID string, entries []jobs.LogEntry, now time.Time) ([]jobs.LogEntry, error) {
 	if len(entries) == 0 {
 		return nil, nil
 	}
@@ -45,18 +47,21 @@ func appendLog(tx *bolt.Tx, jobID string, entries []jobs.LogEntry) ([]jobs.LogEn
 				continue
 			}
 		}
-		seq, _ := logs.NextSequence()
+		seq, err := logs.NextSequence()
+		if err != nil {
+			return nil, fmt.Errorf("log sequence %s: %w", jobID, err)
+		}
 		e.Seq = seq
 		data, err := json.Marshal(e)
 		if err != nil {
 			return nil, fmt.Errorf("encode log entry: %w", err)
 		}
 		if err := logs.Put(u64(seq), data); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("write log entry %s/%d: %w", jobID, seq, err)
 		}
 		if dedupe != nil {
-			if err := keys.Put(dedupe, u64(seq)); err != nil {
-				return nil, err
+			if err := keys.Put(dedupe, stamped(u64(seq), now)); err != nil {
+				return nil, fmt.Errorf("write log key %s/%s: %w", jobID, e.Key, err)
 			}
 		}
 		out = append(out, e)

@@ -118,7 +118,7 @@ func (o *outboxTx) pending() int {
 }
 
 // enqueue adds notifications to the outbox; an id seen before is dropped.
-func enqueue(tx *bolt.Tx, ns []jobs.Notification) error {
+func enqueue(tx *bolt.Tx, ns []jobs.Notification, now time.Time) error {
 	if len(ns) == 0 {
 		return nil
 	}
@@ -127,7 +127,10 @@ func enqueue(tx *bolt.Tx, ns []jobs.Notification) error {
 		if o.ids.Get([]byte(n.ID)) != nil {
 			continue
 		}
-		next, _ := o.items.NextSequence()
+		next, err := o.items.NextSequence()
+		if err != nil {
+			return fmt.Errorf("outbox sequence: %w", err)
+		}
 		seq := u64(next)
 		data, err := json.Marshal(n)
 		if err != nil {
@@ -136,8 +139,8 @@ func enqueue(tx *bolt.Tx, ns []jobs.Notification) error {
 		if err := o.items.Put(seq, data); err != nil {
 			return err
 		}
-		if err := o.ids.Put([]byte(n.ID), seq); err != nil {
-			return err
+		if err := o.ids.Put([]byte(n.ID), stamped(seq, now)); err != nil {
+			return fmt.Errorf("record notification id %s: %w", n.ID, err)
 		}
 		if err := o.index(n, seq); err != nil {
 			return err
@@ -229,7 +232,7 @@ func (db *DB) Outbox(ctx context.Context, t time.Time, limit int) ([]jobs.Notifi
 
 // pendingSeq finds a pending notification by id.
 func (o *outboxTx) pendingSeq(id string) ([]byte, jobs.Notification, error) {
-	seq := o.ids.Get([]byte(id))
+	seq := seqOf(o.ids.Get([]byte(id)))
 	if seq == nil || o.items.Get(seq) == nil {
 		return nil, jobs.Notification{}, jobs.Errorf(jobs.ENOTFOUND, "notification %s not pending", id)
 	}

@@ -55,6 +55,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"Confirmations", testConfirmations},
 		{"ConfirmationConcurrentSettle", testConfirmationConcurrentSettle},
 		{"Homes", testHomes},
+		{"PruneKeys", testPruneKeys},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, newStore(t)) })
