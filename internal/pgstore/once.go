@@ -43,7 +43,7 @@ const pruneLockClass, pruneLockID = 0x636c61, 1
 // is cleared), then settled notifications (pending ones are never
 // touched). Every replica may call it: one at a time gets the advisory
 // lock and the others return at once with nothing done. Rows written before
-// keys had times were given the time of migration 6, so nothing needs
+// keys had times were given the time of migration 7, so nothing needs
 // stamping here.
 func (db *DB) PruneKeys(ctx context.Context, before time.Time, limit int) (jobs.PruneResult, error) {
 	if limit <= 0 {

@@ -1,4 +1,4 @@
--- cla schema 6 (issue 13): dedupe keys are pruned after a retention window,
+-- cla schema 7 (issue 13): dedupe keys are pruned after a retention window,
 -- so each kind records when it was written. Existing rows take the time of
 -- this migration (now() is evaluated once: no table rewrite), so they are
 -- kept one full window after the upgrade.
