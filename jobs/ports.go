@@ -75,6 +75,8 @@ type Store interface {
 	// without a time (files written before keys had one) are stamped with
 	// the current time, so they go one retention window later.
 	PruneKeys(ctx context.Context, before time.Time, limit int) (PruneResult, error)
+	// SessionStore keeps the web monitor's sessions.
+	SessionStore
 }
 
 // PruneResult is what one PruneKeys call did.

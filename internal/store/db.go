@@ -44,7 +44,8 @@ var (
 	bucketMeta        = []byte("meta")         // counters and index versions
 	allBuckets        = [][]byte{bucketJobs, bucketLogs, bucketLogKeys, bucketCreated, bucketStatus,
 		bucketTimers, bucketChannels, bucketMessages, bucketOutbox, bucketOutboxIDs, bucketOnce, bucketFreezes,
-		bucketOutboxLanes, bucketOutboxHeads, bucketOutboxScope, bucketWaiting, bucketMeta}
+		bucketOutboxLanes, bucketOutboxHeads, bucketOutboxScope, bucketWaiting, bucketMeta,
+		bucketSessions, bucketSessionsByName, bucketSessionsExpiry}
 )
 
 // DB is a bbolt-backed jobs.Store.

@@ -56,6 +56,8 @@ func Run(t *testing.T, newStore NewStore) {
 		{"ConfirmationConcurrentSettle", testConfirmationConcurrentSettle},
 		{"Homes", testHomes},
 		{"PruneKeys", testPruneKeys},
+		{"Sessions", testSessions},
+		{"SessionsPrune", testSessionsPrune},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, newStore(t)) })

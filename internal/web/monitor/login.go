@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/cla-ops/cla/jobs"
 )
 
 // signedIn wraps a handler that needs a session: without one a page
@@ -108,7 +110,11 @@ func (m *Monitor) loginToken(w http.ResponseWriter, r *http.Request) {
 		m.renderLogin(w, r, http.StatusUnauthorized, next, "That token is not valid.")
 		return
 	}
-	m.startSession(w, r, id)
+	if err := m.startSession(w, r, id); err != nil {
+		m.log.Error("sign in", "identity", id.Name, "err", err)
+		m.errorPage(w, r, http.StatusInternalServerError, "Something went wrong; try again.")
+		return
+	}
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
@@ -148,12 +154,24 @@ func (m *Monitor) linkLogin(w http.ResponseWriter, r *http.Request) {
 		m.errorPage(w, r, http.StatusForbidden, "This sign-in link was already used. Run `cla web-login` for a new one.")
 		return
 	}
-	m.startSession(w, r, id)
+	if err := m.startSession(w, r, id); err != nil {
+		m.log.Error("sign in", "identity", id.Name, "err", err)
+		m.errorPage(w, r, http.StatusInternalServerError, "Something went wrong; try again.")
+		return
+	}
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
 
-// logout ends the session in this browser.
+// logout ends the session: it is deleted from the store, so a copy of the
+// cookie stops working too, then the cookie is cleared in this browser.
 func (m *Monitor) logout(w http.ResponseWriter, r *http.Request) {
+	v := viewerOf(r.Context())
+	if err := m.sessions.DeleteSession(r.Context(), v.Session); err != nil && jobs.ErrorCode(err) != jobs.ENOTFOUND {
+		m.log.Error("sign out", "identity", v.Name, "err", err)
+		m.errorPage(w, r, http.StatusInternalServerError, "Signing out failed; try again.")
+		return
+	}
+	m.log.Info("signed out", "identity", v.Name)
 	m.clearCookie(w, r, sessionCookie)
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 }

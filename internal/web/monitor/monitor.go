@@ -46,6 +46,9 @@ type Config struct {
 	MaxFileBytes int
 	// SessionTTL is how long a sign-in lasts; 12 hours by default.
 	SessionTTL time.Duration
+	// MaxSessions caps one identity's live sessions; signing in beyond it
+	// revokes the oldest. 20 by default.
+	MaxSessions int
 	// Banner, when set, is a line shown at the top of every page with a
 	// link to BannerLink (the sandbox Slack says "sandbox" this way).
 	Banner     string
@@ -58,15 +61,18 @@ type Config struct {
 // Monitor serves the web monitor. It is an http.Handler meant to be mounted
 // at "/" beside the /v1 API.
 type Monitor struct {
-	cfg    Config
-	svc    *jobs.Service
-	log    *slog.Logger
-	pages  map[string]*template.Template
-	mux    *http.ServeMux
-	secure bool
-	md     *markdown
-	done   chan struct{}
-	close  sync.Once
+	cfg Config
+	svc *jobs.Service
+	// sessions is where sessions live: the service's store, so that every
+	// replica sees a sign-out at once.
+	sessions jobs.SessionStore
+	log      *slog.Logger
+	pages    map[string]*template.Template
+	mux      *http.ServeMux
+	secure   bool
+	md       *markdown
+	done     chan struct{}
+	close    sync.Once
 }
 
 // New checks the configuration and builds the monitor.
@@ -88,6 +94,9 @@ func New(cfg Config) (*Monitor, error) {
 	if cfg.SessionTTL <= 0 {
 		cfg.SessionTTL = 12 * time.Hour
 	}
+	if cfg.MaxSessions <= 0 {
+		cfg.MaxSessions = 20
+	}
 	if cfg.Metrics == nil {
 		cfg.Metrics = NewMetrics(nil)
 	}
@@ -97,7 +106,8 @@ func New(cfg Config) (*Monitor, error) {
 		return nil, err
 	}
 	m := &Monitor{cfg: cfg, svc: cfg.Service, log: cfg.Logger.With("component", "monitor"), pages: pages,
-		secure: strings.HasPrefix(cfg.PublicURL, "https://"), md: newMarkdown(), done: make(chan struct{})}
+		secure: strings.HasPrefix(cfg.PublicURL, "https://"), md: newMarkdown(), done: make(chan struct{}),
+		sessions: cfg.Service.Store()}
 	m.routes()
 	return m, nil
 }
@@ -111,6 +121,9 @@ func (m *Monitor) routes() {
 	mux.HandleFunc("GET /login/{token}", m.linkForm)
 	mux.HandleFunc("POST /login/{token}", m.linkLogin)
 	mux.HandleFunc("POST /logout", m.signedIn(m.logout))
+	mux.HandleFunc("GET /sessions", m.signedIn(m.sessionList))
+	mux.HandleFunc("POST /sessions/revoke", m.signedIn(m.revokeSession))
+	mux.HandleFunc("POST /sessions/revoke-all", m.signedIn(m.revokeAll))
 	mux.HandleFunc("GET /{$}", m.signedIn(m.list))
 	mux.HandleFunc("GET /jobs/{id}", m.signedIn(m.job))
 	mux.HandleFunc("GET /jobs/{id}/events", m.signedIn(m.events))

@@ -7,10 +7,14 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
+	"fmt"
+	"net"
 	"net/http"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/cla-ops/cla/jobs"
 )
@@ -43,6 +47,8 @@ type claim struct {
 type viewer struct {
 	jobs.Identity
 	CSRF string
+	// Session is the id of the session this request came with.
+	Session string
 }
 
 type viewerKey struct{}
@@ -98,8 +104,13 @@ func nonce() string {
 	return b64(b)
 }
 
-// session returns the signed-in viewer of the request, if any.
+// session returns the signed-in viewer of the request, if any. The cookie
+// must carry a valid seal AND name a session the store still holds (not
+// signed out, revoked or expired): a copied cookie dies with its session.
 func (m *Monitor) session(r *http.Request) (viewer, bool) {
+	if v, ok := r.Context().Value(viewerKey{}).(viewer); ok {
+		return v, true // already checked for this request
+	}
 	ck, err := r.Cookie(sessionCookie)
 	if err != nil {
 		return viewer{}, false
@@ -108,20 +119,100 @@ func (m *Monitor) session(r *http.Request) (viewer, bool) {
 	if !ok {
 		return viewer{}, false
 	}
+	sid := sessionID(c.Nonce)
+	s, err := m.sessions.GetSession(r.Context(), sid)
+	if err != nil {
+		if jobs.ErrorCode(err) != jobs.ENOTFOUND {
+			m.log.Error("read session", "err", err)
+		}
+		return viewer{}, false
+	}
+	now := time.Now()
+	if s.Identity != c.Name || !now.Before(s.ExpiresAt) {
+		return viewer{}, false
+	}
 	id, ok := m.cfg.Identity(c.Name)
 	if !ok {
 		return viewer{}, false
 	}
-	return viewer{Identity: id, CSRF: m.csrfFor(purposeCSRF, c.Nonce)}, true
+	if now.Sub(s.LastSeen) >= touchEvery {
+		if err := m.sessions.TouchSession(r.Context(), sid, now.UTC()); err != nil && jobs.ErrorCode(err) != jobs.ENOTFOUND {
+			m.log.Warn("touch session", "err", err)
+		}
+	}
+	return viewer{Identity: id, CSRF: m.csrfFor(purposeCSRF, c.Nonce), Session: sid}, true
 }
 
-// startSession sets the session cookie for an identity.
-func (m *Monitor) startSession(w http.ResponseWriter, r *http.Request, id jobs.Identity) {
-	exp := time.Now().Add(m.cfg.SessionTTL)
-	value := m.seal(purposeSession, claim{Name: id.Name, Exp: exp.Unix(), Nonce: nonce()})
+// touchEvery is how stale a session's "last seen" may get: refreshing it on
+// every request would make every page view a write.
+const touchEvery = time.Minute
+
+// sessionID is the stored name of a session: a digest of the cookie's
+// secret nonce, so that the store alone signs nobody in.
+func sessionID(nonce string) string {
+	sum := sha256.Sum256([]byte("cla session\x00" + nonce))
+	return hex.EncodeToString(sum[:])
+}
+
+// startSession records a new session for an identity and sets its cookie.
+// Expired sessions are pruned here, and an identity's oldest sessions
+// beyond MaxSessions are revoked, so the list never grows without bound.
+func (m *Monitor) startSession(w http.ResponseWriter, r *http.Request, id jobs.Identity) error {
+	now := time.Now()
+	exp := now.Add(m.cfg.SessionTTL)
+	n := nonce()
+	s := jobs.Session{ID: sessionID(n), Identity: id.Name, CreatedAt: now.UTC(), LastSeen: now.UTC(), ExpiresAt: exp.UTC(),
+		UserAgent: capText(r.UserAgent(), 200), IP: clientIP(r)}
+	if err := m.sessions.PutSession(r.Context(), s); err != nil {
+		return fmt.Errorf("store session: %w", err)
+	}
+	m.tidySessions(r.Context(), id.Name, now)
+	value := m.seal(purposeSession, claim{Name: id.Name, Exp: exp.Unix(), Nonce: n})
 	http.SetCookie(w, m.cookie(r, sessionCookie, value, exp))
 	m.clearCookie(w, r, loginCookie)
 	m.log.Info("signed in", "identity", id.Name)
+	return nil
+}
+
+// tidySessions prunes expired sessions and revokes an identity's oldest
+// ones beyond the cap. Failures are logged: sign-in goes on.
+func (m *Monitor) tidySessions(ctx context.Context, name string, now time.Time) {
+	if n, err := m.sessions.PruneSessions(ctx, now); err != nil {
+		m.log.Warn("prune sessions", "err", err)
+	} else if n > 0 {
+		m.log.Info("pruned expired sessions", "count", n)
+	}
+	list, err := m.sessions.ListSessions(ctx, name)
+	if err != nil {
+		m.log.Warn("list sessions", "identity", name, "err", err)
+		return
+	}
+	for _, old := range list[min(len(list), m.cfg.MaxSessions):] {
+		if err := m.sessions.DeleteSession(ctx, old.ID); err != nil && jobs.ErrorCode(err) != jobs.ENOTFOUND {
+			m.log.Warn("revoke oldest session", "identity", name, "err", err)
+		}
+	}
+}
+
+// clientIP is the peer address of a request (proxies' forwarding headers
+// are not trusted: anyone can write them).
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return capText(r.RemoteAddr, 64)
+	}
+	return host
+}
+
+func capText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut]
 }
 
 func (m *Monitor) cookie(r *http.Request, name, value string, exp time.Time) *http.Cookie {

@@ -21,6 +21,8 @@ type pageData struct {
 	Name    string
 	List    *listView
 	Job     *jobView
+	// Sessions is the sessions page's list.
+	Sessions *sessionsView
 	Banner  *banner
 	// Freezes are the deployment freezes not ended yet, for the banner
 	// every signed-in page shows.
@@ -30,7 +32,7 @@ type pageData struct {
 // banner is the line every page shows when Config.Banner is set.
 type banner struct{ Text, Link string }
 
-var pageNames = []string{"login", "link", "bounce", "error", "list", "job"}
+var pageNames = []string{"login", "link", "bounce", "error", "list", "job", "sessions"}
 
 func parsePages() (map[string]*template.Template, error) {
 	pages := map[string]*template.Template{}
