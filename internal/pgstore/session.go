@@ -11,7 +11,9 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-func notFoundSession() error { return jobs.Errorf(jobs.ENOTFOUND, "no such session (signed out or revoked)") }
+func notFoundSession() error {
+	return jobs.Errorf(jobs.ENOTFOUND, "no such session (signed out or revoked)")
+}
 
 // PutSession stores a session, replacing one with the same id.
 func (db *DB) PutSession(ctx context.Context, s jobs.Session) error {

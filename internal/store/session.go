@@ -68,7 +68,9 @@ func deleteSession(tx *bolt.Tx, id string) error {
 	return tx.Bucket(bucketSessions).Delete([]byte(id))
 }
 
-func notFoundSession() error { return jobs.Errorf(jobs.ENOTFOUND, "no such session (signed out or revoked)") }
+func notFoundSession() error {
+	return jobs.Errorf(jobs.ENOTFOUND, "no such session (signed out or revoked)")
+}
 
 // GetSession returns one session.
 func (db *DB) GetSession(ctx context.Context, id string) (jobs.Session, error) {

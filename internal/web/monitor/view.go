@@ -23,7 +23,7 @@ type pageData struct {
 	Job     *jobView
 	// Sessions is the sessions page's list.
 	Sessions *sessionsView
-	Banner  *banner
+	Banner   *banner
 	// Freezes are the deployment freezes not ended yet, for the banner
 	// every signed-in page shows.
 	Freezes []jobs.Freeze
