@@ -44,8 +44,7 @@ var (
 	bucketMeta        = []byte("meta")         // counters and index versions
 	allBuckets        = [][]byte{bucketJobs, bucketLogs, bucketLogKeys, bucketCreated, bucketStatus,
 		bucketTimers, bucketChannels, bucketMessages, bucketOutbox, bucketOutboxIDs, bucketOnce, bucketFreezes,
-		bucketOutboxLanes, bucketOutboxHeads, bucketOutboxScope, bucketWaiting, bucketMeta,
-		bucketSessions, bucketSessionsByName, bucketSessionsExpiry}
+		bucketOutboxLanes, bucketOutboxHeads, bucketOutboxScope, bucketWaiting, bucketMeta}
 )
 
 // DB is a bbolt-backed jobs.Store.

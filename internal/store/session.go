@@ -19,6 +19,10 @@ var (
 	bucketSessionsExpiry = []byte("idx_sessions_expiry")   // expires + id → nil
 )
 
+func init() {
+	allBuckets = append(allBuckets, bucketSessions, bucketSessionsByName, bucketSessionsExpiry)
+}
+
 func sessionNameKey(identity, id string) []byte { return []byte(identity + "\x00" + id) }
 
 // PutSession stores a session with its index entries.
