@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strconv"
@@ -54,7 +55,7 @@ func (s *Service) Annotate(ctx context.Context, actor Identity, via, id string, 
 		fx.Log = append(fx.Log, annotationEntry(ref, in))
 		return nil, nil
 	})
-	if err == errUnchanged {
+	if errors.Is(err, errUnchanged) {
 		return s.GetJob(ctx, id)
 	}
 	return job, err
@@ -264,7 +265,7 @@ func (s *Service) BindChannel(ctx context.Context, actor Identity, via, id strin
 		fx.Log = append(fx.Log, audit(now, actor, via, "", fmt.Sprintf("bound Slack channel #%s (%s)", ch.Name, ch.ID)))
 		return nil, nil
 	})
-	if err == errUnchanged {
+	if errors.Is(err, errUnchanged) {
 		return s.GetJob(ctx, id)
 	}
 	return job, err

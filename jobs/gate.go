@@ -1,6 +1,7 @@
 package jobs
 
 import (
+	"slices"
 	"strings"
 	"time"
 )
@@ -198,12 +199,42 @@ type Escalation struct {
 }
 
 func (g *Gate) clone() *Gate {
+	if g == nil {
+		return nil
+	}
 	c := *g
-	c.Assignees = append([]string(nil), g.Assignees...)
-	c.Approvals = append([]Vote(nil), g.Approvals...)
-	c.Ticks = append([]Tick(nil), g.Ticks...)
-	c.Messages = append([]MessageRef(nil), g.Messages...)
+	c.GateConfig = g.GateConfig.clone()
+	c.Outcome = clonePtr(g.Outcome)
+	c.Deadline = clonePtr(g.Deadline)
+	c.Approvals = slices.Clone(g.Approvals)
+	c.Ticks = slices.Clone(g.Ticks)
+	c.ResolvedBy = clonePtr(g.ResolvedBy)
+	c.ResolvedVia = clonePtr(g.ResolvedVia)
+	c.ResolvedAt = clonePtr(g.ResolvedAt)
+	c.Message = clonePtr(g.Message)
+	c.Evidence = clonePtr(g.Evidence)
+	c.BreakGlass = clonePtr(g.BreakGlass)
+	c.NextReminderAt = clonePtr(g.NextReminderAt)
+	c.Messages = slices.Clone(g.Messages)
 	return &c
+}
+
+// clone copies the config's slices and pointers.
+func (gc GateConfig) clone() GateConfig {
+	gc.Assignees = slices.Clone(gc.Assignees)
+	gc.Channels = slices.Clone(gc.Channels)
+	gc.Reminder = clonePtr(gc.Reminder)
+	gc.Checklist = slices.Clone(gc.Checklist)
+	if gc.Escalation != nil {
+		esc := make([]Escalation, len(gc.Escalation))
+		for i, e := range gc.Escalation {
+			e.Assignees = slices.Clone(e.Assignees)
+			e.Channels = slices.Clone(e.Channels)
+			esc[i] = e
+		}
+		gc.Escalation = esc
+	}
+	return gc
 }
 
 // Checked reports whether checklist item i is currently ticked.

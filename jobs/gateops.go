@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -190,7 +191,7 @@ func (s *Service) RecordMessage(ctx context.Context, id, gateID string, ref Mess
 		g.Messages = append(g.Messages, ref)
 		return g, nil
 	})
-	if err == errUnchanged {
+	if errors.Is(err, errUnchanged) {
 		return nil
 	}
 	return err

@@ -104,31 +104,64 @@ func (j *Job) NextWake() time.Time {
 
 // Clone returns a deep copy, so that a snapshot handed to subscribers is
 // never mutated by a later change.
+// Every slice, map and pointer is copied (nil stays nil, empty stays
+// empty, except Gates, which is never nil); TestJob_Clone_Deep walks every field by reflection, so a field
+// added without a copy here fails it.
 func (j *Job) Clone() *Job {
+	if j == nil {
+		return nil
+	}
 	c := *j
 	c.Context = cloneMap(j.Context)
 	c.Metadata = cloneStrings(j.Metadata)
-	c.Channels = append([]Channel(nil), j.Channels...)
-	c.Annotations = append([]AnnotationRef(nil), j.Annotations...)
-	c.Gates = make([]*Gate, len(j.Gates))
+	c.Channels = slices.Clone(j.Channels)
+	c.Annotations = slices.Clone(j.Annotations)
+	c.Gates = make([]*Gate, len(j.Gates)) // never nil: snapshots encode "gates": []
 	for i, g := range j.Gates {
 		c.Gates[i] = g.clone()
 	}
 	return &c
 }
 
+// cloneMap copies a decoded JSON object, nested objects and arrays too.
 func cloneMap(m map[string]any) map[string]any {
 	if m == nil {
 		return nil
 	}
 	c := make(map[string]any, len(m))
 	for k, v := range m {
-		if sub, ok := v.(map[string]any); ok {
-			v = cloneMap(sub)
-		}
-		c[k] = v
+		c[k] = cloneJSON(v)
 	}
 	return c
+}
+
+// cloneJSON copies a decoded JSON value: objects and arrays deeply, the
+// rest (strings, numbers, booleans, nil) are values already.
+func cloneJSON(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		return cloneMap(v)
+	case []any:
+		if v == nil {
+			return v
+		}
+		c := make([]any, len(v))
+		for i, e := range v {
+			c[i] = cloneJSON(e)
+		}
+		return c
+	default:
+		return v
+	}
+}
+
+// clonePtr returns a pointer to a copy of *p, or nil.
+func clonePtr[T any](p *T) *T {
+	if p == nil {
+		return nil
+	}
+	v := *p
+	return &v
 }
 
 // setStatus moves the job through the state machine.

@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"context"
+	"errors"
 	"time"
 )
 
@@ -134,7 +135,7 @@ func (s *Service) DeliveryFailed(ctx context.Context, jobID, reason string) erro
 		j.Message = msg
 		return nil, nil
 	})
-	if err == errUnchanged {
+	if errors.Is(err, errUnchanged) {
 		return nil
 	}
 	return err

@@ -113,7 +113,11 @@ func (s *Service) Resolve(ctx context.Context, actor Identity, via, id string, r
 		return g, s.apply(j, g, actor, via, r, rule.outcome, now, fx)
 	})
 	if late != nil {
-		s.noteLateAttempt(ctx, actor, via, id, late, r.Action)
+		if lerr := s.noteLateAttempt(ctx, actor, via, id, late, r.Action); lerr != nil {
+			// The caller's answer (the gate was resolved) stands; only the
+			// "also tried" line is missing.
+			s.log.Error("record late attempt", "job", id, "gate", late.ID, "actor", actor.Name, "err", lerr)
+		}
 	}
 	return job, gate, err
 }
@@ -256,17 +260,20 @@ func StatusAfter(g *Gate, o Outcome) Status {
 
 // noteLateAttempt logs that someone tried to resolve a closed gate, so the
 // announcement can say "@bob also tried". It never changes the job.
-func (s *Service) noteLateAttempt(ctx context.Context, actor Identity, via, id string, g *Gate, a Action) {
+func (s *Service) noteLateAttempt(ctx context.Context, actor Identity, via, id string, g *Gate, a Action) error {
 	now := s.Now()
 	entry := audit(now, actor, via, g.ID, fmt.Sprintf("%s also tried to %s %s; it was %s", actor.Name, a, gateLabel(g), g.ResolvedText()))
 	entry.Fields = map[string]string{"attempt": string(a)}
 	entries, err := s.store.AppendLog(ctx, id, []LogEntry{entry})
 	if err != nil {
-		return
+		return fmt.Errorf("append late attempt to %s: %w", id, err)
 	}
-	if job, err := s.store.GetJob(ctx, id); err == nil {
-		s.publish(Event{Type: EventLateAttempt, Job: job, Gate: job.Gate(g.ID), Entries: entries, Actor: actor.Name, Via: via})
+	job, err := s.store.GetJob(ctx, id)
+	if err != nil {
+		return fmt.Errorf("read job %s after a late attempt: %w", id, err)
 	}
+	s.publish(Event{Type: EventLateAttempt, Job: job, Gate: job.Gate(g.ID), Entries: entries, Actor: actor.Name, Via: via})
+	return nil
 }
 
 // notAssigneeHint says how a refused person could act on a gate.

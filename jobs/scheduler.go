@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -115,7 +116,7 @@ func (s *Service) FireTimers(ctx context.Context, id string) error {
 		}
 		return g, nil
 	})
-	if err == errUnchanged {
+	if errors.Is(err, errUnchanged) {
 		return nil
 	}
 	return err

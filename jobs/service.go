@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base32"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 )
@@ -16,6 +17,7 @@ type Service struct {
 	store        Store
 	broker       *Broker
 	now          func() time.Time
+	log          *slog.Logger
 	maxFileBytes int
 	tmplLimits   TemplateLimits
 	limits       Limits
@@ -63,6 +65,9 @@ type Options struct {
 	// names no channels (ctrlplane's "workspace notification defaults",
 	// notify.defaults in the config file). None by default.
 	DefaultChannels []NotifyChannel
+	// Logger receives what the service cannot report to a caller, such
+	// as a late attempt it could not record (default slog.Default()).
+	Logger *slog.Logger
 }
 
 // NewService wires the domain to its store and event broker.
@@ -76,11 +81,14 @@ func NewService(store Store, broker *Broker, opts Options) *Service {
 	if opts.MaxChatFileBytes <= 0 {
 		opts.MaxChatFileBytes = 10 << 20
 	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
 	return &Service{store: store, broker: broker, now: opts.Now, maxFileBytes: opts.MaxFileBytes, maxChatFileBytes: opts.MaxChatFileBytes,
 		tmplLimits: opts.TemplateLimits.WithDefaults(), limits: opts.Limits.WithDefaults(), timersPoke: make(chan struct{}, 1),
 		noBreakGlass: opts.DisableBreakGlass, assignees: opts.Assignees,
 		defaults: append([]NotifyChannel(nil), opts.DefaultChannels...), restrictUnassigned: opts.RestrictUnassigned,
-		defaultAssignees: append([]string(nil), opts.DefaultAssignees...)}
+		defaultAssignees: append([]string(nil), opts.DefaultAssignees...), log: opts.Logger}
 }
 
 // channelsOf is where a gate's notifications go: its own channels, else

@@ -82,7 +82,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, pointer st
 	opts := jobs.Options{DisableBreakGlass: !cfg.BreakGlass.On(), DefaultChannels: cfg.Notify.DefaultChannels(),
 		Limits: limits, TemplateLimits: tmplLimits,
 		RestrictUnassigned: !cfg.Assignees.AnyoneResolvesUnassigned, DefaultAssignees: cfg.Assignees.Default,
-		MaxChatFileBytes: cfg.Slack.MaxFileBytes}
+		MaxChatFileBytes: cfg.Slack.MaxFileBytes, Logger: log.With("component", "jobs")}
 	if !cfg.Assignees.AllowUnknown {
 		opts.Assignees = check
 	}

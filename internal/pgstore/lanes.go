@@ -3,6 +3,7 @@ package pgstore
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"slices"
@@ -63,7 +64,7 @@ func refreshHead(ctx context.Context, tx pgx.Tx, l laneRef) error {
 	var jobID string
 	err := tx.QueryRow(ctx, `SELECT seq, due_ns, targeted, job_id FROM cla_outbox
 		WHERE ch_type = $1 AND lane = $2 AND NOT settled ORDER BY seq LIMIT 1`, l.typ, l.lane).Scan(&seq, &due, &targeted, &jobID)
-	if err == pgx.ErrNoRows {
+	if errors.Is(err, pgx.ErrNoRows) {
 		_, err = tx.Exec(ctx, `DELETE FROM cla_outbox_heads WHERE ch_type = $1 AND lane = $2`, l.typ, l.lane)
 		return err
 	}

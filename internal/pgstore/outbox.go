@@ -3,6 +3,7 @@ package pgstore
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"time"
@@ -168,7 +169,7 @@ func (db *DB) SettleNotification(ctx context.Context, id string) error {
 		var targeted *bool
 		err := tx.QueryRow(ctx, `SELECT settled, ch_type, lane, targeted, job_id FROM cla_outbox WHERE id = $1`, id).
 			Scan(&settled, &typ, &lane, &targeted, &jobID)
-		if err == pgx.ErrNoRows {
+		if errors.Is(err, pgx.ErrNoRows) {
 			return jobs.Errorf(jobs.ENOTFOUND, "notification %s not found", id)
 		}
 		if err != nil {
@@ -215,7 +216,7 @@ func (db *DB) DeferNotification(ctx context.Context, id string, next time.Time, 
 		var data []byte
 		var token int64
 		err := tx.QueryRow(ctx, `SELECT data, token FROM cla_outbox WHERE id = $1 AND NOT settled FOR UPDATE`, id).Scan(&data, &token)
-		if err == pgx.ErrNoRows {
+		if errors.Is(err, pgx.ErrNoRows) {
 			return jobs.Errorf(jobs.ENOTFOUND, "notification %s not pending", id)
 		}
 		if err != nil {

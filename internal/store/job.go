@@ -138,7 +138,9 @@ func reindex(tx *bolt.Tx, old *indexed, j *jobs.Job) error {
 	}
 	if old == nil || old.status != j.Status {
 		if old != nil {
-			_ = status.Delete(statusKey(old.status, j))
+			if err := status.Delete(statusKey(old.status, j)); err != nil {
+				return fmt.Errorf("unindex status of %s: %w", j.ID, err)
+			}
 		}
 		if err := status.Put(statusKey(j.Status, j), nil); err != nil {
 			return err
@@ -146,7 +148,9 @@ func reindex(tx *bolt.Tx, old *indexed, j *jobs.Job) error {
 	}
 	if old == nil || !old.wake.Equal(j.NextWake()) {
 		if old != nil && !old.wake.IsZero() {
-			_ = timers.Delete(timeKey(old.wake, j.ID))
+			if err := timers.Delete(timeKey(old.wake, j.ID)); err != nil {
+				return fmt.Errorf("unindex timer of %s: %w", j.ID, err)
+			}
 		}
 		if w := j.NextWake(); !w.IsZero() {
 			if err := timers.Put(timeKey(w, j.ID), nil); err != nil {
