@@ -24,8 +24,9 @@ const (
 )
 
 // PendingTTL is how long a request waits for its second person. Pending
-// requests are kept in memory only: a restart drops them, and a click on
-// an old confirm message then says to ask again.
+// requests are kept in the store (jobs.ChatState), so a click reaching any
+// replica, or a restarted one, finds them; a settled or expired request is
+// kept PendingTTL longer to answer late clicks, then pruned.
 const PendingTTL = 15 * time.Minute
 
 // Click is one press of a confirm message's button, as the router hands it
@@ -38,7 +39,8 @@ type Click struct {
 	Value     string // the request id
 }
 
-// pending is a prepared request waiting for a second person.
+// pending is a stored request waiting for a second person, with its action
+// as the allowlist has it now.
 type pending struct {
 	id      string
 	jobID   string
@@ -46,61 +48,81 @@ type pending struct {
 	thread  string // where the result goes; the confirm message when ""
 	msgTS   string // the confirm message
 	inv     *talkback.Invocation
-	expires time.Time
 }
 
-// settled remembers how a request ended, to answer late or double clicks.
-type settled struct {
-	what string
-	at   time.Time
+// pendingOf rebuilds a request from its stored record. An action no longer
+// in the allowlist keeps its name only: recheck then refuses it.
+func (h *Handler) pendingOf(rec jobs.Confirmation, msgTS string) pending {
+	act := &talkback.Action{Name: rec.Action}
+	if list := h.allowlist(); list != nil {
+		if a, ok := list.Lookup(rec.Action); ok {
+			act = a
+		}
+	}
+	thread := rec.Thread
+	if thread == "" {
+		thread = msgTS
+	}
+	return pending{id: rec.ID, jobID: rec.JobID, channel: rec.Channel, thread: thread, msgTS: msgTS,
+		inv: &talkback.Invocation{Action: act, Request: talkback.Request{Action: rec.Action, Args: rec.Args},
+			Argv: rec.Argv, Requester: talkback.User{ID: rec.Requester, Name: rec.RequesterName}}}
 }
 
-// askConfirm posts the confirm message and keeps the request pending.
+// askConfirm stores the request, then posts the confirm message.
 func (h *Handler) askConfirm(ctx context.Context, req Request, job *jobs.Job, inv *talkback.Invocation) error {
-	p := &pending{id: newRequestID(), jobID: job.ID, channel: req.ChannelID, thread: req.thread(), inv: inv,
-		expires: h.now().Add(PendingTTL)}
-	h.prune()
-	h.mu.Lock()
-	h.pending[p.id] = p // before posting: a click may come back before PostMessage returns
-	h.mu.Unlock()
+	now := h.now()
+	rec := jobs.Confirmation{ID: newRequestID(), JobID: job.ID, Channel: req.ChannelID, Thread: req.thread(),
+		Requester: inv.Requester.ID, RequesterName: inv.Requester.Name, Action: inv.Action.Name,
+		Args: inv.Request.Args, Argv: inv.Argv, CreatedAt: now, Expires: now.Add(PendingTTL)}
+	h.prune(ctx, now)
+	// Stored before posting: a click may come back, to any replica,
+	// before PostMessage returns.
+	if err := h.state.PutConfirmation(ctx, rec); err != nil {
+		_ = h.tell(ctx, req.ChannelID, req.UserID, "⚠️ Nothing was run: I could not keep the confirmation request; please try again.")
+		return fmt.Errorf("store talkback confirmation: %w", err)
+	}
+	p := pending{id: rec.ID, jobID: job.ID, channel: req.ChannelID, thread: rec.Thread, inv: inv}
 	h.logRequest(ctx, job.ID, inv, p.id, "allowed, waiting for confirmation")
 	opts := []slack.MsgOption{slack.MsgOptionText("Confirm TalkBack run: "+escape(inv.CommandLine()), false),
-		slack.MsgOptionBlocks(confirmBlocks(p, "")...)}
+		slack.MsgOptionBlocks(confirmBlocks(&p, "")...)}
 	if p.thread != "" {
 		opts = append(opts, slack.MsgOptionTS(p.thread))
 	}
-	var ts string
-	err := ratelimit.Retry(ctx, func(ctx context.Context) (err error) {
-		_, ts, err = h.api.PostMessageContext(ctx, p.channel, opts...)
+	err := ratelimit.Retry(ctx, func(ctx context.Context) error {
+		_, _, err := h.api.PostMessageContext(ctx, p.channel, opts...)
 		return err
 	})
 	if err != nil {
-		h.claim(p.id, "not posted")
+		h.claim(context.WithoutCancel(ctx), p.id, "not posted")
 		_ = h.tell(ctx, req.ChannelID, req.UserID, "⚠️ Nothing was run: I could not post the confirmation request.")
 		return fmt.Errorf("post talkback confirmation: %w", err)
 	}
 	h.metrics.requests.WithLabelValues("pending").Inc()
-	h.mu.Lock()
-	p.msgTS = ts
-	if p.thread == "" {
-		p.thread = ts
-	}
-	h.mu.Unlock()
 	return nil
 }
 
 // Click handles the confirm message's buttons. Whatever the clicker cannot
 // do is answered to them alone; a request runs at most once, however many
-// people click at the same time.
+// people click at the same time and whichever replicas get the clicks.
 func (h *Handler) Click(ctx context.Context, c Click) error {
 	if c.ActionID != ActionConfirm && c.ActionID != ActionCancel {
 		return nil
 	}
-	h.prune()
-	p, ok := h.lookup(c)
-	if !ok {
+	rec, err := h.state.Confirmation(ctx, c.Value)
+	switch {
+	case jobs.ErrorCode(err) == jobs.ENOTFOUND:
+		return h.gone(ctx, c)
+	case err != nil:
+		_ = h.tell(ctx, c.ChannelID, c.UserID, "Sorry, I could not read this request; nothing was run. Please try again.")
+		return fmt.Errorf("read talkback confirmation %s: %w", c.Value, err)
+	case rec.Channel != c.ChannelID:
+		return h.tell(ctx, c.ChannelID, c.UserID, "This button does not belong to a request in this channel.")
+	case rec.Outcome != "":
+		return h.tell(ctx, c.ChannelID, c.UserID, settledText(rec))
+	case !h.now().Before(rec.Expires):
 		return h.gone(ctx, c)
 	}
+	p := h.pendingOf(rec, c.MessageTS)
 	who := h.user(ctx, c.UserID)
 	clicker := talkbackUser(c.UserID, who)
 	confirm := p.inv.Action.Confirm
@@ -128,9 +150,10 @@ func (h *Handler) confirm(ctx context.Context, c Click, p pending, who jobs.Iden
 		return h.settle(ctx, c, p, who, ending{line: "⚠️ Not run: " + reason, what: "refused: " + reason,
 			phase: "refused_on_confirm", reason: reason})
 	}
-	if !h.claim(p.id, "confirmed by <@"+c.UserID+">") {
-		return h.tell(ctx, c.ChannelID, c.UserID, h.settledText(p.id))
+	if rec, ok := h.claim(ctx, p.id, "confirmed by <@"+c.UserID+">"); !ok {
+		return h.tell(ctx, c.ChannelID, c.UserID, settledText(rec))
 	}
+	p.inv.Requester = fresh.Requester
 	h.update(ctx, c, p, "✅ Confirmed by <@"+c.UserID+">")
 	h.appendLog(ctx, p.jobID, jobs.LogEntry{Kind: jobs.LogTalkBack, Actor: who.Name, Via: jobs.ViaSlack,
 		Key: "talkback:" + p.id + ":confirmed", Text: "confirmed " + fresh.CommandLine(),
@@ -173,8 +196,8 @@ type ending struct {
 
 // settle ends a request without running it (cancel, refused on confirm).
 func (h *Handler) settle(ctx context.Context, c Click, p pending, who jobs.Identity, e ending) error {
-	if !h.claim(p.id, e.what) {
-		return h.tell(ctx, c.ChannelID, c.UserID, h.settledText(p.id))
+	if rec, ok := h.claim(ctx, p.id, e.what); !ok {
+		return h.tell(ctx, c.ChannelID, c.UserID, settledText(rec))
 	}
 	h.update(ctx, c, p, e.line)
 	h.appendLog(ctx, p.jobID, jobs.LogEntry{Kind: jobs.LogTalkBack, Actor: who.Name, Via: jobs.ViaSlack,
@@ -187,76 +210,43 @@ func (h *Handler) settle(ctx context.Context, c Click, p pending, who jobs.Ident
 	return nil
 }
 
-// gone answers a click on a request that is no longer pending.
+// gone answers a click on a request that expired or was never stored.
 func (h *Handler) gone(ctx context.Context, c Click) error {
-	h.mu.Lock()
-	_, known := h.settled[c.Value]
-	p, elsewhere := h.pending[c.Value]
-	h.mu.Unlock()
-	if known {
-		return h.tell(ctx, c.ChannelID, c.UserID, h.settledText(c.Value))
-	}
-	if elsewhere && p.channel != c.ChannelID {
-		return h.tell(ctx, c.ChannelID, c.UserID, "This button does not belong to a request in this channel.")
-	}
 	if c.MessageTS != "" {
 		h.rewrite(ctx, c.ChannelID, c.MessageTS, "⌛ Expired: this request is no longer pending.")
 	}
 	return h.tell(ctx, c.ChannelID, c.UserID, "This request is no longer pending (it expired after "+
-		PendingTTL.String()+", or cla restarted since). Ask again with `@cla run …`.")
+		PendingTTL.String()+"). Ask again with `@cla run …`.")
 }
 
-// lookup returns a copy of the pending request the click names, if it is
-// still pending and was posted in the clicked channel.
-func (h *Handler) lookup(c Click) (pending, bool) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	p, ok := h.pending[c.Value]
-	if !ok || p.channel != c.ChannelID || !h.now().Before(p.expires) {
-		return pending{}, false
+// claim settles a request with what; only the first caller of all
+// replicas gets true, which is what makes a request run at most once. A
+// loser gets the record as it stands, to say how it ended.
+func (h *Handler) claim(ctx context.Context, id, what string) (jobs.Confirmation, bool) {
+	rec, err := h.state.SettleConfirmation(ctx, id, what, h.now())
+	if err != nil {
+		if code := jobs.ErrorCode(err); code != jobs.ECONFLICT && code != jobs.ENOTFOUND {
+			h.log.Error("settle talkback confirmation", "request", id, "err", err)
+		}
+		return rec, false
 	}
-	return *p, true
-}
-
-// claim takes a request out of the pending set; only the first caller
-// gets true, which is what makes a request run at most once.
-func (h *Handler) claim(id, what string) bool {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if _, ok := h.pending[id]; !ok {
-		return false
-	}
-	delete(h.pending, id)
-	h.settled[id] = settled{what: what, at: h.now()}
-	return true
+	return rec, true
 }
 
 // settledText says how a request already ended.
-func (h *Handler) settledText(id string) string {
-	h.mu.Lock()
-	s, ok := h.settled[id]
-	h.mu.Unlock()
-	if !ok {
+func settledText(rec jobs.Confirmation) string {
+	if rec.Outcome == "" {
 		return "This request is no longer pending."
 	}
-	return "This request was already " + s.what + "."
+	return "This request was already " + rec.Outcome + "."
 }
 
-// prune forgets expired requests and old settlements. It runs on every
-// request and click, so memory stays bounded without a timer goroutine.
-func (h *Handler) prune() {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	now := h.now()
-	for id, p := range h.pending {
-		if !now.Before(p.expires) {
-			delete(h.pending, id)
-		}
-	}
-	for id, s := range h.settled {
-		if now.Sub(s.at) > PendingTTL {
-			delete(h.settled, id)
-		}
+// prune deletes requests that ended or expired more than PendingTTL ago.
+// It runs with every new request, so the store stays bounded without a
+// timer of its own.
+func (h *Handler) prune(ctx context.Context, now time.Time) {
+	if _, err := h.state.PruneConfirmations(ctx, now.Add(-PendingTTL)); err != nil {
+		h.log.Warn("prune talkback confirmations", "err", err)
 	}
 }
 

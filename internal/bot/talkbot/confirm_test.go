@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/cla-ops/cla/jobs"
 	"github.com/cla-ops/cla/slackemu"
 )
 
@@ -175,9 +176,11 @@ func TestHandler_Click_Expired(t *testing.T) {
 	require.Nil(t, f.runs())
 	require.Contains(t, lastTold(f, bob), "no longer pending")
 	require.Contains(t, string(f.current(msg).Blocks), "Expired")
-	f.h.mu.Lock()
-	require.Empty(t, f.h.pending, "expired requests are forgotten")
-	f.h.mu.Unlock()
+	// A later request prunes it once it has been expired for PendingTTL.
+	now.Add(int64(PendingTTL))
+	require.NoError(t, f.h.Run(f.ctx, f.ask(alice, f.channel, "wipe target=db")))
+	_, err := f.h.state.Confirmation(f.ctx, id)
+	require.Equal(t, jobs.ENOTFOUND, jobs.ErrorCode(err), "expired requests are forgotten")
 }
 
 func TestHandler_Click_UnknownOrForeign(t *testing.T) {

@@ -12,6 +12,7 @@
 //	     → Executor.Run → job log (kind talkback) + log annotation + thread reply
 //
 // Anything the requester can fix is answered ephemerally and nothing runs.
-// Pending confirmations live in memory for PendingTTL: a restart drops
-// them, and the requester simply asks again.
+// Pending confirmations live in the store (jobs.ChatState) for PendingTTL,
+// so a click delivered to another replica, or after a restart, finds its
+// request; settling one is a conditional write, so it runs at most once.
 package talkbot

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -34,6 +33,10 @@ type Config struct {
 	People *people.Resolver
 	// Metrics counts requests by outcome; nil makes an unregistered set.
 	Metrics *Metrics
+	// State keeps pending confirmations where every replica sees them;
+	// nil uses the Service's store, which must then implement
+	// jobs.ChatState (both cla stores do).
+	State jobs.ChatState
 }
 
 // Request is one "run" request as the router hands it over: who typed it,
@@ -72,9 +75,7 @@ type Handler struct {
 	now     func() time.Time
 	people  *people.Resolver
 
-	mu      sync.Mutex
-	pending map[string]*pending
-	settled map[string]settled
+	state   jobs.ChatState
 }
 
 // New builds a Handler; it does not call Slack until a request arrives.
@@ -94,10 +95,17 @@ func New(cfg Config) *Handler {
 	if cfg.Metrics == nil {
 		cfg.Metrics = NewMetrics(nil)
 	}
+	if cfg.State == nil {
+		state, ok := cfg.Service.Store().(jobs.ChatState)
+		if !ok {
+			panic(fmt.Sprintf("talkbot: store %T keeps no chat state (jobs.ChatState) and Config.State is nil", cfg.Service.Store()))
+		}
+		cfg.State = state
+	}
 	log := cfg.Logger.With("component", "talkbot")
 	return &Handler{svc: cfg.Service, reg: cfg.Registry, exec: cfg.Executor, api: cfg.Slack, log: log,
 		now: cfg.Now, people: cfg.People, metrics: cfg.Metrics,
-		pending: map[string]*pending{}, settled: map[string]settled{}}
+		state: cfg.State}
 }
 
 // Run handles "run <action> key=value…". Whatever the requester can fix is

@@ -122,19 +122,30 @@ type fixture struct {
 	record  string // argv lines land here
 	channel string // bound to jobID
 	other   string // bound to nothing
+	cfg     Config // the handler's, for replicas
+	dbPath  string // the bbolt file, "" on another store
 }
 
 // newFixture builds a real store, service, emulator and allowlist. With
 // configured false the handler has no registry.
 func newFixture(t *testing.T, configured bool) *fixture {
 	t.Helper()
+	path := filepath.Join(t.TempDir(), "cla.db")
+	db, err := store.Open(path)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = db.Close() })
+	f := newFixtureOn(t, configured, db)
+	f.dbPath = path
+	return f
+}
+
+// newFixtureOn is newFixture on a given store.
+func newFixtureOn(t *testing.T, configured bool, db jobs.Store) *fixture {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
 	t.Cleanup(cancel)
 	f := &fixture{t: t, ctx: ctx, dir: t.TempDir()}
 	f.record = filepath.Join(t.TempDir(), "argv.jsonl")
-	db, err := store.Open(filepath.Join(t.TempDir(), "cla.db"))
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = db.Close() })
 	f.svc = jobs.NewService(db, jobs.NewBroker(), jobs.Options{})
 	f.emu = slackemu.NewTest(t, slackemu.Config{})
 	f.addPeople()
@@ -148,8 +159,18 @@ func newFixture(t *testing.T, configured bool) *fixture {
 		cfg.Registry = talkback.NewRegistry(f.allowlist(), cfg.Logger)
 		cfg.Executor = talkback.NewExecutor(talkback.ExecutorConfig{MaxPerJob: 4, Logger: cfg.Logger})
 	}
-	f.h = New(cfg)
+	f.h, f.cfg = New(cfg), cfg
 	return f
+}
+
+// replica builds another Handler, as another cla serve would have: its
+// own service (and memory) and executor on the given store, the same Slack
+// app and allowlist.
+func (f *fixture) replica(db jobs.Store) *Handler {
+	cfg := f.cfg
+	cfg.Service = jobs.NewService(db, jobs.NewBroker(), jobs.Options{})
+	cfg.Executor = talkback.NewExecutor(talkback.ExecutorConfig{MaxPerJob: 4, Logger: cfg.Logger})
+	return New(cfg)
 }
 
 func (f *fixture) addPeople() {
