@@ -75,7 +75,7 @@ type Handler struct {
 	now     func() time.Time
 	people  *people.Resolver
 
-	state   jobs.ChatState
+	state jobs.ChatState
 }
 
 // New builds a Handler; it does not call Slack until a request arrives.
