@@ -53,6 +53,10 @@ type Config struct {
 	// HTTP posts answers to a slash command's response_url; nil uses a
 	// client with the Web API's deadlines (ratelimit.NewClient).
 	HTTP *http.Client
+	// State keeps the App Homes people opened (Handler only), where every
+	// replica sees them; nil uses the Service's store, which must then
+	// implement jobs.ChatState (both cla stores do).
+	State jobs.ChatState
 }
 
 // core is shared by the Notifier, the Handler and the Announcer.

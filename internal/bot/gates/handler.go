@@ -2,7 +2,7 @@ package gates
 
 import (
 	"context"
-	"sync"
+	"fmt"
 	"time"
 
 	"github.com/cla-ops/cla/internal/bot/ratelimit"
@@ -18,8 +18,8 @@ type Handler struct {
 	// eventTimeout bounds the Slack work of one event in Run.
 	eventTimeout time.Duration
 
-	mu    sync.Mutex
-	homes homeIndex
+	// state keeps the App Homes people opened, shared by every replica.
+	state jobs.ChatState
 }
 
 // eventTimeout is how long Run spends on one event's Slack updates.
@@ -27,7 +27,15 @@ const eventTimeout = 30 * time.Second
 
 // NewHandler builds the interaction handlers.
 func NewHandler(cfg Config) *Handler {
-	return &Handler{core: newCore(cfg), eventTimeout: eventTimeout, homes: newHomeIndex()}
+	state := cfg.State
+	if state == nil {
+		s, ok := cfg.Service.Store().(jobs.ChatState)
+		if !ok {
+			panic(fmt.Sprintf("gates: store %T keeps no chat state (jobs.ChatState) and Config.State is nil", cfg.Service.Store()))
+		}
+		state = s
+	}
+	return &Handler{core: newCore(cfg), eventTimeout: eventTimeout, state: state}
 }
 
 // tell shows a short answer to one person: ephemeral in the channel where

@@ -3,6 +3,7 @@ package gates
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/cla-ops/cla/internal/bot/blocks"
 	"github.com/cla-ops/cla/internal/bot/ratelimit"
@@ -10,51 +11,66 @@ import (
 	"github.com/slack-go/slack"
 )
 
+// HomeTTL is how long cla keeps a person's App Home current after they
+// last opened it; a home not opened for that long is pruned from the store
+// (opening it again publishes it afresh).
+const HomeTTL = 7 * 24 * time.Hour
+
 // HomeOpened publishes the person's App Home (app_home_opened) and
-// remembers them, so that Run keeps it current while their gates change.
+// remembers it in the store, so that whichever replica changes one of
+// their gates keeps it current.
 func (h *Handler) HomeOpened(ctx context.Context, userID string) error {
-	h.mu.Lock()
-	h.homes.subscribe(userID)
-	h.mu.Unlock()
-	return h.RefreshHome(ctx, userID)
+	if _, err := h.state.PruneHomes(ctx, h.svc.Now()); err != nil {
+		h.log.Warn("prune app homes", "err", err)
+	}
+	return h.refreshHome(ctx, userID, true)
 }
 
 // RefreshHome publishes the open gates waiting on the person, newest
 // first, each with its buttons.
 func (h *Handler) RefreshHome(ctx context.Context, userID string) error {
+	return h.refreshHome(ctx, userID, false)
+}
+
+// refreshHome publishes a home; opened (re)subscribes it for HomeTTL,
+// otherwise only a subscribed home's record is updated.
+func (h *Handler) refreshHome(ctx context.Context, userID string, opened bool) error {
 	who, err := h.people.Identity(ctx, userID)
 	if err != nil {
 		return fmt.Errorf("identify %s: %w", userID, err)
 	}
 	// The keys are filed before the read, so a change committed after it
-	// finds this home and refreshes it again.
-	h.mu.Lock()
-	h.homes.update(userID, who.AssigneeKeys(), h.homes.shows[userID])
-	h.mu.Unlock()
+	// (on any replica) finds this home and refreshes it again.
+	keys := who.AssigneeKeys()
+	home := jobs.HomeView{User: userID, Keys: keys, Expires: h.svc.Now().Add(HomeTTL)}
+	if _, err := h.state.PutHome(ctx, home, opened); err != nil {
+		return fmt.Errorf("remember app home of %s: %w", userID, err)
+	}
 	waiting, err := h.svc.WaitingOn(ctx, who, 0)
 	if err != nil {
 		return fmt.Errorf("gates waiting on %s: %w", who.Name, err)
 	}
-	shown := map[string]bool{}
+	shown := []string{}
 	var views []blocks.GateView
 	for i, j := range waiting {
 		if i == blocks.MaxHomeGates {
 			break
 		}
 		views = append(views, h.view(ctx, j, j.OpenGate()))
-		shown[j.ID] = true
+		shown = append(shown, j.ID)
 	}
-	home := blocks.Home(views, len(waiting)-len(views))
+	view := blocks.Home(views, len(waiting)-len(views))
 	err = ratelimit.Retry(ctx, func(ctx context.Context) error {
-		_, err := h.api.PublishViewContext(ctx, slack.PublishViewContextRequest{UserID: userID, View: home})
+		_, err := h.api.PublishViewContext(ctx, slack.PublishViewContextRequest{UserID: userID, View: view})
 		return err
 	})
 	if err != nil {
 		return slackError("views.publish", err)
 	}
-	h.mu.Lock()
-	h.homes.update(userID, who.AssigneeKeys(), shown)
-	h.mu.Unlock()
+	home.Jobs = shown
+	if _, err := h.state.PutHome(ctx, home, false); err != nil {
+		return fmt.Errorf("remember app home of %s: %w", userID, err)
+	}
 	return nil
 }
 
@@ -98,7 +114,12 @@ func (h *Handler) onEvent(ctx context.Context, e jobs.Event) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, h.eventTimeout)
 	defer cancel()
-	for _, user := range h.homesFor(e.Job) {
+	users, err := h.homesFor(ctx, e.Job)
+	if err != nil {
+		h.log.Warn("app homes for job", "job", e.Job.ID, "err", err)
+		return
+	}
+	for _, user := range users {
 		if err := h.RefreshHome(ctx, user); err != nil {
 			h.log.Warn("refresh app home", "user", user, "err", err)
 		}
@@ -107,14 +128,13 @@ func (h *Handler) onEvent(ctx context.Context, e jobs.Event) {
 
 // refreshAll republishes every remembered home.
 func (h *Handler) refreshAll(ctx context.Context) {
-	h.mu.Lock()
-	users := make([]string, 0, len(h.homes.shows))
-	for u := range h.homes.shows {
-		users = append(users, u)
-	}
-	h.mu.Unlock()
 	ctx, cancel := context.WithTimeout(ctx, h.eventTimeout)
 	defer cancel()
+	users, err := h.state.HomesFor(ctx, "", nil, h.svc.Now())
+	if err != nil {
+		h.log.Warn("list app homes", "err", err)
+		return
+	}
 	for _, u := range users {
 		if err := h.RefreshHome(ctx, u); err != nil {
 			h.log.Warn("refresh app home", "user", u, "err", err)
@@ -123,11 +143,9 @@ func (h *Handler) refreshAll(ctx context.Context) {
 }
 
 // homesFor lists the remembered homes a job change may alter: those that
-// show the job, and those whose person the open gate waits on. It reads
-// two maps by key, so its cost follows the homes concerned, not the
-// homes subscribed.
-func (h *Handler) homesFor(job *jobs.Job) []string {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.homes.concerned(job.ID, job.WaitingKeys())
+// show the job, and those whose person the open gate waits on, whichever
+// replica they were opened through. The store reads them by index, so the
+// cost follows the homes concerned, not the homes subscribed.
+func (h *Handler) homesFor(ctx context.Context, job *jobs.Job) ([]string, error) {
+	return h.state.HomesFor(ctx, job.ID, job.WaitingKeys(), h.svc.Now())
 }

@@ -2,12 +2,14 @@ package gates_test
 
 import (
 	"context"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/cla-ops/cla/internal/bot/blocks"
 	"github.com/cla-ops/cla/internal/bot/gates"
+	"github.com/cla-ops/cla/internal/store"
 	"github.com/cla-ops/cla/jobs"
 	"github.com/cla-ops/cla/slackemu"
 	"github.com/slack-go/slack"
@@ -124,7 +126,12 @@ func TestHandler_RunHungSlack(t *testing.T) {
 func TestHandler_HomeRefreshedOnlyWhenConcerned(t *testing.T) {
 	e := newEnv(t, slackemu.Config{})
 	api := slack.New(e.emu.BotToken(), slack.OptionAPIURL(e.emu.APIURL()))
-	h := gates.NewHandler(gates.Config{API: api, Service: e.svc, Directory: jobs.NewDirectory(identities)})
+	// Its own chat state: the env's running handler must not refresh the
+	// homes opened here (homes in one store are every replica's).
+	state, err := store.Open(filepath.Join(t.TempDir(), "homes.db"))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = state.Close() })
+	h := gates.NewHandler(gates.Config{API: api, Service: e.svc, Directory: jobs.NewDirectory(identities), State: state})
 	e.open("qa-50", jobs.GateConfig{Kind: jobs.KindAction, Name: "Alice's", Assignees: []string{"alice@EXAMPLE.com"}})
 	for _, u := range []string{alice, bob, carol} {
 		require.NoError(t, h.HomeOpened(e.ctx, u))
@@ -160,7 +167,7 @@ func TestHandler_HomeRefreshedOnlyWhenConcerned(t *testing.T) {
 
 	// Reassigned away from alice: her home shows the job, so it is
 	// refreshed once more to drop it, and not after that.
-	_, _, err := e.svc.Reassign(e.ctx, ci, jobs.ViaAPI, "qa-50", []string{"carol@example.com"})
+	_, _, err = e.svc.Reassign(e.ctx, ci, jobs.ViaAPI, "qa-50", []string{"carol@example.com"})
 	require.NoError(t, err)
 	event("qa-50")
 	after3 := published()
@@ -176,4 +183,36 @@ func TestHandler_HomeRefreshedOnlyWhenConcerned(t *testing.T) {
 	require.Equal(t, after3[alice], after4[alice], "alice's home no longer shows qa-50")
 	require.Equal(t, after3[bob]+1, after4[bob])
 	require.Equal(t, after3[carol]+1, after4[carol], "carol's home showed it")
+}
+
+// TestHandler_HomeOpenedOnAnotherReplica: Slack delivered app_home_opened
+// to replica A, the gate changes on replica B; B finds the home in the
+// shared store and refreshes it. A third replica on another store (the old
+// per-process memory) would not.
+func TestHandler_HomeOpenedOnAnotherReplica(t *testing.T) {
+	e := newEnv(t, slackemu.Config{})
+	api := slack.New(e.emu.BotToken(), slack.OptionAPIURL(e.emu.APIURL()))
+	openState := func() *store.DB {
+		db, err := store.Open(filepath.Join(t.TempDir(), "state.db"))
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = db.Close() })
+		return db
+	}
+	shared := openState()
+	replica := func(state jobs.ChatState) *gates.Handler {
+		return gates.NewHandler(gates.Config{API: api, Service: e.svc, Directory: jobs.NewDirectory(identities), State: state})
+	}
+	a, b, elsewhere := replica(shared), replica(shared), replica(openState())
+	require.NoError(t, a.HomeOpened(e.ctx, carol))
+	published := func() int { return len(e.emu.Calls("views.publish")) }
+
+	e.clock.Add(time.Minute)
+	e.open("qa-60", jobs.GateConfig{Kind: jobs.KindApproval, Name: "Carol's", Assignees: []string{"carol@example.com"}})
+	job := e.job("qa-60")
+	before := published()
+	elsewhere.OnEvent(e.ctx, jobs.Event{Type: jobs.EventGateOpened, Job: job, Gate: job.LastGate()})
+	require.Equal(t, before, published(), "a replica that does not share the store knows no home")
+	b.OnEvent(e.ctx, jobs.Event{Type: jobs.EventGateOpened, Job: job, Gate: job.LastGate()})
+	require.Equal(t, before+1, published(), "the replica that saw the change refreshes the home opened on the other")
+	e.waitHome(carol, "Carol's")
 }
