@@ -17,11 +17,18 @@ import (
 // kinds: where shared secrets live, and (PostgreSQL) the change listener
 // that wakes this replica for changes made by others.
 type openedStore struct {
-	jobs.Store
+	fullStore
 	where  string
 	close  func() error
 	secret func(ctx context.Context, name, what string) (string, error)
 	listen func(ctx context.Context, svc *jobs.Service) error // nil for bbolt
+}
+
+// fullStore is what both cla stores offer: the jobs and the Slack side's
+// shared state (pending TalkBack confirmations, App Home subscriptions).
+type fullStore interface {
+	jobs.Store
+	jobs.ChatState
 }
 
 // storeSetting is the configured store: store if set, else the db path.
@@ -42,7 +49,7 @@ func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (*open
 		if err != nil {
 			return nil, err
 		}
-		return &openedStore{Store: db, where: db.String(), close: db.Close,
+		return &openedStore{fullStore: db, where: db.String(), close: db.Close,
 			secret: func(ctx context.Context, name, _ string) (string, error) { return db.Secret(ctx, name) },
 			listen: func(ctx context.Context, svc *jobs.Service) error {
 				return db.Listen(ctx, 5*time.Second, svc.ChangedElsewhere, func() { svc.ChangedElsewhere("") })
@@ -53,7 +60,7 @@ func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (*open
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", setting, err)
 	}
-	return &openedStore{Store: db, where: setting, close: db.Close,
+	return &openedStore{fullStore: db, where: setting, close: db.Close,
 		secret: func(_ context.Context, name, what string) (string, error) {
 			s, _, err := secretFile(filepath.Join(filepath.Dir(setting), "cla."+name), what)
 			return s, err
