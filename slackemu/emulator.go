@@ -59,6 +59,13 @@ type Config struct {
 	// before the emulator closes it (Slack keeps it ~10 s). Default 10 s.
 	DisconnectGrace time.Duration
 
+	// MaxFileBytes bounds the total content of shared files the workspace
+	// keeps (in memory and in SaveFile's directory): when a newly shared
+	// file passes it, the oldest files lose their bytes (a download of one
+	// then answers 404, as for a file shared without bytes). Default
+	// DefaultMaxFileBytes; negative keeps no bytes at all.
+	MaxFileBytes int64
+
 	// RateLimits, when set, are enforced like Slack does (HTTP 429 with
 	// Retry-After); SlackTiers() gives Slack's documented tiers. nil (the
 	// default) limits nothing, for tests that do not want it.

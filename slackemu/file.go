@@ -3,10 +3,15 @@ package slackemu
 import (
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 )
+
+// DefaultMaxFileBytes is Config.MaxFileBytes's default: 64 MiB of shared
+// files' content.
+const DefaultMaxFileBytes = 64 << 20
 
 // File is a file a simulated human shared.
 type File struct {
@@ -20,7 +25,9 @@ type File struct {
 	Created  int64  // unix seconds; set by ShareFile
 	// Content is what url_private_download serves to the bot token; a file
 	// shared with a Size and no Content is answered 404 (the emulator has
-	// no bytes to give). Size defaults to len(Content).
+	// no bytes to give). Size defaults to len(Content). Messages' copies
+	// of a file carry no Content; the emulator keeps the bytes (up to
+	// Config.MaxFileBytes in all).
 	Content []byte
 }
 
@@ -125,4 +132,26 @@ func (e *Emulator) filesInfo(a *args) (obj, error) {
 	}
 	return obj{"file": e.fileJSON(*f), "comments": []obj{},
 		"response_metadata": obj{"next_cursor": ""}}, nil
+}
+
+// capFileBytesLocked drops the content of the oldest files (ids are handed
+// out in increasing order) until the kept total fits Config.MaxFileBytes.
+func (e *Emulator) capFileBytesLocked() {
+	var ids []string
+	var total int64
+	for id, f := range e.files {
+		if len(f.Content) > 0 {
+			ids = append(ids, id)
+			total += int64(len(f.Content))
+		}
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		if total <= max(e.cfg.MaxFileBytes, 0) {
+			return
+		}
+		total -= int64(len(e.files[id].Content))
+		e.files[id].Content = nil
+		e.log.Debug("file bytes dropped", "file", id, "kept_bytes", total)
+	}
 }

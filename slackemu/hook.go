@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 )
@@ -14,6 +15,7 @@ type hook struct {
 	channel   string
 	user      string
 	messageTS string // actions: the message whose button was clicked
+	ephemeral bool   // actions: that message is an ephemeral shown to user
 	uses      int
 	created   time.Time
 }
@@ -25,9 +27,17 @@ const (
 
 // newHookLocked issues a response_url on the emulator.
 func (e *Emulator) newHookLocked(kind, channel, user, messageTS string) string {
+	_, url := e.addHookLocked(&hook{kind: kind, channel: channel, user: user, messageTS: messageTS})
+	return url
+}
+
+// addHookLocked registers h (stamping its creation) and returns it with its
+// response_url.
+func (e *Emulator) addHookLocked(h *hook) (*hook, string) {
 	id := randomDigits(13) + "/" + randomHex(24)
-	e.hooks[id] = &hook{kind: kind, channel: channel, user: user, messageTS: messageTS, created: time.Now()}
-	return e.base + "/hooks/" + kind + "/" + e.cfg.TeamID + "/" + id
+	h.created = time.Now()
+	e.hooks[id] = h
+	return h, e.base + "/hooks/" + h.kind + "/" + e.cfg.TeamID + "/" + id
 }
 
 // serveHook answers a POST to a response_url and records it as a Call with
@@ -112,6 +122,10 @@ func r0(parts []string) bool {
 
 // changeOriginalLocked replaces or deletes the message a button was in.
 func (e *Emulator) changeOriginalLocked(h *hook, rep reply) {
+	if h.ephemeral {
+		e.changeEphemeralLocked(h, rep)
+		return
+	}
 	ch := e.channels[h.channel]
 	m := ch.find(h.messageTS)
 	if m == nil || m.Deleted {
@@ -128,4 +142,23 @@ func (e *Emulator) changeOriginalLocked(h *hook, rep reply) {
 	m.EditedTS, m.editedBy = e.clock.next(), e.cfg.BotUserID
 	e.notifyLocked()
 	e.emitChangeLocked(ch, &prev, m)
+}
+
+// changeEphemeralLocked replaces or deletes an ephemeral message, as Slack
+// does for a response_url of a click in one: only its viewer saw it, so no
+// event is sent.
+func (e *Emulator) changeEphemeralLocked(h *hook, rep reply) {
+	for i := range e.ephemerals {
+		x := &e.ephemerals[i]
+		if x.Channel != h.channel || x.User != h.user || x.TS != h.messageTS {
+			continue
+		}
+		if rep.DeleteOriginal {
+			e.ephemerals = slices.Delete(e.ephemerals, i, i+1)
+		} else {
+			x.Text, x.Blocks, x.Via = rep.Text, rep.Blocks, "response_url"
+		}
+		e.notifyLocked()
+		return
+	}
 }

@@ -175,5 +175,7 @@ func (e *Emulator) addFileLocked(f File, user string) File {
 	f.User = user
 	cp := f
 	e.files[f.ID] = &cp
+	e.capFileBytesLocked()
+	f.Content = nil // messages carry the file's metadata; its bytes are served from e.files
 	return f
 }

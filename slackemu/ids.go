@@ -37,6 +37,9 @@ func withDefaults(cfg Config) Config {
 	if cfg.MaxRetries == 0 {
 		cfg.MaxRetries = 3
 	}
+	if cfg.MaxFileBytes == 0 {
+		cfg.MaxFileBytes = DefaultMaxFileBytes
+	}
 	if cfg.Scopes == nil {
 		cfg.Scopes = DefaultScopes()
 	}

@@ -70,22 +70,10 @@ func (e *Emulator) blockActionsLocked(a Action) (obj, error) {
 		p["container"] = obj{"type": "view", "view_id": v.ID}
 		p["view"] = e.viewJSON(v, nil)
 	} else {
-		ch, err := e.humanChannelLocked(a.User, a.Channel)
-		if err != nil {
-			return nil, fmt.Errorf("act: %w", err)
+		var err error
+		if blocks, err = e.messageActionLocked(a, p); err != nil {
+			return nil, err
 		}
-		m := ch.find(a.MessageTS)
-		if m == nil || m.Deleted {
-			return nil, fmt.Errorf("act: no message %s in %s", a.MessageTS, a.Channel)
-		}
-		blocks = m.Blocks
-		if a.Shown != nil {
-			blocks = a.Shown
-		}
-		p["container"] = obj{"type": "message", "message_ts": m.TS, "channel_id": ch.ID, "is_ephemeral": false}
-		p["channel"] = obj{"id": ch.ID, "name": ch.Name}
-		p["message"] = e.messageJSON(ch, m)
-		p["response_url"] = e.newHookLocked("actions", ch.ID, a.User, m.TS)
 	}
 	act, state, err := findAction(blocks, a)
 	if err != nil {
@@ -96,6 +84,39 @@ func (e *Emulator) blockActionsLocked(a Action) (obj, error) {
 		p["state"] = obj{"values": state}
 	}
 	return p, nil
+}
+
+// messageActionLocked fills the payload's message fields for a click in a
+// channel message or in an ephemeral message the clicking person was shown,
+// and returns the blocks to find the element in. For an ephemeral, Slack
+// sends container.is_ephemeral true and a response_url (which can replace
+// or delete it) but no "message": there is none in the channel's history.
+func (e *Emulator) messageActionLocked(a Action, p obj) (json.RawMessage, error) {
+	ch, err := e.humanChannelLocked(a.User, a.Channel)
+	if err != nil {
+		return nil, fmt.Errorf("act: %w", err)
+	}
+	p["channel"] = obj{"id": ch.ID, "name": ch.Name}
+	blocks := a.Shown
+	if m := ch.find(a.MessageTS); m != nil && !m.Deleted {
+		if blocks == nil {
+			blocks = m.Blocks
+		}
+		p["container"] = obj{"type": "message", "message_ts": m.TS, "channel_id": ch.ID, "is_ephemeral": false}
+		p["message"] = e.messageJSON(ch, m)
+		p["response_url"] = e.newHookLocked("actions", ch.ID, a.User, m.TS)
+		return blocks, nil
+	}
+	x := e.ephemeralLocked(ch.ID, a.User, a.MessageTS)
+	if x == nil {
+		return nil, fmt.Errorf("act: no message %s in %s", a.MessageTS, a.Channel)
+	}
+	if blocks == nil {
+		blocks = x.Blocks
+	}
+	p["container"] = obj{"type": "message", "message_ts": x.TS, "channel_id": ch.ID, "is_ephemeral": true}
+	_, p["response_url"] = e.addHookLocked(&hook{kind: "actions", channel: ch.ID, user: a.User, messageTS: x.TS, ephemeral: true})
+	return blocks, nil
 }
 
 // userRef is the short user object interactive payloads carry.

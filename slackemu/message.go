@@ -253,7 +253,34 @@ type Ephemeral struct {
 	TS      string
 	Text    string
 	Blocks  json.RawMessage
-	Via     string // "chat.postEphemeral", "response_url", "ack"
+	Via     string // "chat.postEphemeral", "response_url", "ack"; "response_url" once replaced through one
+}
+
+// ephemeralLocked finds the ephemeral message ts shown to user in a channel:
+// an ephemeral belongs to one (channel, user), and nobody else can act on it.
+func (e *Emulator) ephemeralLocked(channelID, user, ts string) *Ephemeral {
+	if ts == "" {
+		return nil
+	}
+	for i := len(e.ephemerals) - 1; i >= 0; i-- {
+		if x := &e.ephemerals[i]; x.TS == ts && x.Channel == channelID && x.User == user {
+			return x
+		}
+	}
+	return nil
+}
+
+// EphemeralByTS returns one ephemeral message a user still sees in a
+// channel (one deleted through its response_url is gone).
+func (e *Emulator) EphemeralByTS(channelID, userID, ts string) (Ephemeral, bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if x := e.ephemeralLocked(channelID, userID, ts); x != nil {
+		c := *x
+		c.Blocks = slices.Clone(x.Blocks)
+		return c, true
+	}
+	return Ephemeral{}, false
 }
 
 // Ephemerals returns the ephemeral messages shown to a user ("" for all).

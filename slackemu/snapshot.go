@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
+	"strings"
 )
 
 // snapshotVersion is written in every snapshot; Restore refuses others.
@@ -47,8 +49,20 @@ type snapMessage struct {
 }
 
 // Snapshot returns the workspace's durable state as JSON, for Restore in
-// a later process (the sandbox keeps it in its data directory).
+// a later process, shared files' bytes included.
 func (e *Emulator) Snapshot() ([]byte, error) {
+	s, _ := e.snapshot(true)
+	b, err := json.Marshal(s)
+	if err != nil {
+		return nil, fmt.Errorf("encode slack snapshot: %w", err)
+	}
+	return b, nil
+}
+
+// snapshot copies the durable state; without content, files' bytes are
+// left out of it and returned by file id instead (never mutated once
+// stored, so they may be written out after the lock is released).
+func (e *Emulator) snapshot(withContent bool) (snapshot, map[string][]byte) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	s := snapshot{Version: snapshotVersion, Seq: e.seq, ClockLast: e.clock.last, DMs: e.dms,
@@ -71,14 +85,18 @@ func (e *Emulator) Snapshot() ([]byte, error) {
 	for _, id := range e.viewOrder {
 		s.Views = append(s.Views, e.views[id].copy())
 	}
+	contents := map[string][]byte{}
 	for id, f := range e.files {
-		s.Files[id] = *f
+		cp := *f
+		if !withContent {
+			if len(cp.Content) > 0 {
+				contents[id] = cp.Content
+			}
+			cp.Content = nil
+		}
+		s.Files[id] = cp
 	}
-	b, err := json.Marshal(s)
-	if err != nil {
-		return nil, fmt.Errorf("encode slack snapshot: %w", err)
-	}
-	return b, nil
+	return s, contents
 }
 
 // Restore replaces the workspace's people, channels, history, views and
@@ -162,17 +180,101 @@ func nullToNil(m json.RawMessage) json.RawMessage {
 // SaveFile writes a Snapshot to path durably: a temporary file in the same
 // directory is written, synced and renamed over path, and the directory is
 // synced, so a crash leaves the old snapshot or the new one, never half.
+// Shared files' bytes are kept beside it, one file per id in FilesDir(path),
+// written once (they never change) and removed once dropped.
 func (e *Emulator) SaveFile(path string) error {
-	data, err := e.Snapshot()
+	s, contents := e.snapshot(false)
+	data, err := json.Marshal(s)
 	if err != nil {
+		return fmt.Errorf("encode slack snapshot: %w", err)
+	}
+	if err := saveContents(FilesDir(path), contents); err != nil {
 		return err
 	}
 	return writeFileAtomic(path, data)
 }
 
-// LoadFile restores a snapshot written by SaveFile; a missing file is not
-// an error (found reports false) and leaves the workspace as it is.
+// FilesDir is where SaveFile keeps shared files' bytes for a snapshot at
+// path: "cla.sandbox.json" keeps them in "cla.sandbox.files".
+func FilesDir(path string) string {
+	return strings.TrimSuffix(path, filepath.Ext(path)) + ".files"
+}
+
+// validFileID accepts the ids that may name a file in FilesDir.
+var validFileID = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
+// saveContents makes dir hold exactly the given files' bytes.
+func saveContents(dir string, contents map[string][]byte) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("save slack files: %w", err)
+	}
+	have := map[string]bool{}
+	for _, en := range entries {
+		name := en.Name()
+		if _, keep := contents[name]; keep {
+			have[name] = true
+		} else if !strings.HasPrefix(name, ".") { // temporary files are RemoveTemp's
+			_ = os.Remove(filepath.Join(dir, name))
+		}
+	}
+	if len(contents) > 0 {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return fmt.Errorf("save slack files: %w", err)
+		}
+	}
+	for id, b := range contents {
+		if have[id] || !validFileID.MatchString(id) {
+			continue
+		}
+		if err := writeFileAtomic(filepath.Join(dir, id), b); err != nil {
+			return fmt.Errorf("save slack file %s: %w", id, err)
+		}
+	}
+	return nil
+}
+
+// loadContents gives restored files their bytes from dir (a file whose
+// bytes are missing stays without, and its download answers 404).
+func (e *Emulator) loadContents(dir string) error {
+	e.mu.Lock()
+	var want []string
+	for id, f := range e.files {
+		if len(f.Content) == 0 && f.Size > 0 && validFileID.MatchString(id) {
+			want = append(want, id)
+		}
+	}
+	e.mu.Unlock()
+	got := map[string][]byte{}
+	for _, id := range want {
+		b, err := os.ReadFile(filepath.Join(dir, id))
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("read slack file %s: %w", id, err)
+		}
+		got[id] = b
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for id, b := range got {
+		if f, ok := e.files[id]; ok && len(b) == f.Size {
+			f.Content = b
+		}
+	}
+	e.capFileBytesLocked()
+	return nil
+}
+
+// LoadFile restores a snapshot written by SaveFile, with the files' bytes
+// kept beside it; a missing file is not an error (found reports false) and
+// leaves the workspace as it is. Temporary files an interrupted save left
+// behind are removed first.
 func (e *Emulator) LoadFile(path string) (found bool, err error) {
+	if _, err := RemoveTemp(path); err != nil {
+		e.log.Warn("remove stale snapshot temporary files", "path", path, "err", err)
+	}
 	data, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return false, nil
@@ -183,10 +285,37 @@ func (e *Emulator) LoadFile(path string) (found bool, err error) {
 	if err := e.Restore(data); err != nil {
 		return true, fmt.Errorf("%s: %w", path, err)
 	}
+	if err := e.loadContents(FilesDir(path)); err != nil {
+		return true, fmt.Errorf("%s: %w", path, err)
+	}
 	return true, nil
 }
 
-// writeFileAtomic replaces path with data, crash-safely (mode 0600).
+// RemoveTemp removes the temporary files SaveFile makes for path and for
+// the files' bytes beside it (".<name>.tmp-*"), which a process killed
+// during a save leaves behind. Call it when no save is running: at start
+// and after the last save. It returns how many it removed.
+func RemoveTemp(path string) (int, error) {
+	n := 0
+	var errs []error
+	for _, pattern := range []string{
+		filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*"),
+		filepath.Join(FilesDir(path), ".*.tmp-*"),
+	} {
+		matches, _ := filepath.Glob(pattern) // the patterns are well-formed
+		for _, m := range matches {
+			if err := os.Remove(m); err != nil && !errors.Is(err, os.ErrNotExist) {
+				errs = append(errs, err)
+				continue
+			}
+			n++
+		}
+	}
+	return n, errors.Join(errs...)
+}
+
+// writeFileAtomic replaces path with data, crash-safely (mode 0600): a
+// temporary file ".<name>.tmp-*" beside it is written, synced and renamed.
 func writeFileAtomic(path string, data []byte) error {
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")

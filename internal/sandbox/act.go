@@ -105,9 +105,12 @@ func (p *Page) upload(r *http.Request) (*slackemu.File, error) {
 		return nil, errors.New("the file could not be read; nothing was posted")
 	}
 	defer f.Close()
-	n, err := io.Copy(io.Discard, io.LimitReader(f, int64(p.cfg.MaxFileBytes)+1))
-	if err != nil || n > int64(p.cfg.MaxFileBytes) {
-		return nil, errors.New("the file is larger than the sandbox's 1 MiB limit; nothing was posted")
+	content, err := io.ReadAll(io.LimitReader(f, int64(p.cfg.MaxFileBytes)+1))
+	if err != nil {
+		return nil, errors.New("the file could not be read; nothing was posted")
+	}
+	if len(content) > p.cfg.MaxFileBytes {
+		return nil, fmt.Errorf("the file is larger than the sandbox's %s limit; nothing was posted", sizeText(p.cfg.MaxFileBytes))
 	}
 	name := fh[0].Filename
 	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
@@ -116,7 +119,7 @@ func (p *Page) upload(r *http.Request) (*slackemu.File, error) {
 	if name == "" || len(name) > 255 {
 		return nil, errors.New("the file needs a name of at most 255 characters; nothing was posted")
 	}
-	return &slackemu.File{Name: name, Size: int(n)}, nil
+	return &slackemu.File{Name: name, Size: len(content), Content: content}, nil
 }
 
 // edit changes the acting person's own message.

@@ -93,7 +93,7 @@ func (p *Page) parseForm(w http.ResponseWriter, r *http.Request) error {
 func (p *Page) formError(w http.ResponseWriter, r *http.Request, v viewer, err error) {
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
-		p.errorPage(w, r, v, http.StatusRequestEntityTooLarge, "That is too large: a message may have 40,000 characters and a file 1 MiB. Nothing was changed.")
+		p.errorPage(w, r, v, http.StatusRequestEntityTooLarge, "That is too large: a message may have 40,000 characters and a file "+sizeText(p.cfg.MaxFileBytes)+". Nothing was changed.")
 		return
 	}
 	p.errorPage(w, r, v, http.StatusBadRequest, "The form could not be read; nothing was changed.")

@@ -3,6 +3,8 @@ package sandbox
 import (
 	"context"
 	"time"
+
+	"github.com/cla-ops/cla/slackemu"
 )
 
 // Run keeps the workspace saved (at most every SaveEvery after a change,
@@ -15,7 +17,11 @@ func (p *Page) Run(ctx context.Context) error {
 		p.runDemo(ctx)
 	}()
 	defer func() { <-demoDone }()
-	defer p.save()
+	p.removeTemp() // left by a process killed during a save
+	defer func() {
+		p.save()
+		p.removeTemp()
+	}()
 	for {
 		changed := p.emu.Changed()
 		select {
@@ -41,5 +47,20 @@ func (p *Page) save() {
 	}
 	if err := p.emu.SaveFile(p.cfg.StatePath); err != nil {
 		p.log.Error("save sandbox workspace", "path", p.cfg.StatePath, "err", err)
+	}
+}
+
+// removeTemp deletes the temporary files of saves that never finished; it
+// runs only while no save is running (before the first, after the last).
+func (p *Page) removeTemp() {
+	if p.cfg.StatePath == "" {
+		return
+	}
+	n, err := slackemu.RemoveTemp(p.cfg.StatePath)
+	if err != nil {
+		p.log.Warn("remove unfinished sandbox saves", "path", p.cfg.StatePath, "err", err)
+	}
+	if n > 0 {
+		p.log.Info("removed unfinished sandbox saves", "path", p.cfg.StatePath, "files", n)
 	}
 }

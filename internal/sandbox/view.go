@@ -195,8 +195,12 @@ func (p *Page) channelView(c slackemu.Channel, as Person, thread string) *chanVi
 		if x.Channel != c.ID {
 			continue
 		}
-		cv.Messages = append(cv.Messages, msgView{TS: x.TS, Author: p.emu.Config().BotName, IsBot: true, Time: tsClock(x.TS),
-			Text: mrkdwn(x.Text, n), Blocks: br.render(x.Blocks, container{Channel: c.ID}), Ephemeral: true})
+		mv := msgView{TS: x.TS, Author: p.emu.Config().BotName, IsBot: true, Time: tsClock(x.TS),
+			Blocks: br.render(x.Blocks, container{Channel: c.ID, TS: x.TS}), Ephemeral: true}
+		if len(mv.Blocks) == 0 || allSkipped(mv.Blocks) { // the text is the notification fallback, as for messages
+			mv.Text = mrkdwn(x.Text, n)
+		}
+		cv.Messages = append(cv.Messages, mv)
 	}
 	slices.SortStableFunc(cv.Messages, func(a, b msgView) int { return compareTS(a.TS, b.TS) })
 	return cv
@@ -307,13 +311,16 @@ var funcs = template.FuncMap{
 		}
 		return strings.ToUpper(s[:1])
 	},
-	"bytes": func(n int) string {
-		switch {
-		case n >= 1<<20:
-			return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-		case n >= 1<<10:
-			return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-		}
-		return fmt.Sprintf("%d B", n)
-	},
+	"bytes": sizeText,
+}
+
+// sizeText shows a byte count as people read it ("1.0 MiB").
+func sizeText(n int) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
 }
