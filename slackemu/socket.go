@@ -82,8 +82,14 @@ func (e *Emulator) serveSocket(w http.ResponseWriter, r *http.Request) {
 	e.notifyLocked()
 	e.mu.Unlock()
 	e.wake()
-	go e.pingLoop(c)
+	pinging := make(chan struct{})
+	go func() {
+		defer close(pinging)
+		e.pingLoop(c)
+	}()
 	e.readLoop(c)
+	c.kill() // ends pingLoop; the connection is counted until it has
+	<-pinging
 }
 
 // register adds a connection; nil when the emulator is closing.

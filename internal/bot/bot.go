@@ -58,6 +58,10 @@ type Config struct {
 	// Metrics counts envelopes, acks and mirrored messages; nil makes an
 	// unregistered set (NewMetrics(nil)).
 	Metrics *Metrics
+	// ShutdownGrace bounds how long Run, once its context ends, waits for
+	// requests already acked (a click, a command) to be handled; handlers
+	// still running then see their context cancelled (default 10s).
+	ShutdownGrace time.Duration
 }
 
 // Bot is the Slack adapter. Create it with New, register extra commands
@@ -80,6 +84,15 @@ type Bot struct {
 	// pending counts queued and running handlers.
 	pending sync.WaitGroup
 	workers sync.WaitGroup
+	// handlers is the context handlers run in: it outlives Run's context
+	// by up to ShutdownGrace (finishHandlers), then stopHandlers ends it.
+	handlers     context.Context
+	stopHandlers context.CancelFunc
+	// taskMu guards tasksClosed: spawns hold it shared, shutdown closes.
+	taskMu      sync.RWMutex
+	tasksClosed bool
+	// handlerWorkers counts the handler workers (workers counts the rest).
+	handlerWorkers sync.WaitGroup
 
 	mu       sync.Mutex
 	commands map[string]CommandSpec
@@ -119,6 +132,9 @@ func New(cfg Config) (*Bot, error) {
 	if cfg.Metrics == nil {
 		cfg.Metrics = NewMetrics(nil)
 	}
+	if cfg.ShutdownGrace <= 0 {
+		cfg.ShutdownGrace = defaultShutdownGrace
+	}
 	lg := cfg.Logger.With("component", "bot")
 	// Every call is paced and has a deadline: a hung Slack fails the call
 	// instead of stalling whoever made it.
@@ -131,6 +147,7 @@ func New(cfg Config) (*Bot, error) {
 	api := slack.New(cfg.BotToken, opts...)
 	b := &Bot{cfg: cfg, svc: cfg.Service, api: api, http: hc, log: lg, tasks: make(chan task, 1024),
 		commands: map[string]CommandSpec{}, downloads: make(chan struct{}, maxParallelDownloads)}
+	b.handlers, b.stopHandlers = context.WithCancel(context.Background())
 	b.people = cfg.People
 	if b.people == nil {
 		b.people = people.New(api, cfg.Directory, cfg.Logger)
@@ -167,7 +184,7 @@ func (b *Bot) Run(ctx context.Context) error {
 	b.mirror.start(ctx)
 	b.workers.Go(func() { b.relay(ctx) })
 	for range b.cfg.Concurrency {
-		b.workers.Go(func() { b.work(ctx) })
+		b.handlerWorkers.Go(b.work)
 	}
 	wait := backoff{min: 500 * time.Millisecond, max: time.Minute}
 	for ctx.Err() == nil {
@@ -184,12 +201,11 @@ func (b *Bot) Run(ctx context.Context) error {
 			break
 		}
 	}
+	// No envelope is read any more: finish what was acked.
 	b.mirror.wait()
+	b.finishHandlers(b.handlerWorkers.Wait)
 	b.fileWork.Wait()
 	b.workers.Wait()
-	if n := len(b.tasks); n > 0 {
-		b.log.Warn("stopping with acked requests unhandled", "n", n)
-	}
 	return nil
 }
 

@@ -29,6 +29,8 @@ type harness struct {
 
 	// botHTTP, when set before start, is the bot's file-download client.
 	botHTTP *http.Client
+	// grace, when set before start, is the bot's ShutdownGrace.
+	grace time.Duration
 
 	mu     sync.Mutex
 	bot    *Bot
@@ -67,7 +69,7 @@ func (h *harness) start() {
 		lg = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	b, err := New(Config{Service: h.svc, Directory: h.dir, AppToken: h.emu.AppToken(), BotToken: h.emu.BotToken(),
-		APIURL: h.emu.APIURL(), PublicURL: "http://cla.test", Logger: lg, HTTPClient: h.botHTTP})
+		APIURL: h.emu.APIURL(), PublicURL: "http://cla.test", Logger: lg, HTTPClient: h.botHTTP, ShutdownGrace: h.grace})
 	require.NoError(h.t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})

@@ -79,7 +79,7 @@ func (r *router) finish(ctx context.Context, in *Incoming, rt Route, ok bool, ac
 	if !ok || rt.Handle == nil {
 		return
 	}
-	r.b.spawn(ctx, func(ctx context.Context) {
+	r.b.spawn(func(ctx context.Context) {
 		if rt.Dedupe && !r.b.firstTime(ctx, in) {
 			return
 		}

@@ -232,7 +232,11 @@ func (db *DB) migrate(ctx context.Context) error {
 		return fmt.Errorf("postgres store %s: migration lock: %w", db.where, err)
 	}
 	defer func() {
-		_, _ = conn.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", migrationLock)
+		if _, err := conn.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", migrationLock); err != nil {
+			// The lock ends with the session anyway; another replica
+			// starting now waits until the pool closes this connection.
+			db.log.Warn("release migration lock", "err", err)
+		}
 	}()
 	if _, err := conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS cla_schema (version integer NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`); err != nil {
 		return fmt.Errorf("postgres store %s: create schema table: %w", db.where, err)
