@@ -2,6 +2,7 @@ package jobs_test
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -135,4 +136,41 @@ func TestBroker_WatchOutboxIgnoresChangesThatNotifyNobody(t *testing.T) {
 	default:
 		t.Fatal("a gate that notifies must wake the outbox")
 	}
+}
+
+// TestService_WaitingOnLimitReadsPastFalsePositives checks that a limit
+// still finds the newest gates that wait on the identity when newer gates
+// share its index key without waiting on it ("Dana" is another name than
+// "dana", under the same key).
+func TestService_WaitingOnLimitReadsPastFalsePositives(t *testing.T) {
+	ctx := context.Background()
+	var mu sync.Mutex
+	now := time.Date(2026, 3, 13, 14, 0, 0, 0, time.UTC)
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); now = now.Add(time.Second); return now }
+	db, err := store.Open(filepath.Join(t.TempDir(), "cla.db"))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = db.Close() })
+	svc := jobs.NewService(db, jobs.NewBroker(), jobs.Options{Now: clock})
+	dana := jobs.Identity{Name: "dana"}
+	for i := range 3 {
+		createWithGate(t, svc, fmt.Sprintf("mine-%d", i), jobs.GateConfig{Kind: jobs.KindAction, Name: "x", Assignees: []string{"dana"}})
+	}
+	for i := range 20 {
+		createWithGate(t, svc, fmt.Sprintf("other-%d", i), jobs.GateConfig{Kind: jobs.KindAction, Name: "x", Assignees: []string{"Dana"}})
+	}
+	for _, tc := range []struct {
+		limit int
+		want  []string
+	}{
+		{1, []string{"mine-2"}},
+		{2, []string{"mine-2", "mine-1"}},
+		{5, []string{"mine-2", "mine-1", "mine-0"}},
+		{0, []string{"mine-2", "mine-1", "mine-0"}},
+	} {
+		require.Equal(t, tc.want, waitingIDs(t, svc, dana, tc.limit), "limit %d", tc.limit)
+	}
+	got, err := svc.WaitingOn(ctx, jobs.Identity{Name: "Dana"}, 4)
+	require.NoError(t, err)
+	require.Len(t, got, 4)
+	require.Equal(t, "other-19", got[0].ID)
 }

@@ -83,20 +83,21 @@ func cases() map[string]any {
 	trap.Job.ID = "qa-1235"
 	home := []blocks.GateView{trap, view(approval)}
 	return map[string]any{
-		"action_open":       message(view(action)),
-		"approval_open":     message(view(approval)),
-		"pause_open":        message(view(gate(jobs.KindPause, "Wait for traffic"))),
-		"trap_open":         message(view(gate(jobs.KindTrap, "Smoke test failed"))),
-		"action_completed":  message(doneView),
-		"approval_rejected": message(view(rejected)),
-		"pause_timed_out":   message(view(timedOut)),
-		"evidence_modal":    blocks.EvidenceModal(job(action), action),
-		"failure_modal":     blocks.FailureModal(job(action), action),
-		"home":              blocks.Home(home, 3),
-		"home_empty":        blocks.Home(nil, 0),
-		"nudge_reminder":    blocks.Nudge(view(action), jobs.NotifyReminder, []string{"alice", "ops"}),
-		"nudge_escalated":   blocks.Nudge(view(action), jobs.NotifyEscalated, []string{"U0CAROL"}),
-		"nudge_reassigned":  blocks.Nudge(view(action), jobs.NotifyReassigned, []string{"bob@example.com"}),
+		"action_open":         message(view(action)),
+		"approval_open":       message(view(approval)),
+		"pause_open":          message(view(gate(jobs.KindPause, "Wait for traffic"))),
+		"trap_open":           message(view(gate(jobs.KindTrap, "Smoke test failed"))),
+		"action_completed":    message(doneView),
+		"approval_rejected":   message(view(rejected)),
+		"pause_timed_out":     message(view(timedOut)),
+		"evidence_modal":      blocks.EvidenceModal(job(action), action),
+		"failure_modal":       blocks.FailureModal(job(action), action),
+		"home":                blocks.Home(home, 3),
+		"home_empty":          blocks.Home(nil, 0),
+		"home_more_uncounted": blocks.Home(home, -1),
+		"nudge_reminder":      blocks.Nudge(view(action), jobs.NotifyReminder, []string{"alice", "ops"}),
+		"nudge_escalated":     blocks.Nudge(view(action), jobs.NotifyEscalated, []string{"U0CAROL"}),
+		"nudge_reassigned":    blocks.Nudge(view(action), jobs.NotifyReassigned, []string{"bob@example.com"}),
 	}
 }
 

@@ -13,7 +13,8 @@ import (
 const MaxHomeGates = 20
 
 // Home is a user's App Home: the open gates waiting on them, newest first,
-// each with its buttons. more is how many were left out.
+// each with its buttons. more is how many were left out; a negative more
+// says that some were, without counting them.
 func Home(views []GateView, more int) slack.HomeTabViewRequest {
 	out := []slack.Block{slack.NewHeaderBlock(plain("Waiting on you"))}
 	if len(views) == 0 {
@@ -26,8 +27,11 @@ func Home(views []GateView, more int) slack.HomeTabViewRequest {
 	for _, v := range views {
 		out = append(out, homeGate(v)...)
 	}
-	if more > 0 {
+	switch {
+	case more > 0:
 		out = append(out, slack.NewContextBlock("", mrkdwn(fmt.Sprintf("… and %d more: `/manual-action list`", more))))
+	case more < 0:
+		out = append(out, slack.NewContextBlock("", mrkdwn("… and more: `/manual-action list`")))
 	}
 	return slack.HomeTabViewRequest{Type: slack.VTHomeTab, Blocks: slack.Blocks{BlockSet: out}}
 }

@@ -46,7 +46,9 @@ func (h *Handler) refreshHome(ctx context.Context, userID string, opened bool) e
 	if _, err := h.state.PutHome(ctx, home, opened); err != nil {
 		return fmt.Errorf("remember app home of %s: %w", userID, err)
 	}
-	waiting, err := h.svc.WaitingOn(ctx, who, 0)
+	// One gate more than the home lists: it says "and more" without
+	// reading (decoding) every gate waiting on the person.
+	waiting, err := h.svc.WaitingOn(ctx, who, blocks.MaxHomeGates+1)
 	if err != nil {
 		return fmt.Errorf("gates waiting on %s: %w", who.Name, err)
 	}
@@ -59,7 +61,11 @@ func (h *Handler) refreshHome(ctx context.Context, userID string, opened bool) e
 		views = append(views, h.view(ctx, j, j.OpenGate()))
 		shown = append(shown, j.ID)
 	}
-	view := blocks.Home(views, len(waiting)-len(views))
+	more := 0
+	if len(waiting) > len(views) {
+		more = -1 // some more, not counted: counting would read them all
+	}
+	view := blocks.Home(views, more)
 	err = ratelimit.Retry(ctx, func(ctx context.Context) error {
 		_, err := h.api.PublishViewContext(ctx, slack.PublishViewContextRequest{UserID: userID, View: view})
 		return err

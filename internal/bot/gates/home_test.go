@@ -2,6 +2,7 @@ package gates_test
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -215,4 +216,21 @@ func TestHandler_HomeOpenedOnAnotherReplica(t *testing.T) {
 	b.OnEvent(e.ctx, jobs.Event{Type: jobs.EventGateOpened, Job: job, Gate: job.LastGate()})
 	require.Equal(t, before+1, published(), "the replica that saw the change refreshes the home opened on the other")
 	e.waitHome(carol, "Carol's")
+}
+
+// TestHandler_HomeListsAtMostMax checks that a home with more gates than
+// it lists shows the newest MaxHomeGates and says that there are more.
+func TestHandler_HomeListsAtMostMax(t *testing.T) {
+	e := newEnv(t, slackemu.Config{})
+	for i := range blocks.MaxHomeGates + 5 {
+		e.clock.Add(time.Minute)
+		e.open(fmt.Sprintf("qa-%d", 100+i), jobs.GateConfig{Kind: jobs.KindAction, Name: fmt.Sprintf("Gate %d", 100+i), Assignees: []string{"alice"}})
+	}
+	_, err := e.emu.OpenAppHome(alice)
+	require.NoError(t, err)
+	v := e.waitHome(alice, "… and more")
+	shown := text(v.Blocks)
+	require.Contains(t, shown, fmt.Sprintf("Gate %d", 100+blocks.MaxHomeGates+4), "the newest is listed")
+	require.Contains(t, shown, "Gate 105")
+	require.NotContains(t, shown, "Gate 104", "older than the newest MaxHomeGates")
 }
