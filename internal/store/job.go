@@ -29,7 +29,89 @@ func (db *DB) CreateJob(ctx context.Context, job *jobs.Job, fx jobs.Effects) err
 }
 
 // UpdateJob loads, changes and writes one job with its effects atomically.
+//
+// The record is read, decoded, changed and encoded outside the write
+// transaction, concurrently with other changes; the group-committed
+// transaction then only checks that the record is still the one read
+// (else the change is made again on the new record) and writes. So the
+// one writer's time goes to the writes, not to JSON. A job changed under
+// it optimisticRetries times in a row is changed inside the transaction,
+// where nothing can overtake it.
 func (db *DB) UpdateJob(ctx context.Context, id string, fn func(*jobs.Job) (jobs.Effects, error)) (*jobs.Job, []jobs.LogEntry, error) {
+	for range optimisticRetries {
+		job, added, ok, err := db.updateOptimistic(ctx, id, fn)
+		if ok || err != nil {
+			return job, added, err
+		}
+	}
+	return db.updateLocked(ctx, id, fn)
+}
+
+// optimisticRetries is how often UpdateJob changes a job outside the write
+// transaction before it changes it inside.
+const optimisticRetries = 3
+
+// updateOptimistic makes the change on the record as read now, and writes
+// it if the record is still the same in the write transaction. ok is false
+// when it was not (nothing was written).
+func (db *DB) updateOptimistic(ctx context.Context, id string, fn func(*jobs.Job) (jobs.Effects, error)) (job *jobs.Job, added []jobs.LogEntry, ok bool, err error) {
+	var raw []byte
+	err = db.bolt.View(func(tx *bolt.Tx) error {
+		raw = bytes.Clone(tx.Bucket(bucketJobs).Get([]byte(id)))
+		return nil
+	})
+	if err != nil {
+		return nil, nil, false, err
+	}
+	if raw == nil {
+		return nil, nil, false, jobs.Errorf(jobs.ENOTFOUND, "job %s not found", id)
+	}
+	j, err := decodeJob(raw)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	old := indexedOf(j)
+	fx, err := fn(j)
+	if err != nil {
+		return nil, nil, false, err // as of the record read: nothing written
+	}
+	data, err := json.Marshal(j)
+	if err != nil {
+		return nil, nil, false, fmt.Errorf("encode job %s: %w", j.ID, err)
+	}
+	err = db.batch(ctx, func(tx *bolt.Tx) error {
+		ok = false
+		if !bytes.Equal(tx.Bucket(bucketJobs).Get([]byte(id)), raw) {
+			return nil // changed since it was read: nothing written
+		}
+		if err := db.spend(tx, fx.Once); err != nil {
+			return err
+		}
+		if err := putJobData(tx, &old, j, data); err != nil {
+			return err
+		}
+		var err error
+		if added, err = appendLog(tx, id, fx.Log); err != nil {
+			return err
+		}
+		if err := enqueue(tx, fx.Notify); err != nil {
+			return err
+		}
+		ok = true
+		return nil
+	})
+	if err != nil {
+		return nil, nil, false, err
+	}
+	if !ok {
+		return nil, nil, false, nil
+	}
+	return j, added, true, nil
+}
+
+// updateLocked reads, changes and writes the job inside the write
+// transaction.
+func (db *DB) updateLocked(ctx context.Context, id string, fn func(*jobs.Job) (jobs.Effects, error)) (*jobs.Job, []jobs.LogEntry, error) {
 	var job *jobs.Job
 	var added []jobs.LogEntry
 	err := db.batch(ctx, func(tx *bolt.Tx) error {
@@ -102,12 +184,17 @@ func messageKey(channel, ts string) []byte { return []byte(channel + "\x00" + ts
 // putJob writes the record and moves its index entries from old (nil for a
 // new job) to the new values.
 func putJob(tx *bolt.Tx, old *indexed, j *jobs.Job) error {
-	if err := checkChannels(tx, old, j); err != nil {
-		return err // before any write: a domain error must leave nothing behind
-	}
 	data, err := json.Marshal(j)
 	if err != nil {
 		return fmt.Errorf("encode job %s: %w", j.ID, err)
+	}
+	return putJobData(tx, old, j, data)
+}
+
+// putJobData is putJob with the record already encoded.
+func putJobData(tx *bolt.Tx, old *indexed, j *jobs.Job, data []byte) error {
+	if err := checkChannels(tx, old, j); err != nil {
+		return err // before any write: a domain error must leave nothing behind
 	}
 	if err := tx.Bucket(bucketJobs).Put([]byte(j.ID), data); err != nil {
 		return err

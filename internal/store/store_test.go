@@ -3,6 +3,7 @@ package store_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -71,6 +72,66 @@ func TestOpen_BadFile(t *testing.T) {
 				_ = db.Close()
 			}
 			require.Error(t, err)
+		})
+	}
+}
+
+// TestDB_UpdateJobConflict checks the optimistic change: a change whose
+// record was changed by another while it ran is made again on the new
+// record (nothing of the other change is lost, nothing of the stale one is
+// written), and after three such conflicts it is made inside the write
+// transaction, where it cannot be overtaken.
+func TestDB_UpdateJobConflict(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		conflicts int
+		calls     int
+	}{
+		{"no conflict", 0, 1},
+		{"one conflict", 1, 2},
+		{"three conflicts: changed in the transaction", 3, 4},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			db := open(t)
+			require.NoError(t, db.CreateJob(ctx, newJob("qa-1", time.Unix(1e9, 0), jobs.StatusPending), jobs.Effects{}))
+			before, err := db.GetJob(ctx, "qa-1")
+			require.NoError(t, err)
+			calls := 0
+			job, entries, err := db.UpdateJob(ctx, "qa-1", func(j *jobs.Job) (jobs.Effects, error) {
+				calls++
+				if calls <= tc.conflicts { // another change commits while this one runs
+					done := make(chan error)
+					go func() {
+						_, _, err := db.UpdateJob(ctx, "qa-1", func(o *jobs.Job) (jobs.Effects, error) {
+							o.Message += fmt.Sprintf("other-%d;", calls)
+							o.Version++
+							return jobs.Effects{Log: []jobs.LogEntry{{Kind: jobs.LogAudit, Text: "other"}}}, nil
+						})
+						done <- err
+					}()
+					require.NoError(t, <-done)
+				}
+				j.Message += "mine;"
+				j.Version++
+				return jobs.Effects{Log: []jobs.LogEntry{{Kind: jobs.LogAudit, Text: "mine"}}}, nil
+			})
+			require.NoError(t, err)
+			require.Equal(t, tc.calls, calls)
+			want := ""
+			for i := range tc.conflicts {
+				want += fmt.Sprintf("other-%d;", i+1)
+			}
+			want += "mine;"
+			require.Equal(t, want, job.Message)
+			require.Len(t, entries, 1)
+			got, err := db.GetJob(ctx, "qa-1")
+			require.NoError(t, err)
+			require.Equal(t, want, got.Message, "what was written")
+			require.Equal(t, before.Version+uint64(tc.conflicts+1), got.Version, "every change counted once")
+			log, err := db.Log(ctx, "qa-1", 0, 100)
+			require.NoError(t, err)
+			require.Len(t, log, tc.conflicts+1, "one log line per change made")
 		})
 	}
 }
