@@ -121,7 +121,7 @@ func (s *stack) pending() int {
 
 // waitPending waits until at most n notifications are pending.
 func (s *stack) waitPending(n int) {
-	deadline := time.Now().Add(5 * time.Minute)
+	deadline := time.Now().Add(20 * time.Minute)
 	for s.pending() > n {
 		if time.Now().After(deadline) {
 			s.b.Fatalf("outbox still has %d pending, want %d", s.pending(), n)
