@@ -49,8 +49,9 @@ var (
 
 // DB is a bbolt-backed jobs.Store.
 type DB struct {
-	bolt *bolt.DB
-	now  func() time.Time
+	bolt   *bolt.DB
+	now    func() time.Time
+	commit *committer
 
 	pruneMu sync.Mutex // one prune call at a time
 	sweep   sweep      // where the prune sweep stands
@@ -62,7 +63,6 @@ func Open(path string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	b.MaxBatchDelay = 2 * time.Millisecond
 	err = b.Update(func(tx *bolt.Tx) error {
 		for _, name := range allBuckets {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
@@ -75,7 +75,7 @@ func Open(path string) (*DB, error) {
 		_ = b.Close()
 		return nil, fmt.Errorf("init store %s: %w", path, err)
 	}
-	return &DB{bolt: b, now: time.Now}, nil
+	return &DB{bolt: b, now: time.Now, commit: &committer{db: b}}, nil
 }
 
 // Close closes the file; pending batches are committed first.
@@ -92,7 +92,7 @@ func (db *DB) batch(ctx context.Context, fn func(tx *bolt.Tx) error) error {
 		return err
 	}
 	var domainErr error
-	err := db.bolt.Batch(func(tx *bolt.Tx) error {
+	err := db.commit.do(func(tx *bolt.Tx) error {
 		domainErr = nil
 		err := fn(tx)
 		var de *jobs.Error

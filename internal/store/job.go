@@ -91,10 +91,10 @@ func (db *DB) updateOptimistic(ctx context.Context, id string, fn func(*jobs.Job
 			return err
 		}
 		var err error
-		if added, err = appendLog(tx, id, fx.Log); err != nil {
+		if added, err = appendLog(tx, id, fx.Log, db.now()); err != nil {
 			return err
 		}
-		if err := enqueue(tx, fx.Notify); err != nil {
+		if err := enqueue(tx, fx.Notify, db.now()); err != nil {
 			return err
 		}
 		ok = true
