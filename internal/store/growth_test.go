@@ -100,8 +100,12 @@ func TestDB_Growth(t *testing.T) {
 	ctx := context.Background()
 	ci := jobs.Identity{Name: "ci"}
 	lead := jobs.Identity{Name: "lena", Groups: []string{"lead"}}
+	var prunedPath string
 	run := func(name string, work func(t *testing.T, db *store.DB, svc *jobs.Service)) growth {
 		path := filepath.Join(t.TempDir(), name+".db")
+		if name == "pruned" {
+			prunedPath = path
+		}
 		db, err := store.Open(path)
 		require.NoError(t, err)
 		work(t, db, jobs.NewService(db, jobs.NewBroker(), jobs.Options{Limits: jobs.Limits{GatesPerMinute: 1 << 30}}))
@@ -149,6 +153,7 @@ func TestDB_Growth(t *testing.T) {
 		mirror(t, db)
 		storetest.PruneAll(t, db, time.Now().Add(time.Hour), 1000)
 	})
+	compacted := compact(t, prunedPath)
 	perJob := withJobs.minus(empty)
 	perGate := withGates.minus(withJobs)
 	perMsg := withMsgs.minus(empty)
@@ -157,12 +162,29 @@ func TestDB_Growth(t *testing.T) {
 		g    growth
 		n    int
 	}{{"job", perJob, nJobs}, {"gate", perGate, nJobs}, {"mirrored message", perMsg, nMsgs},
-		{"message, pruned", pruned.minus(empty), nMsgs}} {
-		t.Logf("per %-16s in use %5d B (dedupe keys %4d B), pages allocated %5d B  (n=%d)",
+		{"message, pruned", pruned.minus(empty), nMsgs},
+		{"message, compacted", compacted.minus(empty), nMsgs}} {
+		t.Logf("per %-18s in use %5d B (dedupe keys %4d B), pages allocated %5d B  (n=%d)",
 			r.what, r.g.inUse/int64(r.n), r.g.dedupe/int64(r.n), r.g.pages/int64(r.n), r.n)
 		require.Positive(t, r.g.inUse, r.what)
 		require.Less(t, r.g.inUse/int64(r.n), int64(8<<10), "a %s takes less than 8 KiB", r.what)
 	}
 	require.Positive(t, perMsg.dedupe, "a mirrored message records dedupe keys")
 	require.Zero(t, pruned.minus(empty).dedupe, "pruning leaves no dedupe key behind")
+	require.Less(t, compacted.pages, pruned.pages, "compaction gives pages back")
+}
+
+// compact copies the file at path the way `bbolt compact` does and
+// measures the copy.
+func compact(t *testing.T, path string) growth {
+	t.Helper()
+	src, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: 5 * time.Second})
+	require.NoError(t, err)
+	defer src.Close()
+	out := path + ".compact"
+	dst, err := bolt.Open(out, 0o600, nil)
+	require.NoError(t, err)
+	require.NoError(t, bolt.Compact(dst, src, 64<<20))
+	require.NoError(t, dst.Close())
+	return measure(t, out)
 }
