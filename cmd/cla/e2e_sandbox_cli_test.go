@@ -74,7 +74,11 @@ func TestE2E_SandboxDemoAndRestart(t *testing.T) {
 	defer cancel()
 	dir := t.TempDir()
 	db := filepath.Join(dir, "cla.db")
+	staleAtStart := filepath.Join(dir, ".cla.sandbox.json.tmp-1234")
+	require.NoError(t, os.WriteFile(staleAtStart, []byte(`{"half`), 0o600))
 	srv := startServer(t, []string{"SLACK_APP_TOKEN=", "SLACK_BOT_TOKEN="}, "--db", db, "--addr", "127.0.0.1:0")
+	_, err := os.Stat(staleAtStart)
+	require.ErrorIs(t, err, os.ErrNotExist, "an interrupted save's temporary file is removed at start")
 	env := []string{"CLA_SERVER=" + srv.url(), "CLA_TOKEN="}
 
 	out, errOut, code := cli(t, env, "sandbox", "demo", "--db", db)
@@ -111,7 +115,19 @@ func TestE2E_SandboxDemoAndRestart(t *testing.T) {
 	// A restart keeps the channels and messages.
 	code, _ = b.post("/sandbox/c/general/post", url.Values{"csrf": {csrf}, "text": {"remember me"}})
 	require.Equal(t, 200, code)
+	// Temporary files a killed save would leave are gone after SIGTERM.
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "cla.sandbox.files"), 0o700))
+	stale := []string{filepath.Join(dir, ".cla.sandbox.json.tmp-99"), filepath.Join(dir, "cla.sandbox.files", ".F0000001.tmp-7")}
+	for _, p := range stale {
+		require.NoError(t, os.WriteFile(p, []byte("half"), 0o600))
+	}
 	srv.stop()
+	for _, p := range stale {
+		_, err := os.Stat(p)
+		require.ErrorIs(t, err, os.ErrNotExist, p)
+	}
+	_, err = os.Stat(filepath.Join(dir, "cla.sandbox.json"))
+	require.NoError(t, err, "the last save is in place")
 	srv = startServer(t, []string{"SLACK_APP_TOKEN=", "SLACK_BOT_TOKEN="}, "--db", db, "--addr", "127.0.0.1:0")
 	b = signIn(t, srv.url(), strings.TrimSpace(string(token)))
 	code, page = b.get("/sandbox/c/job-demo-1")

@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
+	"syscall"
 
 	"golang.org/x/sync/errgroup"
 
@@ -94,6 +96,9 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, pointer st
 		return err
 	}
 	ln, err := net.Listen("tcp", cfg.Addr)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return fmt.Errorf("listen on %s: the port is taken (another cla serve?): pass another with --addr, e.g. --addr 127.0.0.1:8081: %w", cfg.Addr, err)
+	}
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}

@@ -2,10 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"path/filepath"
 	"time"
+
+	bolterrors "go.etcd.io/bbolt/errors"
 
 	"github.com/cla-ops/cla/internal/config"
 	"github.com/cla-ops/cla/internal/pgstore"
@@ -57,6 +60,9 @@ func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (*open
 	}
 	cfg.DB = setting
 	db, err := store.Open(setting)
+	if errors.Is(err, bolterrors.ErrTimeout) {
+		return nil, fmt.Errorf("open database %s: another process holds it (a cla serve already running here?): stop that one, or give this one its own --db: %w", setting, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", setting, err)
 	}
