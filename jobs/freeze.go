@@ -220,7 +220,7 @@ func frozen(freezes []Freeze, jobCtx map[string]any, completion bool) error {
 
 func randomBytes(n int) []byte {
 	b := make([]byte, n)
-	_, _ = rand.Read(b)
+	_, _ = rand.Read(b) // crypto/rand never fails (it aborts the program instead)
 	return b
 }
 

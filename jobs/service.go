@@ -394,6 +394,6 @@ var idEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadd
 
 func newID() string {
 	b := make([]byte, 6)
-	_, _ = rand.Read(b)
+	_, _ = rand.Read(b) // crypto/rand never fails (it aborts the program instead)
 	return "job-" + idEncoding.EncodeToString(b)
 }

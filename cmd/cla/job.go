@@ -231,7 +231,10 @@ func jobLog(ctx context.Context, e *env, args []string) int {
 			return cf.fail(e, "log of "+pos[0], err)
 		}
 		for _, en := range entries {
-			_ = print(en)
+			if err := print(en); err != nil { // stdout closed: stop, as --follow does
+				e.errorf("job log: write: %v", err)
+				return exitError
+			}
 			after = en.Seq
 		}
 		if len(entries) < 1000 {

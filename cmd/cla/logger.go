@@ -10,7 +10,7 @@ import (
 // line naming one component.
 func newLogger(e *env, level string) *slog.Logger {
 	var lvl slog.Level
-	_ = lvl.UnmarshalText([]byte(level))
+	_ = lvl.UnmarshalText([]byte(level)) // config.Validate refused a bad level already
 	base := slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: lvl})
 	return slog.New(&oneComponent{base: base, h: base}).With("component", "cla")
 }

@@ -66,7 +66,7 @@ func (m *mirror) wait() { m.wg.Wait() }
 // enqueue hands a message to its channel's worker.
 func (m *mirror) enqueue(ctx context.Context, in *Incoming, ack func(any)) {
 	h := fnv.New32a()
-	_, _ = h.Write([]byte(in.Channel))
+	_, _ = h.Write([]byte(in.Channel)) // a hash.Hash never returns an error
 	select {
 	case m.shards[h.Sum32()%uint32(len(m.shards))] <- mirrorItem{in: in, ack: ack}:
 	case <-ctx.Done():

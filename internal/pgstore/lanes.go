@@ -36,7 +36,7 @@ func (l laneRef) key() string { return l.typ + "\x00" + l.lane }
 // lockKey is the advisory lock that serializes head updates of one lane.
 func (l laneRef) lockKey() int64 {
 	h := fnv.New64a()
-	_, _ = h.Write([]byte(l.key()))
+	_, _ = h.Write([]byte(l.key())) // a hash.Hash never returns an error
 	return int64(h.Sum64())
 }
 
