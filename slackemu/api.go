@@ -110,11 +110,26 @@ func (e *Emulator) serveAPI(w http.ResponseWriter, r *http.Request) {
 // auth, scopes and the method itself.
 func (e *Emulator) answer(r *http.Request, name string, a *args, perr error) (int, []byte, http.Header) {
 	hdr := http.Header{}
-	if f := e.takeFault(name); f != nil {
+	f := e.takeFault(name)
+	if f != nil && f.AfterEffect {
+		st, body, hdr := e.answerMethod(name, a, perr)
+		if st, fbody, ok := f.apply(r.Context(), hdr); ok {
+			return st, fbody, hdr
+		}
+		return st, body, hdr
+	}
+	if f != nil {
 		if st, body, ok := f.apply(r.Context(), hdr); ok {
 			return st, body, hdr
 		}
 	}
+	return e.answerMethod(name, a, perr)
+}
+
+// answerMethod answers one call after any fault: auth, scopes, rate
+// limits and the method itself.
+func (e *Emulator) answerMethod(name string, a *args, perr error) (int, []byte, http.Header) {
+	hdr := http.Header{}
 	m, ok := methods[name]
 	if !ok {
 		return http.StatusOK, errBody("unknown_method", nil), hdr

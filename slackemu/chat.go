@@ -106,7 +106,10 @@ func (e *Emulator) chatPostMessage(a *args) (obj, error) {
 			thread = p.ThreadTS
 		}
 	}
-	meta, _, _ := a.raw("metadata")
+	meta, err := readMetadata(a)
+	if err != nil {
+		return nil, err
+	}
 	m := e.postBotLocked(ch, c.text, c.blocks, thread)
 	m.Metadata = meta
 	return obj{"channel": ch.ID, "ts": m.TS, "message": e.messageJSON(ch, m)}, nil
@@ -214,4 +217,35 @@ func (e *Emulator) chatGetPermalink(a *args) (obj, error) {
 		link += "?thread_ts=" + m.ThreadTS + "&cid=" + ch.ID
 	}
 	return obj{"channel": ch.ID, "permalink": link}, nil
+}
+
+// maxMetadata bounds a message's metadata (Slack documents no exact
+// figure; larger payloads are refused with metadata_too_large).
+const maxMetadata = 8 << 10
+
+// readMetadata checks a message's metadata as Slack does: a JSON object
+// with a non-empty string event_type and an object event_payload.
+func readMetadata(a *args) (json.RawMessage, error) {
+	raw, ok, err := a.raw("metadata")
+	if err != nil {
+		return nil, slackErr("invalid_metadata_format")
+	}
+	if !ok || len(raw) == 0 {
+		return nil, nil
+	}
+	if len(raw) > maxMetadata {
+		return nil, slackErr("metadata_too_large")
+	}
+	var m struct {
+		EventType    *string         `json:"event_type"`
+		EventPayload json.RawMessage `json:"event_payload"`
+	}
+	if json.Unmarshal(raw, &m) != nil || m.EventType == nil {
+		return nil, slackErr("invalid_metadata_format")
+	}
+	var payload map[string]any
+	if *m.EventType == "" || json.Unmarshal(m.EventPayload, &payload) != nil || payload == nil {
+		return nil, slackErr("invalid_metadata_schema")
+	}
+	return raw, nil
 }

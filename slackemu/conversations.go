@@ -215,7 +215,7 @@ func (e *Emulator) conversationsHistory(a *args) (obj, error) {
 		if m.Deleted || (m.ThreadTS != "" && m.ThreadTS != m.TS) || !inWindow(m.TS, oldest, latest, incl) {
 			continue
 		}
-		msgs = append(msgs, e.messageJSON(ch, m))
+		msgs = append(msgs, historyJSON(e.messageJSON(ch, m), a))
 	}
 	page, next, err := paginate(msgs, a)
 	if err != nil {
@@ -224,6 +224,16 @@ func (e *Emulator) conversationsHistory(a *args) (obj, error) {
 	return obj{"messages": page, "has_more": next != "", "pin_count": 0,
 		"channel_actions_ts": nil, "channel_actions_count": 0,
 		"response_metadata": obj{"next_cursor": next}}, nil
+}
+
+// historyJSON is a message as history and replies list it: its metadata
+// only with include_all_metadata=true (Slack: "Return all metadata
+// associated with this message", default false).
+func historyJSON(m obj, a *args) obj {
+	if !a.boolean("include_all_metadata") {
+		delete(m, "metadata")
+	}
+	return m
 }
 
 // inWindow applies history's oldest/latest bounds.
@@ -259,9 +269,9 @@ func (e *Emulator) conversationsReplies(a *args) (obj, error) {
 			return nil, slackErr("thread_not_found")
 		}
 	}
-	msgs := []obj{e.messageJSON(ch, p)}
+	msgs := []obj{historyJSON(e.messageJSON(ch, p), a)}
 	for _, r := range ch.replies(p.TS) {
-		msgs = append(msgs, e.messageJSON(ch, r))
+		msgs = append(msgs, historyJSON(e.messageJSON(ch, r), a))
 	}
 	page, next, err := paginate(msgs, a)
 	if err != nil {

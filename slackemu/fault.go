@@ -22,6 +22,11 @@ type Fault struct {
 	Error string
 	// Times is how many calls the fault applies to; 0 means every call.
 	Times int
+	// AfterEffect lets the call take effect first (a message is posted, a
+	// view published) and only then answers with the fault: Slack acted
+	// but the caller never learned it, as when a reply is lost or the
+	// caller dies before reading it.
+	AfterEffect bool
 }
 
 // InjectFault adds a fault to method ("*" for every method). Faults are used
