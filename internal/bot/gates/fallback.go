@@ -28,7 +28,7 @@ func (n *Notifier) postPlain(ctx context.Context, job *jobs.Job, g *jobs.Gate, c
 	n.log.Warn("slack refused the interactive announcement; posting plain text", "job", job.ID, "gate", g.ID,
 		"channel", channel, "slack_error", code(why))
 	v := n.view(ctx, job, g)
-	ch, ts, err := n.post(ctx, channel, slack.MsgOptionText(blocks.PlainText(v), false))
+	ch, ts, err := n.post(ctx, channel, slack.MsgOptionText(blocks.PlainText(v), false), announceMetadata(job.ID, g.ID))
 	if err != nil {
 		return ch, ts, err
 	}

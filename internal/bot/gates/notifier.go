@@ -55,9 +55,13 @@ func (n *Notifier) announce(ctx context.Context, job *jobs.Job, g *jobs.Gate, ch
 	if channel == "" {
 		return jobs.MessageRef{}, n.undeliverable(ctx, job, g, "no Slack channel id")
 	}
+	if ref, ok := n.adopt(ctx, job, g, channel); ok {
+		return ref, n.record(ctx, job, g, ref)
+	}
 	v := n.view(ctx, job, g)
 	text, bl := blocks.Text(v), blocks.Message(v)
-	ch, ts, err := n.post(ctx, channel, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(bl...))
+	ch, ts, err := n.post(ctx, channel, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(bl...),
+		announceMetadata(job.ID, g.ID))
 	if blockKitRefused(err) {
 		ch, ts, err = n.postPlain(ctx, job, g, channel, err)
 	}
@@ -69,10 +73,15 @@ func (n *Notifier) announce(ctx context.Context, job *jobs.Job, g *jobs.Gate, ch
 	}
 	ref := jobs.MessageRef{Channel: ch, TS: ts}
 	n.ann.Posted(ref, text, bl)
+	return ref, n.record(ctx, job, g, ref)
+}
+
+// record files the announcement on the gate, so later updates find it.
+func (n *Notifier) record(ctx context.Context, job *jobs.Job, g *jobs.Gate, ref jobs.MessageRef) error {
 	if err := n.svc.RecordMessage(ctx, job.ID, g.ID, ref); err != nil {
-		return ref, fmt.Errorf("record announcement of %s/%s: %w", job.ID, g.ID, err)
+		return fmt.Errorf("record announcement of %s/%s: %w", job.ID, g.ID, err)
 	}
-	return ref, n.catchUp(ctx, job.ID, g)
+	return n.catchUp(ctx, job.ID, g)
 }
 
 // post sends a message; a public channel the bot is not in is joined once.
