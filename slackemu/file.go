@@ -155,3 +155,17 @@ func (e *Emulator) capFileBytesLocked() {
 		e.log.Debug("file bytes dropped", "file", id, "kept_bytes", total)
 	}
 }
+
+// FileContent returns a shared file with its bytes, as a person in the
+// workspace would download it; ok is false for an unknown file or one the
+// workspace keeps no bytes of (shared without, or dropped past
+// Config.MaxFileBytes).
+func (e *Emulator) FileContent(id string) (f File, ok bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	stored, found := e.files[id]
+	if !found || (len(stored.Content) == 0 && stored.Size > 0) {
+		return File{}, false
+	}
+	return *stored, true // Content is never mutated once stored
+}

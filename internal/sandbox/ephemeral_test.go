@@ -113,6 +113,21 @@ func TestPage_fileBytes(t *testing.T) {
 	require.Equal(t, http.StatusOK, code)
 	require.Equal(t, "line one\nline two\n", body)
 
+	// People download it from the page, as an attachment only.
+	_, page, _ := f.do("GET", "/sandbox/c/general", nil, false)
+	require.Contains(t, page, `href="/sandbox/files/`+file.ID+`"`)
+	code, dl, h := f.do("GET", "/sandbox/files/"+file.ID, nil, false)
+	require.Equal(t, http.StatusOK, code)
+	require.Equal(t, "line one\nline two\n", dl)
+	require.Equal(t, `attachment; filename=notes.txt`, h.Get("Content-Disposition"))
+	require.Equal(t, "application/octet-stream", h.Get("Content-Type"))
+	require.Equal(t, "nosniff", h.Get("X-Content-Type-Options"))
+	code, _, _ = f.do("GET", "/sandbox/files/"+file.ID, nil, true)
+	require.Equal(t, http.StatusSeeOther, code, "signed-in people only")
+	code, dl, _ = f.do("GET", "/sandbox/files/F0000NOPE", nil, false)
+	require.Equal(t, http.StatusNotFound, code)
+	require.Contains(t, dl, "keeps no bytes of that file")
+
 	kept := filepath.Join(slackemu.FilesDir(state), file.ID)
 	require.Eventually(t, func() bool {
 		_, errStale := os.Stat(stale)

@@ -1,7 +1,9 @@
 package sandbox
 
 import (
+	"mime"
 	"net/http"
+	"strconv"
 )
 
 // home opens #general.
@@ -40,4 +42,22 @@ func (p *Page) appHome(w http.ResponseWriter, r *http.Request) {
 		d.Home.Blocks = blockRenderer{names: p.newNamer()}.render(hv.Blocks, container{View: hv.ID})
 	}
 	p.render(w, r, http.StatusOK, d)
+}
+
+// file downloads a shared file's bytes, always as an attachment that the
+// browser may not sniff or run: the bytes are whatever someone uploaded.
+func (p *Page) file(w http.ResponseWriter, r *http.Request) {
+	v := viewerOf(r.Context())
+	f, ok := p.emu.FileContent(r.PathValue("id"))
+	if !ok {
+		p.errorPage(w, r, v, http.StatusNotFound, "The sandbox keeps no bytes of that file: it keeps the newest "+
+			sizeText(int(p.emu.Config().MaxFileBytes))+" of files.")
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/octet-stream")
+	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": f.Name}))
+	h.Set("Content-Security-Policy", "sandbox")
+	h.Set("Content-Length", strconv.Itoa(len(f.Content)))
+	_, _ = w.Write(f.Content)
 }

@@ -129,6 +129,7 @@ func (p *Page) routes() {
 	mux.HandleFunc("GET /sandbox/{$}", p.signedIn(p.home))
 	mux.HandleFunc("GET /sandbox/home", p.signedIn(p.appHome))
 	mux.HandleFunc("GET /sandbox/c/{name}", p.signedIn(p.channel))
+	mux.HandleFunc("GET /sandbox/files/{id}", p.signedIn(p.file))
 	mux.HandleFunc("GET /sandbox/events", p.signedIn(p.events))
 	mux.HandleFunc("POST /sandbox/as", p.signedIn(p.actAs))
 	mux.HandleFunc("POST /sandbox/c/{name}/post", p.signedIn(p.post))
