@@ -15,6 +15,11 @@ import (
 // it (see adopt).
 const AnnounceEventType = "cla_gate_announced"
 
+// NudgeEventType is the metadata event_type of a reminder, escalation or
+// reassignment note threaded under an announcement; its event_payload
+// names the notification ({"notification_id": …}).
+const NudgeEventType = "cla_gate_nudged"
+
 // How far back adopt looks: pages of history (newest first) and the
 // margin before the gate opened, for clocks that disagree.
 const (
@@ -81,4 +86,42 @@ func (n *Notifier) findAnnouncement(ctx context.Context, channel, jobID, gateID 
 		p.Cursor = res.ResponseMetaData.NextCursor
 	}
 	return jobs.MessageRef{}, false, nil
+}
+
+// nudgeMetadata marks a threaded note with the notification it delivers.
+func nudgeMetadata(notificationID string) slack.MsgOption {
+	return slack.MsgOptionMetadata(slack.SlackMetadata{EventType: NudgeEventType,
+		EventPayload: map[string]any{"notification_id": notificationID}})
+}
+
+// nudgedBefore reports whether an earlier attempt of this notification
+// already threaded its note under the announcement: the same durable key
+// and metadata search as adopt, in the thread (conversations.replies). An
+// unreadable thread answers false, so the note is posted (maybe twice)
+// rather than lost.
+func (n *Notifier) nudgedBefore(ctx context.Context, ref jobs.MessageRef, nt jobs.Notification) bool {
+	first, err := n.svc.Store().Once(ctx, "slack-nudge:"+nt.ID)
+	if err == nil && first {
+		return false
+	}
+	p := &slack.GetConversationRepliesParameters{ChannelID: ref.Channel, Timestamp: ref.TS, Limit: adoptPageSize,
+		IncludeAllMetadata: true}
+	for range adoptPages {
+		msgs, more, next, err := n.api.GetConversationRepliesContext(ctx, p)
+		if err != nil {
+			n.log.Warn("could not look for an earlier note; posting it (it may show twice)", "notification", nt.ID, "err", err)
+			return false
+		}
+		for _, m := range msgs {
+			if m.Metadata.EventType == NudgeEventType && m.Metadata.EventPayload["notification_id"] == nt.ID {
+				n.log.Info("an earlier attempt posted this note; not posting it again", "notification", nt.ID, "ts", m.Timestamp)
+				return true
+			}
+		}
+		if !more || next == "" {
+			break
+		}
+		p.Cursor = next
+	}
+	return false
 }

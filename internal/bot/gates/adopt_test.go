@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -86,4 +87,30 @@ func TestNotifier_AdoptIgnoresOtherGates(t *testing.T) {
 	require.Len(t, e.emu.Messages(e.channel), 2, "one announcement per job")
 	require.Len(t, e.job("qa-72").OpenGate().Messages, 1)
 	require.NotEqual(t, e.job("qa-71").OpenGate().Messages[0].TS, e.job("qa-72").OpenGate().Messages[0].TS)
+}
+
+// TestNotifier_NudgeNotRepeated: a reminder that Slack threaded but whose
+// reply was lost is not threaded again when the notification is retried.
+func TestNotifier_NudgeNotRepeated(t *testing.T) {
+	e := newEnv(t, slackemu.Config{})
+	m := e.open("qa-73", jobs.GateConfig{Kind: jobs.KindAction, Name: "Swap disk", Assignees: []string{"alice"},
+		Reminder: &jobs.Reminder{Interval: "1h", MaxReminders: 3}})
+	e.clock.Add(time.Hour)
+	require.NoError(t, e.svc.FireTimers(e.ctx, "qa-73"))
+	due, _, err := e.svc.Store().Outbox(e.ctx, e.svc.Now().Add(time.Hour), 10)
+	require.NoError(t, err)
+	require.Len(t, due, 1)
+	require.Equal(t, jobs.NotifyReminder, due[0].Event)
+	e.emu.InjectFault("chat.postMessage", slackemu.Fault{Status: http.StatusInternalServerError, AfterEffect: true, Times: 1})
+	require.Error(t, e.notifier.Notify(e.ctx, due[0], e.job("qa-73")))
+	require.NoError(t, e.notifier.Notify(e.ctx, due[0], e.job("qa-73")))
+	var replies []slackemu.Message
+	for _, x := range e.emu.Messages(e.channel) {
+		if x.ThreadTS == m.TS && x.TS != m.TS {
+			replies = append(replies, x)
+		}
+	}
+	require.Len(t, replies, 1, "threaded once")
+	require.Contains(t, string(replies[0].Metadata), gates.NudgeEventType)
+	require.Len(t, e.emu.Calls("conversations.replies"), 1)
 }

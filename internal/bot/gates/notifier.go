@@ -128,10 +128,12 @@ func (n *Notifier) nudge(ctx context.Context, job *jobs.Job, g *jobs.Gate, nt jo
 	for k, id := range n.people.SlackIDs(ctx, nt.Assignees) {
 		v.SlackIDs[k] = id
 	}
-	_, _, err = n.api.PostMessageContext(ctx, ref.Channel, slack.MsgOptionTS(ref.TS),
-		slack.MsgOptionText(blocks.Nudge(v, nt.Event, nt.Assignees), false))
-	if err != nil && !gone(err) {
-		return slackError("chat.postMessage", err)
+	if !n.nudgedBefore(ctx, ref, nt) {
+		_, _, err = n.api.PostMessageContext(ctx, ref.Channel, slack.MsgOptionTS(ref.TS),
+			slack.MsgOptionText(blocks.Nudge(v, nt.Event, nt.Assignees), false), nudgeMetadata(nt.ID))
+		if err != nil && !gone(err) {
+			return slackError("chat.postMessage", err)
+		}
 	}
 	if nt.Event != jobs.NotifyReminder { // the assignees changed
 		return n.ann.Sync(ctx, job.ID, g.ID)
