@@ -27,17 +27,16 @@ const (
 
 // newHookLocked issues a response_url on the emulator.
 func (e *Emulator) newHookLocked(kind, channel, user, messageTS string) string {
-	_, url := e.addHookLocked(&hook{kind: kind, channel: channel, user: user, messageTS: messageTS})
-	return url
+	return e.addHookLocked(&hook{kind: kind, channel: channel, user: user, messageTS: messageTS})
 }
 
-// addHookLocked registers h (stamping its creation) and returns it with its
+// addHookLocked registers h (stamping its creation) and returns its
 // response_url.
-func (e *Emulator) addHookLocked(h *hook) (*hook, string) {
+func (e *Emulator) addHookLocked(h *hook) string {
 	id := randomDigits(13) + "/" + randomHex(24)
 	h.created = time.Now()
 	e.hooks[id] = h
-	return h, e.base + "/hooks/" + h.kind + "/" + e.cfg.TeamID + "/" + id
+	return e.base + "/hooks/" + h.kind + "/" + e.cfg.TeamID + "/" + id
 }
 
 // serveHook answers a POST to a response_url and records it as a Call with

@@ -13,7 +13,7 @@ import (
 type Action struct {
 	User      string   // who clicks
 	Channel   string   // message elements: channel id or "#name"
-	MessageTS string   // message elements: the message's ts
+	MessageTS string   // message elements: the message's ts, or an ephemeral's (for the person who saw it)
 	ViewID    string   // view elements (modal or App Home) instead of Channel/MessageTS
 	ActionID  string   // the element's action_id
 	BlockID   string   // optional: pick the element in this block
@@ -115,7 +115,7 @@ func (e *Emulator) messageActionLocked(a Action, p obj) (json.RawMessage, error)
 		blocks = x.Blocks
 	}
 	p["container"] = obj{"type": "message", "message_ts": x.TS, "channel_id": ch.ID, "is_ephemeral": true}
-	_, p["response_url"] = e.addHookLocked(&hook{kind: "actions", channel: ch.ID, user: a.User, messageTS: x.TS, ephemeral: true})
+	p["response_url"] = e.addHookLocked(&hook{kind: "actions", channel: ch.ID, user: a.User, messageTS: x.TS, ephemeral: true})
 	return blocks, nil
 }
 
