@@ -46,7 +46,7 @@ type Config struct {
 	People *people.Resolver
 	// Budget paces every Web API call to Slack's documented rate tiers, so
 	// bursts queue instead of drawing 429s; nil uses
-	// ratelimit.SlackTiers(). Share it with everything that calls Slack
+	// ratelimit.WithHeadroom(ratelimit.SlackTiers()). Share it with everything that calls Slack
 	// with the same token.
 	Budget *ratelimit.Budget
 	// Transport sends the Web API requests (default
@@ -127,7 +127,7 @@ func New(cfg Config) (*Bot, error) {
 		cfg.MirrorShards = 8
 	}
 	if cfg.Budget == nil {
-		cfg.Budget = ratelimit.NewBudget(ratelimit.SlackTiers())
+		cfg.Budget = ratelimit.NewBudget(ratelimit.WithHeadroom(ratelimit.SlackTiers()))
 	}
 	if cfg.Metrics == nil {
 		cfg.Metrics = NewMetrics(nil)

@@ -104,3 +104,66 @@ func rawPuts(b *testing.B, db *bolt.DB, from, n, size int) time.Duration {
 	})
 	return time.Since(start)
 }
+
+// BenchmarkCommitLayers splits BenchmarkCommit's gap by layer, each rate
+// measured in the same round as raw bolt.Batch puts (64 goroutines
+// each): completions through jobs.Service.Resolve without HTTP, and
+// store.UpdateJob with a change that only bumps the version (read, decode,
+// encode, write with index moves, no log line). It reports each rate ÷
+// the raw rate, medians over 3 rounds.
+//
+//	go test -run '^$' -bench CommitLayers -benchtime 1x -timeout 30m ./internal/perf
+func BenchmarkCommitLayers(b *testing.B) {
+	const (
+		rounds = 3
+		per    = 2000
+	)
+	db, err := store.Open(filepath.Join(b.TempDir(), "cla.db"))
+	require.NoError(b, err)
+	b.Cleanup(func() { _ = db.Close() })
+	svc := jobs.NewService(db, jobs.NewBroker(), jobs.Options{})
+	ids := make([]string, rounds*per)
+	parallel(clients, len(ids), func(i int) {
+		ids[i] = fmt.Sprintf("c-%d", i)
+		cfg := jobs.GateConfig{Kind: jobs.KindAction, Name: "step"}
+		if _, err := svc.CreateJob(context.Background(), ci, jobs.ViaAPI, jobs.NewJob{ID: ids[i], Name: "bench", Gate: &cfg}); err != nil {
+			b.Error(err)
+		}
+	})
+	raw, err := bolt.Open(filepath.Join(b.TempDir(), "raw.db"), 0o600, nil)
+	require.NoError(b, err)
+	raw.MaxBatchDelay = 2 * time.Millisecond
+	b.Cleanup(func() { _ = raw.Close() })
+	require.NoError(b, raw.Update(func(tx *bolt.Tx) error { _, err := tx.CreateBucket([]byte("r")); return err }))
+	timed := func(fn func(i int)) float64 {
+		start := time.Now()
+		parallel(clients, per, fn)
+		return float64(per) / time.Since(start).Seconds()
+	}
+	var service, update []float64
+	b.ResetTimer()
+	for range b.N {
+		for r := range rounds {
+			svcRate := timed(func(i int) {
+				if _, _, err := svc.Resolve(context.Background(), ci, jobs.ViaAPI, ids[r*per+i], jobs.Resolution{Action: jobs.ActComplete}); err != nil {
+					b.Error(err)
+				}
+			})
+			updRate := timed(func(i int) {
+				_, _, err := db.UpdateJob(context.Background(), ids[r*per+i], func(j *jobs.Job) (jobs.Effects, error) {
+					j.Version++
+					return jobs.Effects{}, nil
+				})
+				if err != nil {
+					b.Error(err)
+				}
+			})
+			rawRate := float64(per) / rawPuts(b, raw, r*per, per, 750).Seconds()
+			service = append(service, svcRate/rawRate)
+			update = append(update, updRate/rawRate)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(median(service), "service-ratio")
+	b.ReportMetric(median(update), "update-ratio")
+}

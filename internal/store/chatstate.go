@@ -137,8 +137,30 @@ func (db *DB) PutHome(ctx context.Context, h jobs.HomeView, subscribe bool) (boo
 	if h.User == "" {
 		return false, jobs.Errorf(jobs.EINVALID, "a home needs a user")
 	}
+	// Most refreshes change nothing of the record: read it first and
+	// commit (fsync) only a change.
+	unchanged, found := false, false
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		old, ok, err := getHome(tx, h.User)
+		found = ok
+		switch {
+		case err != nil:
+			return err
+		case !ok:
+			unchanged = !subscribe // not stored and not to be: nothing to write
+		default:
+			unchanged = sameHome(old, mergeHome(old, h, subscribe))
+		}
+		return nil
+	})
+	if err != nil {
+		return false, err
+	}
+	if unchanged {
+		return found, nil
+	}
 	stored := false
-	err := db.batch(ctx, func(tx *bolt.Tx) error {
+	err = db.batch(ctx, func(tx *bolt.Tx) error {
 		old, ok, err := getHome(tx, h.User)
 		if err != nil {
 			return err
@@ -147,20 +169,34 @@ func (db *DB) PutHome(ctx context.Context, h jobs.HomeView, subscribe bool) (boo
 		if !stored {
 			return nil
 		}
+		put := h
 		if ok {
-			if !subscribe {
-				h.Expires = old.Expires
-			}
-			if h.Jobs == nil {
-				h.Jobs = old.Jobs
-			}
+			put = mergeHome(old, h, subscribe)
 			if err := unindexHome(tx, old); err != nil {
 				return err
 			}
 		}
-		return indexHome(tx, h)
+		return indexHome(tx, put)
 	})
 	return stored, err
+}
+
+// mergeHome is the record PutHome stores over old: a refresh that does not
+// subscribe keeps the expiry, and one that names no jobs keeps the jobs.
+func mergeHome(old, h jobs.HomeView, subscribe bool) jobs.HomeView {
+	if !subscribe {
+		h.Expires = old.Expires
+	}
+	if h.Jobs == nil {
+		h.Jobs = old.Jobs
+	}
+	return h
+}
+
+// sameHome reports whether two records store alike (an empty list is
+// stored as none).
+func sameHome(a, b jobs.HomeView) bool {
+	return a.User == b.User && slices.Equal(a.Keys, b.Keys) && slices.Equal(a.Jobs, b.Jobs) && a.Expires.Equal(b.Expires)
 }
 
 func getHome(tx *bolt.Tx, user string) (jobs.HomeView, bool, error) {
@@ -265,6 +301,9 @@ func usersUnder(b *bolt.Bucket, prefix string) []string {
 
 // PruneHomes deletes homes that expired before t, with their index entries.
 func (db *DB) PruneHomes(ctx context.Context, before time.Time) (int, error) {
+	if !db.anyExpired(bucketHomesExp, before) {
+		return 0, nil // nothing to prune: no commit (every App Home open calls this)
+	}
 	n := 0
 	err := db.batch(ctx, func(tx *bolt.Tx) error {
 		n = 0
@@ -291,4 +330,16 @@ func (db *DB) PruneHomes(ctx context.Context, before time.Time) (int, error) {
 		return nil
 	})
 	return n, err
+}
+
+// anyExpired reports whether an expiry index (expires + id) has an entry
+// before t (or cannot be read: then the prune's own transaction says why).
+func (db *DB) anyExpired(bucket []byte, before time.Time) bool {
+	found := true
+	_ = db.bolt.View(func(tx *bolt.Tx) error {
+		k, _ := tx.Bucket(bucket).Cursor().First()
+		found = k != nil && bytes.Compare(k, timeKey(before, "")) < 0
+		return nil
+	})
+	return found
 }

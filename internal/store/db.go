@@ -59,7 +59,12 @@ type DB struct {
 
 // Open opens (creating if needed) the bbolt file at path.
 func Open(path string) (*DB, error) {
-	b, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 5 * time.Second})
+	// The free-page list is not written at each commit (it is rebuilt by
+	// a scan when the file is opened) and is kept as a map: written and
+	// searched as an array, its cost per commit grows with the free pages
+	// of the file, i.e. with past backlogs (the settings etcd runs with).
+	b, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 5 * time.Second, NoFreelistSync: true,
+		FreelistType: bolt.FreelistMapType})
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}

@@ -51,6 +51,30 @@ func SlackTiers() Limits {
 	}
 }
 
+// WithHeadroom returns limits whose bursts are one call smaller than
+// Slack's (where Slack allows more than one): the budget then leaves one
+// call of Slack's burst unused, which absorbs the jitter between the
+// moment a call leaves its budget and the moment Slack counts it. Paced at
+// exactly Slack's limit, a call delayed on the way (a loaded machine, a
+// slow network) lets the next one arrive less than the interval after it,
+// and Slack answers 429. The long-run rate is Slack's.
+func WithHeadroom(limits Limits) Limits {
+	out := Limits{Method: map[string]Limit{}, Channel: map[string]Limit{}}
+	shrink := func(l Limit) Limit {
+		if l.Burst > 1 {
+			l.Burst--
+		}
+		return l
+	}
+	for m, l := range limits.Method {
+		out.Method[m] = shrink(l)
+	}
+	for m, l := range limits.Channel {
+		out.Channel[m] = shrink(l)
+	}
+	return out
+}
+
 // Budget paces Web API calls so that bursts queue instead of drawing 429s:
 // a call waits until every bucket it draws from (its method's, and its
 // method-and-channel's) has a token. A nil *Budget paces nothing. It is

@@ -75,6 +75,18 @@ func TestSlackTiers_MatchEmulator(t *testing.T) {
 	}
 }
 
+// TestWithHeadroom: every burst above one is one call smaller, the rates
+// and the input are unchanged.
+func TestWithHeadroom(t *testing.T) {
+	in := Limits{Method: map[string]Limit{"a": {PerMinute: 50, Burst: 50}, "one": {PerMinute: 1, Burst: 1}},
+		Channel: map[string]Limit{"chat.postMessage": {PerMinute: 60, Burst: 3}}}
+	out := WithHeadroom(in)
+	require.Equal(t, Limit{PerMinute: 50, Burst: 49}, out.Method["a"])
+	require.Equal(t, Limit{PerMinute: 1, Burst: 1}, out.Method["one"], "a burst of one stays one")
+	require.Equal(t, Limit{PerMinute: 60, Burst: 2}, out.Channel["chat.postMessage"])
+	require.Equal(t, Limit{PerMinute: 50, Burst: 50}, in.Method["a"], "the input is not changed")
+}
+
 // TestTransport_BurstQueuesInsteadOf429: a burst of posts into one channel,
 // against the emulator enforcing Slack's tiers, is paced and draws no 429.
 func TestTransport_BurstQueuesInsteadOf429(t *testing.T) {
