@@ -23,6 +23,8 @@ func (s *Service) OpenGate(ctx context.Context, actor Identity, via, id string, 
 		if err := s.renderConfig(&cfg, j); err != nil {
 			return nil, nil, err
 		}
+	} else if err := s.checkDescription(cfg.Description); err != nil {
+		return nil, nil, err
 	}
 	if err := s.checkGateAssignees(ctx, &cfg); err != nil {
 		return nil, nil, err
@@ -41,7 +43,10 @@ func (s *Service) OpenGate(ctx context.Context, actor Identity, via, id string, 
 }
 
 // renderConfig renders the {[ ]} templates of a gate config, its name and
-// description, over the job's context within the service's limits.
+// description, over the job's context within the service's limits. The
+// name is plain text (escaped wherever it is shown); the description is
+// chat markup whose printed values are escaped as data (Markup), and the
+// rendered description must pass the markup's check.
 func (s *Service) renderConfig(cfg *GateConfig, j *Job) error {
 	var err error
 	if cfg.Name, err = RenderLimited("name", cfg.Name, TemplateData(j), s.tmplLimits); err != nil {
@@ -50,8 +55,19 @@ func (s *Service) renderConfig(cfg *GateConfig, j *Job) error {
 	if strings.TrimSpace(cfg.Name) == "" {
 		return Errorf(EINVALID, "gate name renders empty")
 	}
-	cfg.Description, err = RenderLimited("description", cfg.Description, TemplateData(j), s.tmplLimits)
-	return err
+	if cfg.Description, err = RenderMarkup("description", cfg.Description, TemplateData(j), s.tmplLimits, s.markup); err != nil {
+		return err
+	}
+	return s.checkDescription(cfg.Description)
+}
+
+// checkDescription refuses a (rendered) description the markup refuses,
+// such as one that would notify a whole Slack channel.
+func (s *Service) checkDescription(d string) error {
+	if err := s.markup.Check(d); err != nil {
+		return Errorf(EINVALID, "description: %v", err)
+	}
+	return nil
 }
 
 // openGate adds a gate to j in memory: schedule, move the job, and say

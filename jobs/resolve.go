@@ -173,12 +173,49 @@ func lastOfKind(j *Job, kind GateKind) *Gate {
 // webhook callback carries a signed token scoped to the gate: the token is
 // the authority, so it passes the assignee check.
 func (s *Service) authorize(j *Job, g *Gate, actor Identity, via string, r Resolution) error {
+	if err := s.authorizeActor(j, g, actor, via, r.Action); err != nil {
+		return err
+	}
+	switch r.Action {
+	case ActComplete:
+		if g.RequireEvidence && r.Evidence.Empty() {
+			return Errorf(EINVALID, "%s requires evidence: a message or a URL", gateLabel(g))
+		}
+		if left := g.Unchecked(); len(left) > 0 && !g.AllowPartial {
+			return Errorf(EINVALID, "tick every checklist item first; not ticked: %v", left)
+		}
+	}
+	return nil
+}
+
+// MayResolve answers, before anything is typed, whether the actor may take
+// the action on the job's open gate g: the same rule and the same refusal
+// Resolve gives (assignees, unassigned gates, self-approval, one vote
+// each, the checklist), without the evidence that is yet to be asked for.
+// Adapters use it to refuse a form before opening it; Resolve checks again
+// in its transaction.
+func (s *Service) MayResolve(actor Identity, via string, j *Job, g *Gate, a Action) error {
+	if err := s.authorizeActor(j, g, actor, via, a); err != nil {
+		return err
+	}
+	if left := g.Unchecked(); a == ActComplete && len(left) > 0 && !g.AllowPartial {
+		return Errorf(EINVALID, "tick every checklist item first; not ticked: %v", left)
+	}
+	return nil
+}
+
+// authorizeActor is the who-may part of authorize.
+func (s *Service) authorizeActor(j *Job, g *Gate, actor Identity, via string, a Action) error {
 	trusted := actor.Name == System.Name || via == ViaWebhook
 	if !trusted && !s.mayResolve(g, actor) {
+		if len(g.AllAssignees()) == 0 {
+			return Forbidden(unassignedHint,
+				"%s has no assignees, and %s may not resolve a gate nobody was named for", gateLabel(g), actor.Name)
+		}
 		return Forbidden(notAssigneeHint(actor),
 			"%s is not an assignee of %s (assignees: %v)", actor.Name, gateLabel(g), g.AllAssignees())
 	}
-	switch r.Action {
+	switch a {
 	case ActApprove:
 		if actor.Name == j.Requester && !g.AllowSelfApproval {
 			return Forbidden("someone else must approve; or open the gate with --allow-self-approval "+
@@ -190,16 +227,13 @@ func (s *Service) authorize(j *Job, g *Gate, actor Identity, via string, r Resol
 				return Errorf(ECONFLICT, "%s already approved %s at %s", actor.Name, gateLabel(g), v.At.UTC().Format(time.RFC3339))
 			}
 		}
-	case ActComplete:
-		if g.RequireEvidence && r.Evidence.Empty() {
-			return Errorf(EINVALID, "%s requires evidence: a message or a URL", gateLabel(g))
-		}
-		if left := g.Unchecked(); len(left) > 0 && !g.AllowPartial {
-			return Errorf(EINVALID, "tick every checklist item first; not ticked: %v", left)
-		}
 	}
 	return nil
 }
+
+// unassignedHint says how a gate with no assignees can be resolved.
+const unassignedHint = "only admins and identities with resolveUnassigned: true may resolve it; " +
+	"or have it reassigned (cla reassign JOB --assignee NAME), or set assignees.anyoneResolvesUnassigned: true in the server config"
 
 // apply records the resolution (or the vote) and moves the job on.
 func (s *Service) apply(j *Job, g *Gate, actor Identity, via string, r Resolution, o Outcome, now time.Time, fx *Effects) error {

@@ -31,6 +31,7 @@ type Service struct {
 	defaultAssignees   []string
 	// maxChatFileBytes caps what the Slack door may attach.
 	maxChatFileBytes int
+	markup           Markup
 }
 
 // Options tune a Service; zero values mean the defaults.
@@ -61,6 +62,11 @@ type Options struct {
 	// Assignees checks that a gate's assignees name someone; nil accepts
 	// every assignee.
 	Assignees AssigneeChecker
+	// Markup is the chat format of gate descriptions: how the values a
+	// description template prints are escaped, and which rendered texts
+	// are refused. nil escapes &, < and > of every printed value and
+	// refuses nothing; `cla serve` passes internal/slacktext.Markup.
+	Markup Markup
 	// DefaultChannels receive the notifications of a gate whose config
 	// names no channels (ctrlplane's "workspace notification defaults",
 	// notify.defaults in the config file). None by default.
@@ -84,11 +90,14 @@ func NewService(store Store, broker *Broker, opts Options) *Service {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
+	if opts.Markup == nil {
+		opts.Markup = plainMarkup{}
+	}
 	return &Service{store: store, broker: broker, now: opts.Now, maxFileBytes: opts.MaxFileBytes, maxChatFileBytes: opts.MaxChatFileBytes,
 		tmplLimits: opts.TemplateLimits.WithDefaults(), limits: opts.Limits.WithDefaults(), timersPoke: make(chan struct{}, 1),
 		noBreakGlass: opts.DisableBreakGlass, assignees: opts.Assignees,
 		defaults: append([]NotifyChannel(nil), opts.DefaultChannels...), restrictUnassigned: opts.RestrictUnassigned,
-		defaultAssignees: append([]string(nil), opts.DefaultAssignees...), log: opts.Logger}
+		defaultAssignees: append([]string(nil), opts.DefaultAssignees...), log: opts.Logger, markup: opts.Markup}
 }
 
 // channelsOf is where a gate's notifications go: its own channels, else

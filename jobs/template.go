@@ -57,9 +57,37 @@ func (l TemplateLimits) WithDefaults() TemplateLimits {
 type LimitedTemplate struct {
 	t   *template.Template
 	lim TemplateLimits
+	// esc, when set, escapes every value an action prints, given the
+	// text rendered before it (see Markup).
+	esc func(before, value string) string
 }
 
-const tickFunc = "claTemplateTick"
+const (
+	tickFunc  = "claTemplateTick"
+	valueFunc = "claTemplateValue"
+)
+
+// Markup is the chat text format of gate descriptions (Slack mrkdwn in
+// `cla serve`, internal/slacktext.Markup). A description template's own
+// literal text may use it; every value the template prints (a dispatch
+// context value, the job's name) is data, escaped with EscapeValue given
+// the text rendered before it, so it can form no mention, link or
+// broadcast. Check may refuse the rendered text as a whole (a broadcast
+// mention the configuration does not allow).
+type Markup interface {
+	EscapeValue(before, value string) string
+	Check(rendered string) error
+}
+
+// plainMarkup is the default Markup: &, < and > of printed values are
+// escaped (the characters every chat markup cla writes to shares); no
+// rendered text is refused.
+type plainMarkup struct{}
+
+var plainEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
+
+func (plainMarkup) EscapeValue(_, value string) string { return plainEscaper.Replace(value) }
+func (plainMarkup) Check(string) error                 { return nil }
 
 // LimitTemplate checks a parsed template against lim (nesting; no
 // define/block/template, whose recursion no budget sees) and instruments
@@ -73,10 +101,36 @@ func LimitTemplate(t *template.Template, lim TemplateLimits) (*LimitedTemplate, 
 	if t.Tree == nil || t.Tree.Root == nil {
 		return &LimitedTemplate{t: t, lim: lim}, nil
 	}
-	if err := instrument(t.Tree, t.Tree.Root, 0, lim.MaxNesting); err != nil {
+	if err := instrument(t.Tree, t.Tree.Root, 0, lim.MaxNesting, false); err != nil {
 		return nil, Errorf(EINVALID, "%s template: %v", t.Name(), err)
 	}
 	return &LimitedTemplate{t: t, lim: lim}, nil
+}
+
+// RenderMarkup is RenderLimited for text in a chat markup: the template's
+// literal text is kept as written, and every value an action prints goes
+// through m.EscapeValue. Text without "{[" is returned as it is.
+func RenderMarkup(name, text string, data any, lim TemplateLimits, m Markup) (string, error) {
+	if !strings.Contains(text, "{[") {
+		return text, nil
+	}
+	if m == nil {
+		m = plainMarkup{}
+	}
+	t, err := template.New(name).Delims("{[", "]}").Option("missingkey=error").Parse(text)
+	if err != nil {
+		return "", Errorf(EINVALID, "%s template: %v", name, err)
+	}
+	lim = lim.WithDefaults()
+	if len(t.Templates()) > 1 {
+		return "", Errorf(EINVALID, "%s template: define and block are not allowed", name)
+	}
+	if t.Tree != nil && t.Tree.Root != nil {
+		if err := instrument(t.Tree, t.Tree.Root, 0, lim.MaxNesting, true); err != nil {
+			return "", Errorf(EINVALID, "%s template: %v", name, err)
+		}
+	}
+	return (&LimitedTemplate{t: t, lim: lim, esc: m.EscapeValue}).Render(data)
 }
 
 // ParseLimited parses text as a Go template with {[ ]} delimiters (the gate
@@ -105,14 +159,20 @@ func RenderLimited(name, text string, data any, lim TemplateLimits) (string, err
 }
 
 // instrument walks a list, refusing nesting past max and template calls, and
-// prepends a budget tick to every range body.
-func instrument(tr *parse.Tree, l *parse.ListNode, depth, max int) error {
+// prepends a budget tick to every range body. With escape, every action
+// that prints gets a last command that escapes its value.
+func instrument(tr *parse.Tree, l *parse.ListNode, depth, max int, escape bool) error {
 	if l == nil {
 		return nil
 	}
 	for _, n := range l.Nodes {
 		var b *parse.BranchNode
 		switch n := n.(type) {
+		case *parse.ActionNode:
+			if escape && len(n.Pipe.Decl) == 0 && !isTick(n) {
+				id := parse.NewIdentifier(valueFunc).SetTree(tr).SetPos(n.Position())
+				n.Pipe.Cmds = append(n.Pipe.Cmds, &parse.CommandNode{NodeType: parse.NodeCommand, Pos: n.Position(), Args: []parse.Node{id}})
+			}
 		case *parse.TemplateNode:
 			return errors.New("{[template]} calls are not allowed")
 		case *parse.IfNode:
@@ -129,14 +189,23 @@ func instrument(tr *parse.Tree, l *parse.ListNode, depth, max int) error {
 		if depth+1 > max {
 			return fmt.Errorf("blocks nest deeper than the nesting limit of %d", max)
 		}
-		if err := instrument(tr, b.List, depth+1, max); err != nil {
+		if err := instrument(tr, b.List, depth+1, max, escape); err != nil {
 			return err
 		}
-		if err := instrument(tr, b.ElseList, depth+1, max); err != nil {
+		if err := instrument(tr, b.ElseList, depth+1, max, escape); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// isTick reports whether an action is a budget tick.
+func isTick(n *parse.ActionNode) bool {
+	if len(n.Pipe.Cmds) != 1 || len(n.Pipe.Cmds[0].Args) != 1 {
+		return false
+	}
+	id, ok := n.Pipe.Cmds[0].Args[0].(*parse.IdentifierNode)
+	return ok && id.Ident == tickFunc
 }
 
 // tickNode is the action {[claTemplateTick]}: it prints nothing and fails
@@ -221,6 +290,19 @@ func (b *budget) capped(s string) (string, error) {
 	return s, b.checkTime()
 }
 
+// value prints one action's value as text/template would, escaped by esc
+// given what was rendered before it.
+func (b *budget) value(v any, esc func(before, value string) string) string {
+	s := "<no value>"
+	if v != nil {
+		s = fmt.Sprint(v)
+	}
+	if esc == nil {
+		return s
+	}
+	return esc(b.out.String(), s)
+}
+
 // Render executes the template with data within its limits.
 func (lt *LimitedTemplate) Render(data any) (string, error) {
 	b := &budget{lim: lt.lim, deadline: time.Now().Add(lt.lim.MaxTime)}
@@ -230,6 +312,7 @@ func (lt *LimitedTemplate) Render(data any) (string, error) {
 	}
 	t.Funcs(template.FuncMap{
 		tickFunc:  b.tick,
+		valueFunc: func(v any) string { return b.value(v, lt.esc) },
 		"printf":  b.sprintf,
 		"print":   b.sprint(fmt.Sprint),
 		"println": b.sprint(fmt.Sprintln),

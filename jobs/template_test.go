@@ -2,6 +2,7 @@ package jobs_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"text/template"
@@ -140,4 +141,72 @@ func FuzzRenderLimited(f *testing.F) {
 			require.LessOrEqual(t, len(out), 4096)
 		}
 	})
+}
+
+// markupSpy escapes every printed value as [value] and records the text
+// before it, so a test sees exactly which values went through it.
+type markupSpy struct{ before []string }
+
+func (m *markupSpy) EscapeValue(before, value string) string {
+	m.before = append(m.before, before)
+	return "[" + value + "]"
+}
+func (m *markupSpy) Check(string) error { return nil }
+
+func TestRenderMarkup(t *testing.T) {
+	data := map[string]any{"s": "<!channel>", "n": 3.5, "null": nil, "l": []any{"a", "b"}, "m": map[string]any{"k": "v"}}
+	cases := []struct{ name, text, want string }{
+		{"literal text kept", "*bold* <https://x|y> <!here>", "*bold* <https://x|y> <!here>"},
+		{"a value", "hi {[.s]}!", "hi [<!channel>]!"},
+		{"numbers and nil print as text/template does", "{[.n]} {[.null]}", "[3.5] [<no value>]"},
+		{"pipelines end in the escape", `{[.s | printf "%q"]}`, `["<!channel>"]`},
+		{"declarations print nothing and keep raw values", `{[$x := .s]}{[if eq $x "<!channel>"]}yes{[end]}`, "yes"},
+		{"range bodies", "{[range .l]}-{[.]}{[end]}", "-[a]-[b]"},
+		{"with", "{[with .m]}{[.k]}{[end]}", "[v]"},
+		{"else branch", "{[if .null]}x{[else]}{[.s]}{[end]}", "[<!channel>]"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			spy := &markupSpy{}
+			got, err := jobs.RenderMarkup("description", tc.text, data, jobs.TemplateLimits{}, spy)
+			require.NoError(t, err)
+			require.Equal(t, tc.want, got)
+		})
+	}
+	spy := &markupSpy{}
+	_, err := jobs.RenderMarkup("description", "<{[.s]}|{[.s]}>", data, jobs.TemplateLimits{}, spy)
+	require.NoError(t, err)
+	require.Equal(t, []string{"<", "<[<!channel>]|"}, spy.before, "each value sees the text rendered before it")
+
+	got, err := jobs.RenderMarkup("description", "{[.s]} & <b>", data, jobs.TemplateLimits{}, nil)
+	require.NoError(t, err)
+	require.Equal(t, "&lt;!channel&gt; & <b>", got, "the default escapes values' &, <, > only")
+	_, err = jobs.RenderMarkup("description", amplifying, map[string]any{"l": hundred()}, jobs.TemplateLimits{}, nil)
+	require.ErrorContains(t, err, "size limit", "limits hold with escaping")
+}
+
+// refuseAll is a Markup whose check refuses everything.
+type refuseAll struct{}
+
+func (refuseAll) EscapeValue(_, v string) string { return v }
+func (refuseAll) Check(string) error             { return errors.New("nope") }
+
+// TestService_DescriptionChecked: the markup's check runs on every door
+// that opens a gate, with or without a template, and a refusal stores
+// nothing.
+func TestService_DescriptionChecked(t *testing.T) {
+	ctx := context.Background()
+	svc, _ := newServiceWith(t, jobs.Options{Markup: refuseAll{}})
+	_, err := svc.CreateJob(ctx, ci, jobs.ViaAPI, jobs.NewJob{ID: "chk-1", Name: "n", Gate: &jobs.GateConfig{Kind: jobs.KindAction, Name: "x", Description: "plain"}})
+	require.Equal(t, jobs.EINVALID, jobs.ErrorCode(err))
+	require.ErrorContains(t, err, "description: nope")
+	_, err = svc.CreateJob(ctx, ci, jobs.ViaAPI, jobs.NewJob{ID: "chk-2", Name: "n"})
+	require.NoError(t, err)
+	for _, desc := range []string{"plain", "{[.job.id]}"} {
+		_, _, err = svc.OpenGate(ctx, ci, jobs.ViaAPI, "chk-2", jobs.GateConfig{Kind: jobs.KindAction, Name: "x", Description: desc})
+		require.ErrorContains(t, err, "description: nope", desc)
+	}
+	j, err := svc.GetJob(ctx, "chk-2")
+	require.NoError(t, err)
+	require.Empty(t, j.Gates)
 }

@@ -146,10 +146,12 @@ func (c *components) buildSlack() error {
 	}
 	b, err := bot.New(bot.Config{Service: c.svc, Directory: c.dir, AppToken: string(c.cfg.Slack.AppToken),
 		BotToken: string(c.cfg.Slack.BotToken), APIURL: c.cfg.Slack.APIURL, PublicURL: c.publicURL,
-		Logger: c.log.With("component", "slack"), Metrics: bot.NewMetrics(c.reg)})
+		UnknownUsers: people.UnknownUsers(c.cfg.UnknownUsersPolicy()),
+		Logger:       c.log.With("component", "slack"), Metrics: bot.NewMetrics(c.reg)})
 	if err != nil {
 		return fmt.Errorf("slack: %w", err)
 	}
+	c.log.Info("slack users outside the config's identities", "unknown_users", c.cfg.UnknownUsersPolicy())
 	ppl := b.People() // one Slack user → identity resolver and cache for every Slack part
 	c.people = ppl
 	gcfg := gates.Config{API: b.Client(), Service: c.svc, Directory: c.dir, People: ppl, PublicURL: c.publicURL,

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/cla-ops/cla/internal/config"
+	"github.com/cla-ops/cla/internal/slacktext"
 	"github.com/cla-ops/cla/internal/web"
 	"github.com/cla-ops/cla/jobs"
 )
@@ -84,7 +85,8 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, pointer st
 	opts := jobs.Options{DisableBreakGlass: !cfg.BreakGlass.On(), DefaultChannels: cfg.Notify.DefaultChannels(),
 		Limits: limits, TemplateLimits: tmplLimits,
 		RestrictUnassigned: !cfg.Assignees.AnyoneResolvesUnassigned, DefaultAssignees: cfg.Assignees.Default,
-		MaxChatFileBytes: cfg.Slack.MaxFileBytes, Logger: log.With("component", "jobs")}
+		MaxChatFileBytes: cfg.Slack.MaxFileBytes, Logger: log.With("component", "jobs"),
+		Markup: slacktext.Markup{AllowBroadcasts: cfg.Slack.AllowBroadcastMentions}}
 	if !cfg.Assignees.AllowUnknown {
 		opts.Assignees = check
 	}

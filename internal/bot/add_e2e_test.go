@@ -160,14 +160,14 @@ func TestBot_Commands(t *testing.T) {
 	ask := h.ask
 	t.Run("help", func(t *testing.T) {
 		out := ask(h.alice.ID, "#general", "help")
-		for _, c := range []string{"add #job-<id>", "status", "note <text>", "approve [message]"} {
+		for _, c := range []string{"add #job-&lt;id&gt;", "status", "note &lt;text&gt;", "approve [message]"} {
 			require.Contains(t, out, c)
 		}
 	})
 	t.Run("unknown command answers with help", func(t *testing.T) {
 		out := ask(h.alice.ID, "#general", "dance")
 		require.Contains(t, out, `I don't know "dance"`)
-		require.Contains(t, out, "note <text>")
+		require.Contains(t, out, "note &lt;text&gt;")
 	})
 	t.Run("status in a bound channel", func(t *testing.T) {
 		out := ask(h.alice.ID, ch.ID, "status")

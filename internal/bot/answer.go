@@ -20,9 +20,10 @@ func (b *Bot) answer(ctx context.Context, in *Incoming, ans Answer, err error) {
 			b.cfg.Metrics.handlerErrors.Inc()
 			b.log.Error("command failed", "user", in.User, "channel", in.Channel, "err", err)
 		}
-		ans = Answer{Text: "⚠️ " + jobs.ErrorMessage(err)}
+		// Domain messages quote names, ids and words people typed: data.
+		ans = Answer{Text: "⚠️ " + escape(jobs.ErrorMessage(err))}
 		if hint := jobs.ErrorHint(err); hint != "" {
-			ans.Text += "\n💡 " + hint
+			ans.Text += "\n💡 " + escape(hint)
 		}
 	}
 	if ans.Text == "" {

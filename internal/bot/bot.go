@@ -55,6 +55,10 @@ type Config struct {
 	// HTTPClient downloads files shared in job channels; nil uses
 	// http.DefaultClient (each download is bounded by its own timeout).
 	HTTPClient *http.Client
+	// UnknownUsers is what Slack users outside Directory may do
+	// (slack.unknownUsers); "" is readonly. It is set on the Resolver the
+	// bot builds; a Resolver passed in People keeps its own.
+	UnknownUsers people.UnknownUsers
 	// Metrics counts envelopes, acks and mirrored messages; nil makes an
 	// unregistered set (NewMetrics(nil)).
 	Metrics *Metrics
@@ -151,6 +155,7 @@ func New(cfg Config) (*Bot, error) {
 	b.people = cfg.People
 	if b.people == nil {
 		b.people = people.New(api, cfg.Directory, cfg.Logger)
+		b.people.SetUnknownUsers(cfg.UnknownUsers)
 	}
 	b.router = newRouter(b)
 	b.mirror = newMirror(b, cfg.MirrorShards)

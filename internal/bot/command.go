@@ -3,8 +3,10 @@ package bot
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 
+	"github.com/cla-ops/cla/internal/bot/people"
 	"github.com/cla-ops/cla/jobs"
 )
 
@@ -14,6 +16,9 @@ type CommandSpec struct {
 	Name  string // the verb, lower case
 	Usage string // e.g. "note <text>", shown by help
 	Help  string // one line saying what it does
+	// Use is what the command asks of cla, for slack.unknownUsers: Read,
+	// Talk or Act (the zero value is held to Act's rule).
+	Use people.Use
 	// Run does the command. Its Answer is posted (ephemeral unless it asks
 	// for the thread); an error is answered with jobs.ErrorMessage(err).
 	Run func(ctx context.Context, m *Mention) (Answer, error)
@@ -71,9 +76,13 @@ func (b *Bot) handleMention(ctx context.Context, in *Incoming) {
 	if !ok {
 		spec, _ = b.command("help")
 	}
+	if no := b.people.Refusal(m.Actor, spec.Use); no != "" {
+		b.answer(ctx, in, Answer{Text: "⚠️ " + no}, nil)
+		return
+	}
 	ans, err := spec.Run(ctx, m)
 	if err == nil && !ok && cmd.Name != "" {
-		ans.Text = fmt.Sprintf("I don't know %q.\n%s", cmd.Name, ans.Text)
+		ans.Text = fmt.Sprintf("I don't know %s.\n%s", escape(strconv.Quote(cmd.Name)), ans.Text)
 	}
 	b.answer(ctx, in, ans, err)
 }
@@ -81,16 +90,16 @@ func (b *Bot) handleMention(ctx context.Context, in *Incoming) {
 // builtinCommands is the command table the bot starts with.
 func builtinCommands(b *Bot) []CommandSpec {
 	cmds := []CommandSpec{
-		{Name: "help", Usage: "help", Help: "this list", Run: b.cmdHelp},
-		{Name: "add", Usage: "add #job-<id>", Help: "create or bind the job's channel (or use `@cla add` inside it)", Run: b.cmdAdd},
-		{Name: "status", Usage: "status [job]", Help: "the job's status and open gate", Run: b.cmdStatus},
-		{Name: "note", Usage: "note <text>", Help: "add a comment to the channel's job", Run: b.cmdNote},
+		{Name: "help", Usage: "help", Help: "this list", Run: b.cmdHelp, Use: people.Read},
+		{Name: "add", Usage: "add #job-<id>", Help: "create or bind the job's channel (or use `@cla add` inside it)", Run: b.cmdAdd, Use: people.Act},
+		{Name: "status", Usage: "status [job]", Help: "the job's status and open gate", Run: b.cmdStatus, Use: people.Read},
+		{Name: "note", Usage: "note <text>", Help: "add a comment to the channel's job", Run: b.cmdNote, Use: people.Talk},
 	}
 	for _, a := range []jobs.Action{jobs.ActComplete, jobs.ActFail, jobs.ActApprove, jobs.ActReject, jobs.ActResume,
 		jobs.ActRetry, jobs.ActSkip, jobs.ActAbort} {
 		kind, _ := jobs.KindOf(a)
 		cmds = append(cmds, CommandSpec{Name: string(a), Usage: string(a) + " [message]",
-			Help: fmt.Sprintf("%s the open %s gate of the channel's job", a, kind), Run: b.resolver(a)})
+			Help: fmt.Sprintf("%s the open %s gate of the channel's job", a, kind), Run: b.resolver(a), Use: people.Act})
 	}
 	return cmds
 }
@@ -103,7 +112,7 @@ func (b *Bot) cmdHelp(_ context.Context, _ *Mention) (Answer, error) {
 	sb.WriteString("Things you can ask me:\n")
 	for _, name := range b.order {
 		c := b.commands[name]
-		fmt.Fprintf(&sb, "• `@cla %s` — %s\n", c.Usage, c.Help)
+		fmt.Fprintf(&sb, "• `@cla %s` — %s\n", escape(c.Usage), escape(c.Help))
 	}
 	return Answer{Text: strings.TrimRight(sb.String(), "\n")}, nil
 }

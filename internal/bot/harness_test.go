@@ -12,6 +12,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/cla-ops/cla/internal/bot/people"
 	"github.com/cla-ops/cla/internal/store"
 	"github.com/cla-ops/cla/jobs"
 	"github.com/cla-ops/cla/slackemu"
@@ -27,6 +28,8 @@ type harness struct {
 	alice slackemu.User
 	bob   slackemu.User
 
+	// unknownUsers is slack.unknownUsers for the bots started.
+	unknownUsers people.UnknownUsers
 	// botHTTP, when set before start, is the bot's file-download client.
 	botHTTP *http.Client
 	// grace, when set before start, is the bot's ShutdownGrace.
@@ -41,6 +44,14 @@ type harness struct {
 // newHarness starts an emulator, opens a store and runs a bot.
 func newHarness(t testing.TB, cfg slackemu.Config) *harness {
 	t.Helper()
+	// bob is in no identity and these tests are about assignees, so they
+	// run under slack.unknownUsers: allow (unknown_test.go covers the rest).
+	return newPolicyHarness(t, cfg, people.UnknownAllow)
+}
+
+// newPolicyHarness is newHarness under a slack.unknownUsers policy.
+func newPolicyHarness(t testing.TB, cfg slackemu.Config, policy people.UnknownUsers) *harness {
+	t.Helper()
 	if cfg.RedeliveryDelay == 0 {
 		cfg.RedeliveryDelay = 2 * time.Second
 	}
@@ -52,7 +63,7 @@ func newHarness(t testing.TB, cfg slackemu.Config) *harness {
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = db.Close() })
 	h := &harness{t: t, emu: emu, db: db, svc: jobs.NewService(db, jobs.NewBroker(), jobs.Options{}),
-		dir: jobs.NewDirectory([]jobs.Identity{{Name: "alice", Email: "alice@example.com", Groups: []string{"ops"}}})}
+		dir: jobs.NewDirectory([]jobs.Identity{{Name: "alice", Email: "alice@example.com", Groups: []string{"ops"}}}), unknownUsers: policy}
 	h.alice = emu.AddUser(slackemu.User{Email: "alice@example.com"})
 	h.bob = emu.AddUser(slackemu.User{Email: "bob@example.com"})
 	emu.AddChannel(slackemu.Channel{Name: "general", Members: []string{h.alice.ID, h.bob.ID, emu.BotUserID()}})
@@ -69,7 +80,8 @@ func (h *harness) start() {
 		lg = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	b, err := New(Config{Service: h.svc, Directory: h.dir, AppToken: h.emu.AppToken(), BotToken: h.emu.BotToken(),
-		APIURL: h.emu.APIURL(), PublicURL: "http://cla.test", Logger: lg, HTTPClient: h.botHTTP, ShutdownGrace: h.grace})
+		APIURL: h.emu.APIURL(), PublicURL: "http://cla.test", Logger: lg, HTTPClient: h.botHTTP, ShutdownGrace: h.grace,
+		UnknownUsers: h.unknownUsers})
 	require.NoError(h.t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})

@@ -163,7 +163,12 @@ func (m *mirror) prepare(ctx context.Context, in *Incoming) (string, jobs.LogEnt
 	if err != nil || job == "" {
 		return "", jobs.LogEntry{}, err
 	}
-	entry := mirrorEntry(in, m.b.actorName(ctx, in.User, in.BotID))
+	actor := m.b.actorName(ctx, in.User, in.BotID)
+	if in.User != "" && actor != jobs.System.Name && m.b.people.Silenced(actor) {
+		m.b.log.Debug("message of an unknown user not mirrored (slack.unknownUsers: deny)", "user", in.User, "job", job)
+		return "", jobs.LogEntry{}, nil
+	}
+	entry := mirrorEntry(in, actor)
 	if entry.Text = m.b.readable(ctx, in.Text); entry.Text != in.Text {
 		entry.Fields["raw"] = in.Text // Slack's own text, when it differs from the readable one
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/cla-ops/cla/internal/bot/gates"
+	"github.com/cla-ops/cla/internal/bot/people"
 	"github.com/cla-ops/cla/internal/bot/talkbot"
 )
 
@@ -47,7 +48,7 @@ func (b *Bot) UseGates(h *gates.Handler, tb *talkbot.Handler) {
 		b.logHandler("app home", h.HomeOpened(ctx, in.User))
 	}, Dedupe: true})
 	if tb != nil {
-		b.AddCommand(CommandSpec{Name: "run", Usage: "run <action> key=value…",
+		b.AddCommand(CommandSpec{Name: "run", Usage: "run <action> key=value…", Use: people.Read, // TalkBack applies slack.unknownUsers itself
 			Help: "run an allowlisted command (TalkBack); alone, lists what you may run here",
 			Run: func(ctx context.Context, m *Mention) (Answer, error) {
 				text, _ := talkbot.MentionRunText(m.In.Text, b.self.get())

@@ -89,6 +89,28 @@ type SlackConfig struct {
 	// and keeps; a bigger one is kept as metadata and a permalink. 0 means
 	// the default, 10 MiB.
 	MaxFileBytes int `yaml:"maxFileBytes"`
+	// UnknownUsers is what Slack users who map to no configured identity
+	// may do: deny, readonly or allow. Unset, it is readonly when the
+	// config names identities and allow when it names none (the quick
+	// start, where nobody could act otherwise); see UnknownUsersPolicy.
+	UnknownUsers string `yaml:"unknownUsers"`
+	// AllowBroadcastMentions lets a gate description's own text (never a
+	// value from the dispatch context) notify a whole channel with
+	// <!channel>, <!here> or <!everyone>; refused by default.
+	AllowBroadcastMentions bool `yaml:"allowBroadcastMentions"`
+}
+
+// UnknownUsersPolicy is slack.unknownUsers in force: as configured, or,
+// when unset, readonly if the config names identities and allow if it
+// names none (nobody would be known, so nobody could act).
+func (c *Config) UnknownUsersPolicy() string {
+	switch {
+	case c.Slack.UnknownUsers != "":
+		return c.Slack.UnknownUsers
+	case len(c.Identities) == 0:
+		return "allow"
+	}
+	return "readonly"
 }
 
 // Enabled reports whether Slack is configured.

@@ -109,6 +109,16 @@ notify:
 		{name: "email without from", file: write("from.yaml", "notify: {email: {host: h}}\n"), wantErr: "from is required"},
 		{name: "empty db", file: write("emptydb.yaml", "db: \"\"\n"), wantErr: "db (--db, CLA_DB) must not be empty"},
 		{name: "negative slack file cap", file: write("slackcap.yaml", "slack:\n  maxFileBytes: -1\n"), wantErr: "slack.maxFileBytes must be 0"},
+		{name: "bad unknownUsers", file: write("unknown.yaml", "slack:\n  unknownUsers: everyone\n"), wantErr: `slack.unknownUsers "everyone" must be deny, readonly or allow`},
+		{name: "unknownUsers unset, no identities: allow (quick start)", file: write("unk0.yaml", "addr: 127.0.0.1:1\n"),
+			check: func(t *testing.T, c *config.Config) { require.Equal(t, "allow", c.UnknownUsersPolicy()) }},
+		{name: "unknownUsers unset, identities: readonly", file: write("unk1.yaml", "identities: [{name: alice}]\n"),
+			check: func(t *testing.T, c *config.Config) { require.Equal(t, "readonly", c.UnknownUsersPolicy()) }},
+		{name: "unknownUsers set wins", file: write("unk2.yaml", "slack: {unknownUsers: deny, allowBroadcastMentions: true}\n"),
+			check: func(t *testing.T, c *config.Config) {
+				require.Equal(t, "deny", c.UnknownUsersPolicy())
+				require.True(t, c.Slack.AllowBroadcastMentions)
+			}},
 		{name: "no such file", file: filepath.Join(dir, "absent.yaml"), wantErr: "read config"},
 		{name: "empty config file", file: write("empty.yaml", ""), check: func(t *testing.T, c *config.Config) { require.Equal(t, "cla.db", c.DB) }},
 	}

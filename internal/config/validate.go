@@ -108,5 +108,10 @@ func (c *Config) validateSlack() []error {
 	if s.APIURL != "" && !strings.HasSuffix(s.APIURL, "/") {
 		errs = append(errs, fmt.Errorf("SLACK_API_URL %q must end with /", s.APIURL))
 	}
+	switch s.UnknownUsers {
+	case "", "deny", "readonly", "allow":
+	default:
+		errs = append(errs, fmt.Errorf("slack.unknownUsers %q must be deny, readonly or allow", s.UnknownUsers))
+	}
 	return errs
 }

@@ -54,7 +54,7 @@ func parts(t *testing.T, data []byte) (netmail.Header, string, string) {
 func TestEmail_Notify(t *testing.T) {
 	s := startSMTP(t, false, "", "")
 	e := newEmail(t, s, notify.EmailConfig{})
-	job, n := openJob("Replace <script>alert(1)</script> disk & reboot")
+	job, n := openJob("Replace <script>alert(1)</script> disk & reboot; node &lt;b&gt; &amp; c")
 	n.Channel = jobs.NotifyChannel{Type: "email", To: "Ops Team <ops@example.com>, bob@example.com"}
 	require.NoError(t, e.Notify(context.Background(), n, job))
 
@@ -71,11 +71,13 @@ func TestEmail_Notify(t *testing.T) {
 
 	link := "https://cla.example.com/jobs/qa-1234"
 	require.Contains(t, plain, "Replace <script>alert(1)</script> disk & reboot", "plain text is verbatim")
+	require.Contains(t, plain, "node <b> & c", "values escaped for Slack read as given")
 	require.Contains(t, plain, "Assignees: ops, alice@example.com")
 	require.Contains(t, plain, "[ ] pull disk")
 	require.Contains(t, plain, link)
 	require.Contains(t, html, "Replace &lt;script&gt;alert(1)&lt;/script&gt; disk &amp; reboot")
 	require.NotContains(t, html, "<script>")
+	require.NotContains(t, html, "<b>")
 	require.Contains(t, html, `href="`+link+`"`)
 	require.Contains(t, html, "ops, alice@example.com")
 }

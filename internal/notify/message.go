@@ -14,6 +14,7 @@ import (
 	texttemplate "text/template"
 	"time"
 
+	"github.com/cla-ops/cla/internal/slacktext"
 	"github.com/cla-ops/cla/jobs"
 )
 
@@ -39,8 +40,12 @@ func emailData(n jobs.Notification, job *jobs.Job, g *jobs.Gate, publicURL strin
 	d := mailData{
 		Subject:  oneLine("[cla] " + headline + ": " + g.Name + " (job " + job.ID + ")"),
 		Headline: headline, JobID: job.ID, JobName: job.Name, JobStatus: string(job.Status),
-		GateID: g.ID, GateName: g.Name, Kind: string(g.Kind), Description: g.Description,
-		Assignees: listText(g.AllAssignees()), OpenedAt: stamp(g.OpenedAt),
+		GateID: g.ID, GateName: g.Name, Kind: string(g.Kind),
+		// The description's values were escaped for Slack (&amp; &lt; &gt;);
+		// an email shows them as they were given (the HTML part escapes
+		// again). The template's own text is shown as written.
+		Description: slacktext.Unescape(g.Description),
+		Assignees:   listText(g.AllAssignees()), OpenedAt: stamp(g.OpenedAt),
 		Checklist: g.Unchecked(), Link: jobURL(publicURL, job.ID), NotificationID: n.ID,
 	}
 	if g.Deadline != nil {

@@ -8,6 +8,7 @@
 package slacktext
 
 import (
+	"fmt"
 	"regexp"
 	"strings"
 )
@@ -155,4 +156,81 @@ func MentionedUsers(raw string) []string {
 		}
 	}
 	return out
+}
+
+// valueInTarget percent-encodes what would end a token's target or start
+// its label, and escapes &, so a value inside "<…" stays one URL or id.
+var valueInTarget = strings.NewReplacer("&", "&amp;", "<", "%3C", ">", "%3E", "|", "%7C", " ", "%20", "\n", "%0A")
+
+// EscapeValue makes value data inside Slack text that someone else wrote
+// (a gate description template's literal text may hold Slack markup; the
+// values it prints may not), given the text written before it. Outside a
+// <…> token it is Escape. Inside a token's target, as in
+// "<{[.url]}|Runbook>", the value cannot close the token, start the label
+// or turn it into a mention or broadcast: <, >, |, spaces are
+// percent-encoded, & is escaped, and a leading !, @ or # is percent-encoded
+// when the value starts the token. Inside a label it is Escape.
+func EscapeValue(before, value string) string {
+	open := strings.LastIndexByte(before, '<')
+	if open < 0 || open < strings.LastIndexByte(before, '>') {
+		return Escape(value)
+	}
+	tok := before[open+1:]
+	if strings.Contains(tok, "|") {
+		return Escape(value)
+	}
+	v := valueInTarget.Replace(value)
+	if tok == "" && v != "" {
+		switch v[0] {
+		case '!':
+			v = "%21" + v[1:]
+		case '@':
+			v = "%40" + v[1:]
+		case '#':
+			v = "%23" + v[1:]
+		}
+	}
+	return v
+}
+
+// broadcastNames are the specials that notify a whole channel.
+var broadcastNames = map[string]bool{"channel": true, "here": true, "everyone": true}
+
+// Broadcasts lists the mentions in wire text that notify everyone in a
+// channel (<!channel>, <!here>, <!everyone>, with or without a label), in
+// order: what a gate description may only say when the config allows it.
+func Broadcasts(raw string) []string {
+	var out []string
+	for _, m := range token.FindAllStringSubmatch(raw, -1) {
+		target, _, _ := strings.Cut(m[1], "|")
+		name, _, _ := strings.Cut(strings.TrimPrefix(target, "!"), "^")
+		if strings.HasPrefix(target, "!") && broadcastNames[strings.ToLower(name)] {
+			out = append(out, m[0])
+		}
+	}
+	return out
+}
+
+// Markup is Slack's text format as the jobs service sees it when it
+// renders a gate description (jobs.Markup): values printed by the
+// template are escaped with EscapeValue, and the rendered text may
+// broadcast only when AllowBroadcasts is set (slack.allowBroadcastMentions).
+type Markup struct {
+	AllowBroadcasts bool
+}
+
+// EscapeValue is the package's EscapeValue.
+func (Markup) EscapeValue(before, value string) string { return EscapeValue(before, value) }
+
+// Check refuses rendered text that would notify a whole channel, unless
+// broadcasts are allowed; the error names the mention and the config key.
+func (m Markup) Check(rendered string) error {
+	if m.AllowBroadcasts {
+		return nil
+	}
+	if b := Broadcasts(rendered); len(b) > 0 {
+		return fmt.Errorf("%s would notify everyone in the channel; broadcast mentions are refused unless "+
+			"slack.allowBroadcastMentions is true in the server config", b[0])
+	}
+	return nil
 }

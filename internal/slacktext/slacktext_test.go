@@ -1,6 +1,7 @@
 package slacktext
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -69,6 +70,55 @@ func FuzzDecode(f *testing.F) {
 		_ = Decode(s, nil)
 		if got := Decode(Escape(s), nil); got != s {
 			t.Fatalf("Decode(Escape(%q)) = %q", s, got)
+		}
+	})
+}
+
+func TestEscapeValue(t *testing.T) {
+	cases := []struct{ name, before, value, want string }{
+		{"plain text", "Fix ", "<!channel> & <@U1>", "&lt;!channel&gt; &amp; &lt;@U1&gt;"},
+		{"after a closed token", "<https://x|y> ", "<!here>", "&lt;!here&gt;"},
+		{"link target", "see <", "https://evil|https://sso.corp> <!channel", "https://evil%7Chttps://sso.corp%3E%20%3C!channel"},
+		{"link target, &", "<https://x/?", "a=1&b=2", "a=1&amp;b=2"},
+		{"token start: broadcast", "<", "!channel", "%21channel"},
+		{"token start: mention", "<", "@U0ALICE", "%40U0ALICE"},
+		{"token start: channel", "<", "#C1", "%23C1"},
+		{"mid-target sigil kept", "<@", "U0ALICE", "U0ALICE"},
+		{"label", "<https://x|", "a | b <c>", "a | b &lt;c&gt;"},
+		{"empty", "<", "", ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got := EscapeValue(tc.before, tc.value)
+			require.Equal(t, tc.want, got)
+			require.Empty(t, Broadcasts(tc.before+got+">"), "no broadcast, whatever follows")
+		})
+	}
+}
+
+func TestBroadcasts(t *testing.T) {
+	require.Equal(t, []string{"<!channel>", "<!here|here>", "<!everyone>", "<!Channel>"},
+		Broadcasts("<!channel> <!here|here> x <!everyone> <!Channel> <!subteam^S1|@ops> <@U1> <!date^1^{date}|d> &lt;!here&gt;"))
+	require.Empty(t, Broadcasts("no one"))
+	require.NoError(t, Markup{}.Check("hi <@U1> <!subteam^S1>"))
+	err := Markup{}.Check("ping <!here>")
+	require.ErrorContains(t, err, "<!here> would notify everyone")
+	require.ErrorContains(t, err, "slack.allowBroadcastMentions")
+	require.NoError(t, Markup{AllowBroadcasts: true}.Check("ping <!here>"))
+}
+
+func FuzzEscapeValue(f *testing.F) {
+	f.Add("see <", "!channel")
+	f.Add("", "<!here>")
+	f.Add("<https://x|", "<@U1>")
+	f.Fuzz(func(t *testing.T, before, value string) {
+		before = Escape(before) + "<" // a template's literal text opening a token
+		got := EscapeValue(before, value)
+		if strings.ContainsAny(got, "<>") {
+			t.Fatalf("EscapeValue(%q, %q) = %q keeps < or >", before, value, got)
+		}
+		if b := Broadcasts(before + got + ">"); len(b) > 0 {
+			t.Fatalf("value %q formed %v", value, b)
 		}
 	})
 }

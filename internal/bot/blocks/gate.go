@@ -88,7 +88,7 @@ func Text(v GateView) string {
 	if !v.open() {
 		verb = outcomeText(v.Gate)
 	}
-	return truncate(fmt.Sprintf("%s: %s (job %s)", verb, v.Gate.Name, v.Job.ID), maxMessageText)
+	return truncate(fmt.Sprintf("%s: %s (job %s)", verb, escape(v.Gate.Name), v.Job.ID), maxMessageText)
 }
 
 func kindEmoji(k jobs.GateKind) string {

@@ -76,3 +76,12 @@ func Nudge(v GateView, event string, who []string) string {
 	}
 	return truncate(text, maxMessageText)
 }
+
+// Refused is the App Home of someone cla does not answer (the
+// unknown-user policy): why, and what would let them in. text is plain
+// text and is escaped here.
+func Refused(text string) slack.HomeTabViewRequest {
+	out := []slack.Block{slack.NewHeaderBlock(plain("cla")),
+		slack.NewSectionBlock(mrkdwn(truncate(escape(text), maxSectionText)), nil, nil)}
+	return slack.HomeTabViewRequest{Type: slack.VTHomeTab, Blocks: slack.Blocks{BlockSet: out}}
+}

@@ -2,6 +2,7 @@ package blocks
 
 import (
 	"fmt"
+	"github.com/cla-ops/cla/internal/slacktext"
 	"strings"
 
 	"github.com/cla-ops/cla/jobs"
@@ -102,7 +103,7 @@ func link(u, label string) string {
 	if strings.ContainsAny(u, "<>| \n") || !(strings.HasPrefix(u, "http://") || strings.HasPrefix(u, "https://")) {
 		return escape(u)
 	}
-	return "<" + u + "|" + label + ">"
+	return slacktext.Link(u, label)
 }
 
 // BreakGlassNotice is the message that tells a channel an admin overrode a

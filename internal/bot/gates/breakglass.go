@@ -17,5 +17,5 @@ func (h *Handler) breakGlass(ctx context.Context, who jobs.Identity, jobID strin
 		return Reply{Text: h.failureText(err, "break glass")}, nil
 	}
 	return Reply{Text: fmt.Sprintf("⚠️ Break-glass: %s *%s* of job %s; the job is now %s. The override is recorded in the job log and the assignees are told.",
-		outcomeWords(g), g.Name, jobID, job.Status)}, nil
+		outcomeWords(g), escape(g.Name), jobID, job.Status)}, nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/cla-ops/cla/internal/bot/blocks"
+	"github.com/cla-ops/cla/internal/bot/people"
 	"github.com/cla-ops/cla/jobs"
 	"github.com/slack-go/slack"
 )
@@ -50,6 +51,10 @@ func (h *Handler) Click(ctx context.Context, c Click) error {
 	if err != nil {
 		h.tell(ctx, c.ChannelID, c.UserID, "Sorry, I could not look you up in Slack; please try again.")
 		return fmt.Errorf("identify %s: %w", c.UserID, err)
+	}
+	if no := h.people.Refusal(who, people.Act); no != "" {
+		h.tell(ctx, c.ChannelID, c.UserID, no)
+		return nil
 	}
 	switch c.ActionID {
 	case blocks.ActionChecklist:
@@ -117,10 +122,10 @@ func (h *Handler) openModal(ctx context.Context, who jobs.Identity, c Click, act
 // cannot (an expired trigger gets the command to use instead), or "".
 func (h *Handler) showModal(ctx context.Context, trigger string, job *jobs.Job, g *jobs.Gate, act jobs.Action) (string, error) {
 	view := blocks.EvidenceModal(job, g)
-	hint := fmt.Sprintf("/manual-action complete %s <what you did>", job.ID)
+	hint := fmt.Sprintf("/manual-action complete %s &lt;what you did&gt;", job.ID)
 	if act == jobs.ActFail {
 		view = blocks.FailureModal(job, g)
-		hint = fmt.Sprintf("/manual-action fail %s <reason>", job.ID)
+		hint = fmt.Sprintf("/manual-action fail %s &lt;reason&gt;", job.ID)
 	}
 	_, err := h.api.OpenViewContext(ctx, trigger, view)
 	switch {
@@ -143,13 +148,14 @@ func (h *Handler) precheck(ctx context.Context, who jobs.Identity, jobID string,
 	switch {
 	case g == nil || g.Kind != jobs.KindAction:
 		if last := job.LastGate(); last != nil && last.State == jobs.GateClosed {
-			return nil, nil, fmt.Sprintf("%s of job %s was %s.", last.Name, job.ID, last.ResolvedText())
+			return nil, nil, fmt.Sprintf("%s of job %s was %s.", escape(last.Name), job.ID, escape(last.ResolvedText()))
 		}
 		return nil, nil, fmt.Sprintf("Job %s has no open manual action.", job.ID)
-	case !g.MayResolve(who):
-		return nil, nil, fmt.Sprintf("%s is not an assignee of %s (assignees: %v).", who.Name, g.Name, g.AllAssignees())
-	case act == jobs.ActComplete && len(g.Unchecked()) > 0 && !g.AllowPartial:
-		return nil, nil, fmt.Sprintf("Tick every checklist item first; not ticked yet: %v.", g.Unchecked())
+	}
+	// The service's own rule, the one Resolve applies: the answer here is
+	// the answer the API would give.
+	if err := h.svc.MayResolve(who, jobs.ViaSlack, job, g, act); err != nil {
+		return nil, nil, h.failureText(err, "check resolve")
 	}
 	return job, g, ""
 }

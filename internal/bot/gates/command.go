@@ -113,6 +113,10 @@ func assignee(w string) string {
 	return strings.TrimPrefix(w, "@")
 }
 
+// escape makes a value (a name, a typed word, a domain message) plain
+// text in Slack: no mention, link or broadcast.
+func escape(s string) string { return slacktext.Escape(s) }
+
 // unescape undoes Slack's &, < and > escaping of typed text.
 func unescape(s string) string { return slacktext.Unescape(s) }
 

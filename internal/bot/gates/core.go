@@ -43,6 +43,10 @@ type Config struct {
 	// (bot.Bot.People) so every Slack handler sees the same groups and
 	// one cache; nil builds one from API and Directory.
 	People *people.Resolver
+	// UnknownUsers is what Slack users outside Directory may do
+	// (slack.unknownUsers; "" is readonly), for the Resolver built when
+	// People is nil.
+	UnknownUsers people.UnknownUsers
 	// Announcer rewrites every announcement; share one between the
 	// Notifier and the Handler (NewAnnouncer) so that a change is written
 	// once. nil builds one per component (fine when only one is used).
@@ -103,6 +107,7 @@ func newCoreOnly(cfg Config) *core {
 	}
 	if cfg.People == nil {
 		cfg.People = people.New(cfg.API, cfg.Directory, cfg.Logger)
+		cfg.People.SetUnknownUsers(cfg.UnknownUsers)
 	}
 	lg := cfg.Logger.With("component", "gates")
 	if cfg.HTTP == nil {

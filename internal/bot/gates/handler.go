@@ -62,8 +62,9 @@ func (h *Handler) failureText(err error, what string) string {
 		h.log.Error(what+" failed", "err", err)
 		return "Sorry, something went wrong on cla's side; please try again."
 	}
+	// Domain messages quote names, ids and words people typed: data.
 	if hint := jobs.ErrorHint(err); hint != "" {
-		return jobs.ErrorMessage(err) + "\n💡 " + hint
+		return escape(jobs.ErrorMessage(err)) + "\n💡 " + escape(hint)
 	}
-	return jobs.ErrorMessage(err)
+	return escape(jobs.ErrorMessage(err))
 }

@@ -12,7 +12,9 @@ import (
 	"time"
 
 	"github.com/cla-ops/cla/internal/bot/gates"
+	"github.com/cla-ops/cla/internal/bot/people"
 	"github.com/cla-ops/cla/internal/bot/ratelimit"
+	"github.com/cla-ops/cla/internal/slacktext"
 	"github.com/cla-ops/cla/internal/store"
 	"github.com/cla-ops/cla/jobs"
 	"github.com/cla-ops/cla/slackemu"
@@ -77,6 +79,18 @@ func newEnv(t *testing.T, cfg slackemu.Config) *env {
 // paced), as the server's does.
 func newPacedEnv(t *testing.T, cfg slackemu.Config, budget *ratelimit.Budget) *env {
 	t.Helper()
+	return newPolicyEnv(t, cfg, budget, envOptions{policy: people.UnknownAllow})
+}
+
+// envOptions are the server settings a test may change.
+type envOptions struct {
+	policy             people.UnknownUsers // slack.unknownUsers
+	restrictUnassigned bool                // the server's default (assignees.anyoneResolvesUnassigned false)
+}
+
+// newPolicyEnv is newPacedEnv with other server settings.
+func newPolicyEnv(t *testing.T, cfg slackemu.Config, budget *ratelimit.Budget, o envOptions) *env {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	emu := slackemu.NewTest(t, cfg)
 	emu.AddUser(slackemu.User{ID: alice, Name: "alice", Email: "alice@example.com"})
@@ -86,15 +100,19 @@ func newPacedEnv(t *testing.T, cfg slackemu.Config, budget *ratelimit.Budget) *e
 	db, err := store.Open(filepath.Join(t.TempDir(), "cla.db"))
 	require.NoError(t, err)
 	clk := &clock{now: time.Now().UTC().Truncate(time.Second)}
-	svc := jobs.NewService(db, jobs.NewBroker(), jobs.Options{Now: clk.Now, Limits: jobs.Limits{GatesPerMinute: 100000}})
+	svc := jobs.NewService(db, jobs.NewBroker(), jobs.Options{Now: clk.Now, Limits: jobs.Limits{GatesPerMinute: 100000},
+		RestrictUnassigned: o.restrictUnassigned, Markup: slacktext.Markup{}}) // as cla serve wires it
 	// Our own transport, so its idle connections can be closed before the
 	// emulator shuts down (net/http waits 5 s for connections that never
 	// sent a request, such as a dial finished after its request was cancelled).
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	api := slack.New(emu.BotToken(), slack.OptionAPIURL(emu.APIURL()), slack.OptionAppLevelToken(emu.AppToken()),
 		slack.OptionHTTPClient(ratelimit.NewClient(budget, tr)))
+	// These tests are about assignees, who may be Slack users outside the
+	// config: they act as under slack.unknownUsers: allow (unknown_test.go
+	// covers readonly and deny).
 	gcfg := gates.Config{API: api, Service: svc, Directory: jobs.NewDirectory(identities), PublicURL: "https://cla.example",
-		Budget: budget}
+		Budget: budget, UnknownUsers: o.policy}
 	gcfg.Announcer = gates.NewAnnouncer(gcfg)
 	e := &env{t: t, ctx: ctx, emu: emu, svc: svc, notifier: gates.NewNotifier(gcfg), handler: gates.NewHandler(gcfg),
 		announcer: gcfg.Announcer, channel: ch.ID, clock: clk}

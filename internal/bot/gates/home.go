@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/cla-ops/cla/internal/bot/blocks"
+	"github.com/cla-ops/cla/internal/bot/people"
 	"github.com/cla-ops/cla/internal/bot/ratelimit"
 	"github.com/cla-ops/cla/jobs"
 	"github.com/slack-go/slack"
@@ -39,6 +40,9 @@ func (h *Handler) refreshHome(ctx context.Context, userID string, opened bool) e
 	if err != nil {
 		return fmt.Errorf("identify %s: %w", userID, err)
 	}
+	if no := h.people.Refusal(who, people.Read); no != "" {
+		return h.publish(ctx, userID, blocks.Refused(no))
+	}
 	// The keys are filed before the read, so a change committed after it
 	// (on any replica) finds this home and refreshes it again.
 	keys := who.AssigneeKeys()
@@ -65,13 +69,8 @@ func (h *Handler) refreshHome(ctx context.Context, userID string, opened bool) e
 	if len(waiting) > len(views) {
 		more = -1 // some more, not counted: counting would read them all
 	}
-	view := blocks.Home(views, more)
-	err = ratelimit.Retry(ctx, func(ctx context.Context) error {
-		_, err := h.api.PublishViewContext(ctx, slack.PublishViewContextRequest{UserID: userID, View: view})
+	if err := h.publish(ctx, userID, blocks.Home(views, more)); err != nil {
 		return err
-	})
-	if err != nil {
-		return slackError("views.publish", err)
 	}
 	home.Jobs = shown
 	if _, err := h.state.PutHome(ctx, home, false); err != nil {
@@ -154,4 +153,16 @@ func (h *Handler) refreshAll(ctx context.Context) {
 // cost follows the homes concerned, not the homes subscribed.
 func (h *Handler) homesFor(ctx context.Context, job *jobs.Job) ([]string, error) {
 	return h.state.HomesFor(ctx, job.ID, job.WaitingKeys(), h.svc.Now())
+}
+
+// publish shows a view on the person's App Home.
+func (h *Handler) publish(ctx context.Context, userID string, home slack.HomeTabViewRequest) error {
+	err := ratelimit.Retry(ctx, func(ctx context.Context) error {
+		_, err := h.api.PublishViewContext(ctx, slack.PublishViewContextRequest{UserID: userID, View: home})
+		return err
+	})
+	if err != nil {
+		return slackError("views.publish", err)
+	}
+	return nil
 }

@@ -46,17 +46,21 @@ func (h *Handler) Slash(ctx context.Context, c Command) (Reply, error) {
 	req, err := ParseCommand(c.Text)
 	switch {
 	case err != nil:
-		return Reply{Text: strings.TrimPrefix(err.Error(), ErrUsage.Error()+": ")}, nil
+		return Reply{Text: escape(strings.TrimPrefix(err.Error(), ErrUsage.Error()+": "))}, nil
 	case req.Verb == "run":
 		return Reply{}, ErrNotHandled
-	case req.Verb == "help":
-		return Reply{Text: helpText}, nil
 	}
 	who, err := h.people.Identity(ctx, c.UserID)
 	if err != nil {
 		return Reply{Text: "Sorry, I could not look you up in Slack; please try again."}, err
 	}
-	if req.Verb == "list" {
+	if no := h.people.Refusal(who, slashUse(req.Verb)); no != "" {
+		return Reply{Text: no}, nil
+	}
+	switch req.Verb {
+	case "help":
+		return Reply{Text: escape(helpText)}, nil
+	case "list":
 		return h.list(ctx, who)
 	}
 	jobID, text, problem := h.target(ctx, req, c.ChannelID)
@@ -96,7 +100,7 @@ func (h *Handler) target(ctx context.Context, req Request, channel string) (jobI
 		}
 	}
 	if bound == "" {
-		return "", "", fmt.Sprintf("Say which job: `/manual-action %s <job> …` (or run it in the job's channel).", req.Verb)
+		return "", "", escape(fmt.Sprintf("Say which job: `/manual-action %s <job> …` (or run it in the job's channel).", req.Verb))
 	}
 	return bound, req.All, ""
 }
@@ -107,7 +111,7 @@ func (h *Handler) act(ctx context.Context, who jobs.Identity, c Command, jobID s
 	r := jobs.Resolution{Action: a, Message: text, SlackUserID: c.UserID, SlackChannelID: c.ChannelID}
 	switch {
 	case a == jobs.ActFail && text == "":
-		return Reply{Text: fmt.Sprintf("Say why: `/manual-action fail %s <reason>`.", jobID)}, nil
+		return Reply{Text: escape(fmt.Sprintf("Say why: `/manual-action fail %s <reason>`.", jobID))}, nil
 	case a == jobs.ActComplete && text == "" && h.needsEvidence(ctx, jobID):
 		job, g, problem := h.precheck(ctx, who, jobID, a)
 		if problem != "" {
@@ -123,10 +127,10 @@ func (h *Handler) act(ctx context.Context, who jobs.Identity, c Command, jobID s
 		return Reply{Text: h.failureText(err, "resolve")}, nil
 	}
 	if g.State == jobs.GateOpen {
-		return Reply{Text: fmt.Sprintf("Approved *%s* of job %s (%d of %d approvals).", g.Name, jobID,
+		return Reply{Text: fmt.Sprintf("Approved *%s* of job %s (%d of %d approvals).", escape(g.Name), jobID,
 			len(g.Approvals), g.RequiredApprovals())}, nil
 	}
-	return Reply{Text: fmt.Sprintf("%s *%s* of job %s; the job is now %s.", outcomeWords(g), g.Name, jobID, job.Status)}, nil
+	return Reply{Text: fmt.Sprintf("%s *%s* of job %s; the job is now %s.", outcomeWords(g), escape(g.Name), jobID, job.Status)}, nil
 }
 
 // reassign hands the open gate to other people; Slack users become their
@@ -147,7 +151,7 @@ func (h *Handler) reassign(ctx context.Context, who jobs.Identity, jobID string,
 	if err != nil {
 		return Reply{Text: h.failureText(err, "reassign")}, nil
 	}
-	return Reply{Text: fmt.Sprintf("Reassigned *%s* of job %s to %s.", g.Name, jobID, blocksMentions(names))}, nil
+	return Reply{Text: fmt.Sprintf("Reassigned *%s* of job %s to %s.", escape(g.Name), jobID, blocksMentions(names))}, nil
 }
 
 // show answers the job's current (or last) gate message.
@@ -161,7 +165,7 @@ func (h *Handler) show(ctx context.Context, jobID string) (Reply, error) {
 		g = job.LastGate()
 	}
 	if g == nil {
-		return Reply{Text: fmt.Sprintf("Job %s (%s) is %s and has no gates.", job.ID, job.Name, job.Status)}, nil
+		return Reply{Text: fmt.Sprintf("Job %s (%s) is %s and has no gates.", job.ID, escape(job.Name), job.Status)}, nil
 	}
 	v := h.view(ctx, job, g)
 	return Reply{Text: blocks.Text(v), Blocks: blocks.Message(v)}, nil
@@ -183,7 +187,7 @@ func (h *Handler) list(ctx context.Context, who jobs.Identity) (Reply, error) {
 			break
 		}
 		g := j.OpenGate()
-		lines = append(lines, fmt.Sprintf("• `%s` %s — *%s* (%s)", j.ID, j.Name, g.Name, g.Kind))
+		lines = append(lines, fmt.Sprintf("• `%s` %s — *%s* (%s)", j.ID, escape(j.Name), escape(g.Name), g.Kind))
 	}
 	return Reply{Text: strings.Join(lines, "\n")}, nil
 }
@@ -244,3 +248,13 @@ const helpText = "*/manual-action* — act on cla gates from Slack\n" +
 	"• `reassign <job> @user…` — hand the open gate to someone else\n" +
 	"• `<verb> <job> --break-glass <reason>` — admins only: resolve a gate assigned to others; recorded everywhere\n" +
 	"In a job's channel the job id may be left out."
+
+// slashUse is what a /manual-action verb asks of cla, for the
+// unknown-user policy: help, list and show read; the rest decide.
+func slashUse(verb string) people.Use {
+	switch verb {
+	case "help", "list", "show":
+		return people.Read
+	}
+	return people.Act
+}

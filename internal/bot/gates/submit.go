@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/cla-ops/cla/internal/bot/blocks"
+	"github.com/cla-ops/cla/internal/bot/people"
 	"github.com/cla-ops/cla/jobs"
 	"github.com/slack-go/slack"
 )
@@ -60,6 +61,9 @@ func (h *Handler) submitResolution(ctx context.Context, user, jobID, gateID, fie
 	who, err := h.people.Identity(ctx, user)
 	if err != nil {
 		return fieldError(field, "Could not look you up in Slack; please try again."), err
+	}
+	if no := h.people.Refusal(who, people.Act); no != "" {
+		return fieldError(field, no), nil
 	}
 	r.SlackUserID = user
 	r.Gate = gateID // checked in the transaction: a form for an old gate resolves nothing

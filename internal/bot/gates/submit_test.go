@@ -87,7 +87,7 @@ func TestHandler_ClickExpiredTrigger(t *testing.T) {
 	m := e.open("qa-12", jobs.GateConfig{Kind: jobs.KindAction, Name: "Swap disk", Assignees: []string{"alice"}, RequireEvidence: true})
 	_, err := e.emu.ClickButton(e.ctx, alice, m.Channel, m.TS, blocks.ActionComplete)
 	require.NoError(t, err)
-	e.waitEphemeral(alice, "use `/manual-action complete qa-12 <what you did>` instead")
+	e.waitEphemeral(alice, "use `/manual-action complete qa-12 &lt;what you did&gt;` instead")
 	c, _ := e.emu.WaitCall(e.ctx, "views.open", nil)
 	require.Equal(t, "expired_trigger_id", c.Error)
 	require.Equal(t, jobs.GateOpen, e.job("qa-12").OpenGate().State)

@@ -40,6 +40,8 @@ type Resolver struct {
 	now     func() time.Time
 	timeout time.Duration
 	calls   singleflight.Group
+	// unknown is what users outside the Directory may do (access.go).
+	unknown UnknownUsers
 
 	emails      cache // Slack user id -> email ("" when Slack shows none)
 	users       cache // lower-case email -> Slack user id ("" when nobody)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/cla-ops/cla/internal/bot/people"
 	"github.com/cla-ops/cla/internal/bot/ratelimit"
 	"github.com/cla-ops/cla/internal/talkback"
 	"github.com/cla-ops/cla/jobs"
@@ -124,6 +125,9 @@ func (h *Handler) Click(ctx context.Context, c Click) error {
 	}
 	p := h.pendingOf(rec, c.MessageTS)
 	who := h.user(ctx, c.UserID)
+	if no := h.people.Refusal(who, people.Act); no != "" {
+		return h.tell(ctx, c.ChannelID, c.UserID, "⚠️ "+no)
+	}
 	clicker := talkbackUser(c.UserID, who)
 	confirm := p.inv.Action.Confirm
 	if c.ActionID == ActionCancel {

@@ -31,6 +31,10 @@ type Config struct {
 	// groups, which guards see) and channel ids to names. Share the bot's
 	// (bot.Bot.People); nil builds one from Slack and Directory.
 	People *people.Resolver
+	// UnknownUsers is what Slack users outside Directory may do
+	// (slack.unknownUsers; "" is readonly), for the Resolver built when
+	// People is nil.
+	UnknownUsers people.UnknownUsers
 	// Metrics counts requests by outcome; nil makes an unregistered set.
 	Metrics *Metrics
 	// State keeps pending confirmations where every replica sees them;
@@ -91,6 +95,7 @@ func New(cfg Config) *Handler {
 	}
 	if cfg.People == nil {
 		cfg.People = people.New(cfg.Slack, cfg.Directory, cfg.Logger)
+		cfg.People.SetUnknownUsers(cfg.UnknownUsers)
 	}
 	if cfg.Metrics == nil {
 		cfg.Metrics = NewMetrics(nil)
@@ -115,6 +120,13 @@ func (h *Handler) Run(ctx context.Context, req Request) error {
 	list := h.allowlist()
 	if list == nil {
 		return h.refuse(ctx, req, nil, "TalkBack is not configured on this server.")
+	}
+	use := people.Act
+	if strings.TrimSpace(cleanText(req.Text)) == "" {
+		use = people.Read // a bare "run" lists what one may run
+	}
+	if no := h.people.Refusal(h.user(ctx, req.UserID), use); no != "" {
+		return h.refuse(ctx, req, nil, no)
 	}
 	job, err := h.svc.JobForChannel(ctx, req.ChannelID)
 	if err != nil {
@@ -159,8 +171,8 @@ func (h *Handler) allowlist() *talkback.Allowlist {
 // list answers a bare "run" with what this user may run here and now.
 func (h *Handler) list(ctx context.Context, req Request, list *talkback.Allowlist, env talkback.Env) error {
 	h.metrics.requests.WithLabelValues("listed").Inc()
-	text := fmt.Sprintf("What you can run for job %s right now (`@cla run <action> key=value…`):\n\n%s",
-		env.Job.ID, talkback.HelpList(list.Available(env)))
+	text := fmt.Sprintf("What you can run for job %s right now (`@cla run &lt;action&gt; key=value…`):\n\n%s",
+		env.Job.ID, escape(talkback.HelpList(list.Available(env))))
 	return h.tell(ctx, req.ChannelID, req.UserID, text)
 }
 
@@ -191,7 +203,7 @@ func (h *Handler) refuse(ctx context.Context, req Request, rr *refusedRequest, r
 			Text:   fmt.Sprintf("refused `run %s`: %s", rr.text, reason),
 			Fields: map[string]string{"requester": who.Name, "verdict": "refused", "request": rr.text}})
 	}
-	return h.tell(ctx, req.ChannelID, req.UserID, "⚠️ Nothing was run: "+reason)
+	return h.tell(ctx, req.ChannelID, req.UserID, "⚠️ Nothing was run: "+escape(reason))
 }
 
 // tell shows one person a message in a channel (ephemeral).

@@ -16,6 +16,7 @@ import (
 	"github.com/slack-go/slack"
 	"github.com/stretchr/testify/require"
 
+	"github.com/cla-ops/cla/internal/bot/people"
 	"github.com/cla-ops/cla/internal/store"
 	"github.com/cla-ops/cla/internal/talkback"
 	"github.com/cla-ops/cla/jobs"
@@ -124,17 +125,26 @@ type fixture struct {
 	other   string // bound to nothing
 	cfg     Config // the handler's, for replicas
 	dbPath  string // the bbolt file, "" on another store
+	// unknownUsers is the slack.unknownUsers policy: dave, who is in no
+	// identity, is the guards' test subject, so the fixture allows him.
+	unknownUsers people.UnknownUsers
 }
 
 // newFixture builds a real store, service, emulator and allowlist. With
 // configured false the handler has no registry.
 func newFixture(t *testing.T, configured bool) *fixture {
 	t.Helper()
+	return newPolicyFixture(t, configured, people.UnknownAllow)
+}
+
+// newPolicyFixture is newFixture under a slack.unknownUsers policy.
+func newPolicyFixture(t *testing.T, configured bool, policy people.UnknownUsers) *fixture {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "cla.db")
 	db, err := store.Open(path)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = db.Close() })
-	f := newFixtureOn(t, configured, db)
+	f := newFixtureWith(t, configured, db, policy)
 	f.dbPath = path
 	return f
 }
@@ -142,9 +152,15 @@ func newFixture(t *testing.T, configured bool) *fixture {
 // newFixtureOn is newFixture on a given store.
 func newFixtureOn(t *testing.T, configured bool, db jobs.Store) *fixture {
 	t.Helper()
+	return newFixtureWith(t, configured, db, people.UnknownAllow)
+}
+
+// newFixtureWith is newFixture on a given store under a policy.
+func newFixtureWith(t *testing.T, configured bool, db jobs.Store, policy people.UnknownUsers) *fixture {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
 	t.Cleanup(cancel)
-	f := &fixture{t: t, ctx: ctx, dir: t.TempDir()}
+	f := &fixture{t: t, ctx: ctx, dir: t.TempDir(), unknownUsers: policy}
 	f.record = filepath.Join(t.TempDir(), "argv.jsonl")
 	f.svc = jobs.NewService(db, jobs.NewBroker(), jobs.Options{})
 	f.emu = slackemu.NewTest(t, slackemu.Config{})
@@ -154,7 +170,7 @@ func newFixtureOn(t *testing.T, configured bool, db jobs.Store) *fixture {
 	f.other = f.emu.AddChannel(slackemu.Channel{Name: "random", Members: members}).ID
 	f.createJob()
 	cfg := Config{Service: f.svc, Slack: slack.New(f.emu.BotToken(), slack.OptionAPIURL(f.emu.APIURL())),
-		Directory: directory(), Logger: slog.New(slog.DiscardHandler)}
+		Directory: directory(), Logger: slog.New(slog.DiscardHandler), UnknownUsers: f.unknownUsers}
 	if configured {
 		cfg.Registry = talkback.NewRegistry(f.allowlist(), cfg.Logger)
 		cfg.Executor = talkback.NewExecutor(talkback.ExecutorConfig{MaxPerJob: 4, Logger: cfg.Logger})
