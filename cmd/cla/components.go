@@ -62,6 +62,8 @@ func newComponents(ctx context.Context, cfg *config.Config, svc *jobs.Service, d
 	}
 	outbox := notify.NewOutbox(svc, c.notifiers, log.With("component", "outbox"))
 	outbox.SetMetrics(notify.NewMetrics(reg))
+	cc := cfg.Notify.Concurrency
+	outbox.SetBudgets(notify.Budgets{Webhook: notify.Budget(cc.Webhook), Email: notify.Budget(cc.Email), Slack: notify.Budget(cc.Slack)})
 	c.runners = append(c.runners, outbox.Run)
 	return c, nil
 }

@@ -123,6 +123,24 @@ type NotifyConfig struct {
 	// Defaults receive the notifications of gates whose config names no
 	// channels: ctrlplane's "workspace notification defaults".
 	Defaults []ChannelConfig `yaml:"defaults"`
+	// Concurrency bounds the deliveries running at once per channel type
+	// and per target, so that one hanging kind of target cannot delay the
+	// others. Zero means the default.
+	Concurrency ConcurrencyConfig `yaml:"concurrency"`
+}
+
+// ConcurrencyConfig is notify.concurrency: a budget per channel type.
+type ConcurrencyConfig struct {
+	Webhook BudgetConfig `yaml:"webhook"` // default 8 in all, 2 per host
+	Email   BudgetConfig `yaml:"email"`   // default 4 in all, 4 per SMTP server
+	Slack   BudgetConfig `yaml:"slack"`   // default 4 in all, 1 per channel
+}
+
+// BudgetConfig is one channel type's concurrency: deliveries at once in
+// all (total) and to one target (perTarget).
+type BudgetConfig struct {
+	Total     int `yaml:"total"`
+	PerTarget int `yaml:"perTarget"`
 }
 
 // ChannelConfig is one notification channel, as a gate config writes it.

@@ -119,6 +119,13 @@ notify:
 				require.Equal(t, "deny", c.UnknownUsersPolicy())
 				require.True(t, c.Slack.AllowBroadcastMentions)
 			}},
+		{name: "negative notify budget", file: write("budget.yaml", "notify:\n  concurrency: {webhook: {total: -1}}\n"),
+			wantErr: "notify.concurrency.webhook: total and perTarget must be 0"},
+		{name: "notify budgets", file: write("budget2.yaml", "notify:\n  concurrency: {webhook: {total: 6, perTarget: 1}, email: {total: 2}}\n"),
+			check: func(t *testing.T, c *config.Config) {
+				require.Equal(t, config.BudgetConfig{Total: 6, PerTarget: 1}, c.Notify.Concurrency.Webhook)
+				require.Equal(t, config.BudgetConfig{Total: 2}, c.Notify.Concurrency.Email)
+			}},
 		{name: "no such file", file: filepath.Join(dir, "absent.yaml"), wantErr: "read config"},
 		{name: "empty config file", file: write("empty.yaml", ""), check: func(t *testing.T, c *config.Config) { require.Equal(t, "cla.db", c.DB) }},
 	}

@@ -44,6 +44,12 @@ func (c *Config) Validate() error {
 	if err := jobs.ValidateChannels(c.Notify.DefaultChannels()); err != nil {
 		bad("notify.defaults: %s", jobs.ErrorMessage(err))
 	}
+	for name, b := range map[string]BudgetConfig{"webhook": c.Notify.Concurrency.Webhook, "email": c.Notify.Concurrency.Email,
+		"slack": c.Notify.Concurrency.Slack} {
+		if b.Total < 0 || b.PerTarget < 0 {
+			bad("notify.concurrency.%s: total and perTarget must be 0 (the default) or more", name)
+		}
+	}
 	if e := c.Notify.Email; e.Host != "" {
 		if e.Port < 0 || e.Port > 65535 {
 			bad("notify.email.port %d is not a port", e.Port)

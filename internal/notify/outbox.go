@@ -10,10 +10,9 @@ import (
 	"github.com/cla-ops/cla/jobs"
 )
 
-// Outbox tuning.
+// Outbox tuning. Concurrent deliveries (one per lane) are bounded per
+// channel type and per target by Budgets (budget.go).
 const (
-	// maxLanes bounds concurrent deliveries (one per lane).
-	maxLanes = 16
 	// perLane caps the notifications one lane delivers per pass; the
 	// lane's release starts the next pass.
 	perLane = 64
@@ -42,14 +41,13 @@ type Outbox struct {
 	notifiers map[jobs.ChannelType]jobs.Notifier
 	log       *slog.Logger
 	poke      chan struct{}
-	sem       chan struct{}
 	jitter    func() float64
 	timeout   time.Duration
 	metrics   *Metrics
 
-	mu   sync.Mutex
-	busy map[string]bool
-	wg   sync.WaitGroup
+	mu    sync.Mutex
+	slots slots // guarded by mu
+	wg    sync.WaitGroup
 }
 
 // NewOutbox builds the worker; notifiers maps a channel type ("slack",
@@ -58,8 +56,16 @@ type Outbox struct {
 // simply not configured).
 func NewOutbox(svc *jobs.Service, notifiers map[jobs.ChannelType]jobs.Notifier, log *slog.Logger) *Outbox {
 	return &Outbox{svc: svc, notifiers: notifiers, log: log.With("component", "notify"),
-		poke: make(chan struct{}, 1), sem: make(chan struct{}, maxLanes),
-		jitter: rand.Float64, timeout: deliveryTimeout, busy: map[string]bool{}, metrics: NewMetrics(nil)}
+		poke: make(chan struct{}, 1), slots: newSlots(Budgets{}),
+		jitter: rand.Float64, timeout: deliveryTimeout, metrics: NewMetrics(nil)}
+}
+
+// SetBudgets sets how many deliveries may run at once per channel type and
+// per target (zero fields are the defaults); call it before Run.
+func (o *Outbox) SetBudgets(b Budgets) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.slots = newSlots(b)
 }
 
 // SetMetrics makes the worker count into m (registered by the caller);
@@ -97,20 +103,40 @@ func (o *Outbox) Run(ctx context.Context) error {
 }
 
 // pass reads the due lane heads, starts a delivery for each lane that is
-// not busy, and returns when the next stopped lane becomes due.
+// not busy and whose type and target have room in their budgets, and
+// returns when the next stopped lane becomes due. A lane left out for want
+// of budget is planned again when a delivery finishes (which pokes).
 func (o *Outbox) pass(ctx context.Context) time.Time {
 	now := o.svc.Now()
 	// Which lanes are busy is taken before the read: a lane finishing in
 	// between has settled what the read still shows as pending, and must
 	// not be planned again from that stale copy (a second delivery).
-	busy := o.busyLanes()
-	free := maxLanes - len(busy)
+	busy, free := o.busyLanes()
 	if free <= 0 {
 		return time.Time{} // every slot taken; a finishing lane pokes us
 	}
+	// A lane is reserved as the store reads it, so that the lanes it
+	// returns fit the budgets together and a type out of budget does not
+	// fill the read with lanes that cannot start.
+	reserved := map[string]bool{}
 	work, err := o.svc.Store().OutboxDue(ctx, jobs.OutboxQuery{At: now, MaxLanes: free, PerLane: perLane,
-		Skip: func(key string) bool { return busy[key] }})
+		Skip: func(key string) bool {
+			if busy[key] || !o.acquire(key) {
+				return true
+			}
+			reserved[key] = true
+			return false
+		}})
+	for _, l := range work.Lanes {
+		delete(reserved, l.Key)
+	}
+	for key := range reserved { // reserved but returned empty, or the read failed
+		o.unreserve(key)
+	}
 	if err != nil {
+		for _, l := range work.Lanes {
+			o.unreserve(l.Key)
+		}
 		if ctx.Err() == nil {
 			o.log.Error("read outbox", "err", err)
 		}
@@ -118,9 +144,6 @@ func (o *Outbox) pass(ctx context.Context) time.Time {
 	}
 	o.metrics.pending.Set(float64(work.Pending))
 	for _, l := range work.Lanes {
-		if !o.acquire(l.Key) {
-			break // every slot taken; a finishing lane pokes us
-		}
 		o.wg.Add(1)
 		go func() {
 			defer o.wg.Done()
@@ -157,38 +180,38 @@ func (o *Outbox) sleep(ctx context.Context, next time.Time, changed <-chan struc
 func (o *Outbox) isBusy(key string) bool {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	return o.busy[key]
+	return o.slots.busy[key]
 }
 
-// busyLanes snapshots the lanes with a delivery running.
-func (o *Outbox) busyLanes() map[string]bool {
+// busyLanes snapshots the lanes with a delivery running, and how many more
+// deliveries may start.
+func (o *Outbox) busyLanes() (map[string]bool, int) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	out := make(map[string]bool, len(o.busy))
-	for k := range o.busy {
+	out := make(map[string]bool, len(o.slots.busy))
+	for k := range o.slots.busy {
 		out[k] = true
 	}
-	return out
+	return out, o.slots.max - o.slots.running
 }
 
-// acquire takes a delivery slot for a lane, if one is free.
+// acquire takes a delivery slot for a lane, if the lane is idle and its
+// budgets have room.
 func (o *Outbox) acquire(key string) bool {
-	select {
-	case o.sem <- struct{}{}:
-	default:
-		return false
-	}
 	o.mu.Lock()
-	o.busy[key] = true
-	o.mu.Unlock()
-	return true
+	defer o.mu.Unlock()
+	return o.slots.take(key)
+}
+
+// unreserve frees a slot taken for a lane that will not run.
+func (o *Outbox) unreserve(key string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.slots.give(key)
 }
 
 // release frees the lane's slot and wakes the loop to plan again.
 func (o *Outbox) release(key string) {
-	o.mu.Lock()
-	delete(o.busy, key)
-	o.mu.Unlock()
-	<-o.sem
+	o.unreserve(key)
 	o.Poke()
 }
