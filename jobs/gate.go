@@ -283,7 +283,8 @@ func (g *Gate) Assigned(id Identity) bool { return id.MatchesAny(g.AllAssignees(
 
 // MayResolve reports whether the identity may act on the gate: anyone when
 // the gate has no assignees, else only an assignee. The Service narrows
-// unassigned gates further when RestrictUnassigned is set.
+// unassigned gates further when RestrictUnassigned is set, so adapters
+// that must answer as the service would ask Service.MayResolve instead.
 func (g *Gate) MayResolve(id Identity) bool { return len(g.AllAssignees()) == 0 || g.Assigned(id) }
 
 // mayResolve is MayResolve under the service's policy: with
