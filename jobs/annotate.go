@@ -37,28 +37,56 @@ const RunStateAnnotation = "cla-run-state.json"
 
 // Annotate attaches a comment, file, log or misc annotation. Terminal jobs
 // accept annotations too.
+//
+// The annotation is written beside the job, never into its record, so the
+// cost of the change does not grow with the job's history; the job
+// returned carries only the annotation just made. A keyed annotation
+// spends the key with the change (the Once store), so a redelivery that
+// races the first one changes nothing.
 func (s *Service) Annotate(ctx context.Context, actor Identity, via, id string, in NewAnnotation) (*Job, error) {
 	if err := s.validateAnnotation(in, s.annotationLimit(via)); err != nil {
 		return nil, err
 	}
+	var ref AnnotationRef
 	job, _, err := s.change(ctx, id, by(EventJobUpdated, actor, via), func(j *Job, fx *Effects, now time.Time) (*Gate, error) {
 		if in.Name == RunStateAnnotation && actor.Name != j.Requester {
 			return nil, Errorf(EFORBIDDEN, "only the job's own identity (%s) may write %s; %s may not", j.Requester, RunStateAnnotation, actor.Name)
 		}
-		for _, a := range j.Annotations {
-			if in.Key != "" && a.Key == in.Key {
-				return nil, errUnchanged
-			}
+		size, file := len(in.Text)+len(in.Content), in.Kind == AnnotationFile && len(in.Content) > 0
+		if err := s.quotas.checkAnnotation(j, size, file); err != nil {
+			return nil, err
 		}
-		ref := newAnnotationRef(len(j.Annotations)+1, in, actor, via, now)
-		j.Annotations = append(j.Annotations, ref)
-		fx.Log = append(fx.Log, annotationEntry(ref, in))
+		ref = newAnnotationRef(j.AnnotationCount+1, in, actor, via, now)
+		j.AnnotationCount++
+		j.AnnotationBytes += int64(size)
+		if file {
+			j.FileCount++
+		}
+		if in.Key != "" {
+			fx.Once = append(fx.Once, annotationKey(id, in.Key))
+		}
+		fx.Annotations = append(fx.Annotations, NewAnnotationRecord{Ref: ref, Content: in.Content})
+		fx.Log = append(fx.Log, annotationEntry(id, ref, in))
 		return nil, nil
 	})
-	if errors.Is(err, errUnchanged) {
-		return s.GetJob(ctx, id)
+	if in.Key != "" && ErrorCode(err) == ECONFLICT {
+		return s.GetJob(ctx, id) // the key was spent: this annotation exists
 	}
-	return job, err
+	if err != nil {
+		return nil, err
+	}
+	job.Annotations = []AnnotationRef{ref}
+	return job, nil
+}
+
+// annotationKey is the single-use key that makes a keyed annotation
+// idempotent.
+func annotationKey(jobID, key string) string { return "annotation\x00" + jobID + "\x00" + key }
+
+// ContentPath is the API route of a file annotation's bytes: what a log
+// entry carries instead of the bytes.
+func ContentPath(jobID string, n int) string {
+	return fmt.Sprintf("/v1/jobs/%s/annotations/%d/content", jobID, n)
 }
 
 func newAnnotationRef(n int, in NewAnnotation, actor Identity, via string, now time.Time) AnnotationRef {
@@ -83,14 +111,14 @@ func newAnnotationRef(n int, in NewAnnotation, actor Identity, via string, now t
 }
 
 // annotationEntry is the log entry that records an annotation. A file's
-// entry refers to its bytes by the annotation number; the bytes are in
-// Content, which the API's log leaves out.
-func annotationEntry(ref AnnotationRef, in NewAnnotation) LogEntry {
+// entry refers to its bytes (field "content": the content route); it never
+// carries them.
+func annotationEntry(jobID string, ref AnnotationRef, in NewAnnotation) LogEntry {
 	text := in.Text
 	if in.Kind == AnnotationMisc && text == "" {
 		text = MiscText(in.Data)
 	}
-	entry := LogEntry{At: ref.At, Kind: LogAnnotation, Actor: ref.Actor, Via: ref.Via, Text: text, Content: in.Content,
+	entry := LogEntry{At: ref.At, Kind: LogAnnotation, Actor: ref.Actor, Via: ref.Via, Text: text,
 		Fields: map[string]string{"annotation": fmt.Sprint(ref.ID), "annotationKind": in.Kind}, Key: in.Key}
 	put := func(k, v string) {
 		if v != "" {
@@ -102,6 +130,9 @@ func annotationEntry(ref AnnotationRef, in NewAnnotation) LogEntry {
 	put("permalink", in.Permalink)
 	if in.Kind == AnnotationFile {
 		entry.Fields["size"] = fmt.Sprint(ref.Size)
+		if ref.Stored {
+			entry.Fields["content"] = ContentPath(jobID, ref.ID)
+		}
 	}
 	for k, v := range in.Data {
 		entry.Fields["data."+k] = fmt.Sprint(v)
@@ -133,37 +164,35 @@ func MiscText(data map[string]any) string {
 // and its bytes. An unknown number is ENOTFOUND; an annotation that is not
 // a file, or a file kept only as a link, is EINVALID with words saying so.
 func (s *Service) AnnotationContent(ctx context.Context, id string, n int) (AnnotationRef, []byte, error) {
-	job, err := s.GetJob(ctx, id)
+	if !ValidID(id) {
+		return AnnotationRef{}, nil, Errorf(EINVALID, "job id %q is not valid", id)
+	}
+	job, err := s.store.GetJob(ctx, id)
 	if err != nil {
 		return AnnotationRef{}, nil, err
 	}
-	if n < 1 || n > len(job.Annotations) {
-		return AnnotationRef{}, nil, Errorf(ENOTFOUND, "job %s has no annotation %d (it has %d)", id, n, len(job.Annotations))
+	if n < 1 || n > job.AnnotationCount {
+		return AnnotationRef{}, nil, Errorf(ENOTFOUND, "job %s has no annotation %d (it has %d)", id, n, job.AnnotationCount)
 	}
-	ref := job.Annotations[n-1]
+	refs, err := s.store.Annotations(ctx, id, n-1, 1)
+	if err != nil {
+		return AnnotationRef{}, nil, err
+	}
+	if len(refs) == 0 || refs[0].ID != n {
+		return AnnotationRef{}, nil, Errorf(ENOTFOUND, "job %s has no annotation %d", id, n)
+	}
+	ref := refs[0]
 	switch {
 	case ref.Kind != AnnotationFile:
 		return ref, nil, Errorf(EINVALID, "annotation %d of job %s is a %s, not a file", n, id, ref.Kind)
 	case !ref.Stored && ref.Permalink != "":
 		return ref, nil, Errorf(EINVALID, "annotation %d of job %s kept only the file's metadata; it is at %s", n, id, ref.Permalink)
 	}
-	want := fmt.Sprint(n)
-	var after uint64
-	for {
-		entries, err := s.store.Log(ctx, id, after, 1000)
-		if err != nil {
-			return ref, nil, err
-		}
-		for _, e := range entries {
-			if e.Kind == LogAnnotation && e.Fields["annotation"] == want {
-				return ref, e.Content, nil
-			}
-		}
-		if len(entries) < 1000 {
-			return ref, nil, Errorf(ENOTFOUND, "the content of annotation %d of job %s is missing from its log", n, id)
-		}
-		after = entries[len(entries)-1].Seq
+	content, err := s.store.AnnotationContent(ctx, id, n)
+	if ErrorCode(err) == ENOTFOUND {
+		return ref, nil, Errorf(ENOTFOUND, "the content of annotation %d of job %s is not kept", n, id)
 	}
+	return ref, content, err
 }
 
 // MaxFileBytes is the cap on one annotation's text and file content.
@@ -201,7 +230,7 @@ func (s *Service) validateAnnotation(in NewAnnotation, limit int) error {
 		return Errorf(EINVALID, "annotation kind %q must be comment, file, log or misc", in.Kind)
 	}
 	if size := len(in.Content) + len(in.Text); size > limit {
-		return Errorf(EINVALID, "annotation is %d bytes; the limit is %d bytes (%s) for a file or text annotation", size, limit, ByteSize(limit))
+		return Errorf(ETOOLARGE, "annotation is %d bytes; the limit is %d bytes (%s) for a file or text annotation (limits.annotationBytes)", size, limit, ByteSize(limit))
 	}
 	return nil
 }
@@ -230,6 +259,9 @@ func (s *Service) AppendLog(ctx context.Context, id string, entries []LogEntry) 
 			entries[i].At = now
 		}
 	}
+	if err := s.checkLogQuota(ctx, id, len(entries)); err != nil {
+		return nil, err
+	}
 	added, err := s.store.AppendLog(ctx, id, entries)
 	if err != nil || len(added) == 0 {
 		return added, err
@@ -238,7 +270,10 @@ func (s *Service) AppendLog(ctx context.Context, id string, entries []LogEntry) 
 	return added, nil
 }
 
-// Log returns a job's log entries after a sequence number.
+// Log returns a job's log entries after a sequence number: at most limit
+// entries (1000 at most) and at most limits.logPageBytes of them, but
+// always at least one when there is one, so a reader moves on. Entries
+// never carry file bytes (see ContentPath).
 func (s *Service) Log(ctx context.Context, id string, after uint64, limit int) ([]LogEntry, error) {
 	if !ValidID(id) {
 		return nil, Errorf(EINVALID, "job id %q is not valid", id)
@@ -249,7 +284,28 @@ func (s *Service) Log(ctx context.Context, id string, after uint64, limit int) (
 	if _, err := s.store.GetJob(ctx, id); err != nil {
 		return nil, err
 	}
-	return s.store.Log(ctx, id, after, limit)
+	// Read in chunks, so a page of large entries stops early instead of
+	// reading a thousand of them.
+	out, used := []LogEntry{}, 0
+	for len(out) < limit {
+		want := min(limit-len(out), 64)
+		chunk, err := s.store.Log(ctx, id, after, want)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range chunk {
+			used += entrySize(e)
+			if used > s.quotas.LogPageBytes && len(out) > 0 {
+				return out, nil
+			}
+			out = append(out, e)
+			after = e.Seq
+		}
+		if len(chunk) < want {
+			break
+		}
+	}
+	return out, nil
 }
 
 // BindChannel binds a Slack channel to a job; a channel serves one job.

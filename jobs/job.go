@@ -19,10 +19,21 @@ type Job struct {
 	UpdatedAt time.Time      `json:"updatedAt"`
 	Message   string         `json:"message,omitempty"`
 	// Metadata holds ctrlplane's manual-action/* keys (see MetaName).
-	Metadata    map[string]string `json:"metadata"`
-	Channels    []Channel         `json:"channels"`
-	Gates       []*Gate           `json:"gates"`
-	Annotations []AnnotationRef   `json:"annotations"`
+	Metadata map[string]string `json:"metadata"`
+	Channels []Channel         `json:"channels"`
+	Gates    []*Gate           `json:"gates"`
+	// Annotations are the job's annotation records. Stores keep them apart
+	// from the job record (reading or changing a job never decodes them):
+	// a job from Store.GetJob or UpdateJob has none, Service.GetJob fills
+	// them in.
+	Annotations []AnnotationRef `json:"annotations,omitempty"`
+	// AnnotationCount, AnnotationBytes and FileCount are the job's
+	// annotation usage, counted in the transaction that adds one: the
+	// per-job quotas read them, and the next annotation is numbered
+	// AnnotationCount+1.
+	AnnotationCount int   `json:"annotationCount,omitempty"`
+	AnnotationBytes int64 `json:"annotationBytes,omitempty"`
+	FileCount       int   `json:"fileCount,omitempty"`
 }
 
 // Channel is a Slack channel bound to a job for discussion and mirroring.

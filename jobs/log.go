@@ -27,8 +27,6 @@ type LogEntry struct {
 	Text   string            `json:"text"`
 	Gate   string            `json:"gate,omitempty"`
 	Fields map[string]string `json:"fields,omitempty"`
-	// Content carries the bytes of a file annotation (base64 in JSON).
-	Content []byte `json:"contentBase64,omitempty"`
 	// Key makes an append idempotent: an entry whose key the store has seen
 	// for this job is dropped (Slack redeliveries, retried API calls).
 	Key string `json:"key,omitempty"`
@@ -42,8 +40,9 @@ const (
 	AnnotationMisc    = "misc"
 )
 
-// AnnotationRef is the job's record of an annotation; the content itself is
-// in the log entry it names by key.
+// AnnotationRef is the record of one annotation, kept by the store beside
+// the job (never inside its record); a file's bytes are kept apart again
+// (Store.AnnotationContent), and the log entry refers to them.
 type AnnotationRef struct {
 	ID      int       `json:"id"`
 	Kind    string    `json:"kind"`

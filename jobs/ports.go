@@ -77,6 +77,31 @@ type Store interface {
 	PruneKeys(ctx context.Context, before time.Time, limit int) (PruneResult, error)
 	// SessionStore keeps the web monitor's sessions.
 	SessionStore
+	// AnnotationStore keeps annotations and file bytes apart from jobs.
+	AnnotationStore
+}
+
+// AnnotationStore keeps a job's annotations beside the job record, so that
+// reading or changing a job costs the same with 10 or 10,000 of them, and
+// file bytes apart from the log, so that a log page never carries them.
+// Annotations are written with Effects.Annotations.
+type AnnotationStore interface {
+	// Annotations returns up to limit (0: all) annotation records of a job
+	// with ID > after, in order; an unknown job has none.
+	Annotations(ctx context.Context, jobID string, after, limit int) ([]AnnotationRef, error)
+	// AnnotationContent returns the stored bytes of file annotation n;
+	// ENOTFOUND when none are kept.
+	AnnotationContent(ctx context.Context, jobID string, n int) ([]byte, error)
+	// LogCount returns how many entries a job's log has had (its last
+	// sequence number): the per-job log quota reads it.
+	LogCount(ctx context.Context, jobID string) (uint64, error)
+}
+
+// NewAnnotationRecord is an annotation written with a change: its record
+// and, for a file, its bytes.
+type NewAnnotationRecord struct {
+	Ref     AnnotationRef
+	Content []byte
 }
 
 // PruneResult is what one PruneKeys call did.
@@ -97,6 +122,9 @@ type Effects struct {
 	// any was spent before, the store writes nothing and returns
 	// ECONFLICT.
 	Once []string
+	// Annotations are written beside the job (AnnotationStore), bytes
+	// apart from their record.
+	Annotations []NewAnnotationRecord
 }
 
 // Notification is one message to deliver through the durable outbox. Its

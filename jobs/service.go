@@ -21,6 +21,7 @@ type Service struct {
 	maxFileBytes int
 	tmplLimits   TemplateLimits
 	limits       Limits
+	quotas       Quotas
 	rate         gateRate
 	timersPoke   chan struct{}
 	noBreakGlass bool
@@ -50,6 +51,9 @@ type Options struct {
 	// Limits bound gates: reminders, escalations, channels, and how many
 	// gates one identity may open per minute.
 	Limits Limits
+	// Quotas bound what one job holds: annotations, files, log entries,
+	// and the bytes of one log page.
+	Quotas Quotas
 	// RestrictUnassigned lets only admins and identities with
 	// ResolveUnassigned resolve a gate with no assignees. `cla serve` sets
 	// it unless assignees.anyoneResolvesUnassigned is true.
@@ -94,7 +98,7 @@ func NewService(store Store, broker *Broker, opts Options) *Service {
 		opts.Markup = plainMarkup{}
 	}
 	return &Service{store: store, broker: broker, now: opts.Now, maxFileBytes: opts.MaxFileBytes, maxChatFileBytes: opts.MaxChatFileBytes,
-		tmplLimits: opts.TemplateLimits.WithDefaults(), limits: opts.Limits.WithDefaults(), timersPoke: make(chan struct{}, 1),
+		tmplLimits: opts.TemplateLimits.WithDefaults(), limits: opts.Limits.WithDefaults(), quotas: opts.Quotas.WithDefaults(), timersPoke: make(chan struct{}, 1),
 		noBreakGlass: opts.DisableBreakGlass, assignees: opts.Assignees,
 		defaults: append([]NotifyChannel(nil), opts.DefaultChannels...), restrictUnassigned: opts.RestrictUnassigned,
 		defaultAssignees: append([]string(nil), opts.DefaultAssignees...), log: opts.Logger, markup: opts.Markup}
@@ -239,7 +243,16 @@ func (s *Service) GetJob(ctx context.Context, id string) (*Job, error) {
 	if !ValidID(id) {
 		return nil, Errorf(EINVALID, "job id %q is not valid", id)
 	}
-	return s.store.GetJob(ctx, id)
+	job, err := s.store.GetJob(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if job.AnnotationCount > 0 {
+		if job.Annotations, err = s.store.Annotations(ctx, id, 0, 0); err != nil {
+			return nil, fmt.Errorf("annotations of %s: %w", id, err)
+		}
+	}
+	return job, nil
 }
 
 // ListJobs lists jobs, newest first.

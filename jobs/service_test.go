@@ -191,7 +191,7 @@ func TestService_BadInput(t *testing.T) {
 		{"oversized file", func() error {
 			_, err := svc.Annotate(ctx, ci, jobs.ViaAPI, "qa-2", jobs.NewAnnotation{Kind: jobs.AnnotationFile, Name: "big", Content: make([]byte, 1<<20+1)})
 			return err
-		}, jobs.EINVALID},
+		}, jobs.ETOOLARGE},
 		{"checklist out of range", func() error { _, _, err := svc.ToggleChecklist(ctx, ci, jobs.ViaAPI, "qa-2", 3, true); return err }, jobs.EINVALID},
 		{"reassign to nobody", func() error { _, _, err := svc.Reassign(ctx, ci, jobs.ViaAPI, "qa-2", nil); return err }, jobs.EINVALID},
 		{"reassign to a blank", func() error {

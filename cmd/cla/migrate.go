@@ -71,6 +71,7 @@ func migrate(ctx context.Context, from, to string, force bool) (store.Counts, er
 		want, err = src.Export(ctx, store.Visitor{
 			Job:          im.Job,
 			Log:          im.Log,
+			File:         im.File,
 			Channel:      im.Channel,
 			Notification: im.Notification,
 			Once:         func(key string, at time.Time) error { return im.Once(key, at) },

@@ -166,11 +166,9 @@ func fileLines(e jobs.LogEntry) []string {
 	var out []string
 	if e.Fields["annotationKind"] == jobs.AnnotationFile {
 		size, _ := strconv.Atoi(e.Fields["size"])
-		if size == 0 {
-			size = len(e.Content)
-		}
+
 		line := fmt.Sprintf("📎 %s (%s)", e.Fields["name"], jobs.ByteSize(size))
-		if len(e.Content) > 0 || e.Fields["permalink"] == "" {
+		if e.Fields["content"] != "" || e.Fields["permalink"] == "" {
 			line += fmt.Sprintf(" — annotation %s: cla job annotation get <job> %s", e.Fields["annotation"], e.Fields["annotation"])
 		} else {
 			line += " not kept, see " + e.Fields["permalink"]

@@ -78,12 +78,16 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, pointer st
 	if err != nil {
 		return err
 	}
+	quotas, annotationBytes, err := cfg.Limits.Quotas()
+	if err != nil {
+		return err
+	}
 	maintenance, err := cfg.Maintenance.Maintenance()
 	if err != nil {
 		return err
 	}
 	opts := jobs.Options{DisableBreakGlass: !cfg.BreakGlass.On(), DefaultChannels: cfg.Notify.DefaultChannels(),
-		Limits: limits, TemplateLimits: tmplLimits,
+		Limits: limits, TemplateLimits: tmplLimits, Quotas: quotas, MaxFileBytes: annotationBytes,
 		RestrictUnassigned: !cfg.Assignees.AnyoneResolvesUnassigned, DefaultAssignees: cfg.Assignees.Default,
 		MaxChatFileBytes: cfg.Slack.MaxFileBytes, Logger: log.With("component", "jobs"),
 		Markup: slacktext.Markup{AllowBroadcasts: cfg.Slack.AllowBroadcastMentions}}

@@ -25,6 +25,13 @@ type LimitsConfig struct {
 	BodyTimeout         string `yaml:"bodyTimeout"`
 	HeaderTimeout       string `yaml:"headerTimeout"`
 	ConnsPerClient      int    `yaml:"connsPerClient"`
+	// Sizes and per-job quotas (quotas.go).
+	AnnotationBytes    int   `yaml:"annotationBytes"`
+	JobAnnotations     int   `yaml:"jobAnnotations"`
+	JobAnnotationBytes int64 `yaml:"jobAnnotationBytes"`
+	JobFiles           int   `yaml:"jobFiles"`
+	JobLogEntries      int   `yaml:"jobLogEntries"`
+	LogPageBytes       int   `yaml:"logPageBytes"`
 }
 
 // Limits turns the section into the domain's and the API's limits, or

@@ -37,6 +37,9 @@ func (c *Config) Validate() error {
 	if _, _, _, err := c.Limits.Limits(); err != nil {
 		errs = append(errs, err)
 	}
+	if _, _, err := c.Limits.Quotas(); err != nil {
+		errs = append(errs, err)
+	}
 	if _, err := c.Maintenance.Maintenance(); err != nil {
 		errs = append(errs, err)
 	}

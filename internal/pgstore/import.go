@@ -65,9 +65,9 @@ func (db *DB) Import(ctx context.Context, force bool, fn func(*Importer) error) 
 // Job writes a job record, its log counter and the indexes derived from
 // the record (gate announcements, the assignee index).
 func (im *Importer) Job(j *jobs.Job, logSeq uint64) error {
-	data, err := json.Marshal(j)
+	data, err := encodeJob(j)
 	if err != nil {
-		return fmt.Errorf("encode job %s: %w", j.ID, err)
+		return err
 	}
 	_, err = im.tx.Exec(im.ctx, `INSERT INTO cla_jobs (id, status, created_ns, wake_ns, log_seq, data) VALUES ($1, $2, $3, $4, $5, $6)`,
 		j.ID, string(j.Status), nanos(j.CreatedAt), wakeOf(j), int64(logSeq), data)
@@ -77,7 +77,22 @@ func (im *Importer) Job(j *jobs.Job, logSeq uint64) error {
 	if err := indexMessages(im.ctx, im.tx, nil, j); err != nil {
 		return err
 	}
+	recs := make([]jobs.NewAnnotationRecord, len(j.Annotations))
+	for i, ref := range j.Annotations {
+		recs[i] = jobs.NewAnnotationRecord{Ref: ref}
+	}
+	if err := putAnnotations(im.ctx, im.tx, j.ID, recs); err != nil {
+		return err
+	}
 	return reindexWaiting(im.ctx, im.tx, j, nil)
+}
+
+// File writes the bytes of file annotation n of a job (after the job).
+func (im *Importer) File(jobID string, n int, content []byte) error {
+	if _, err := im.tx.Exec(im.ctx, `INSERT INTO cla_files (job_id, n, content) VALUES ($1, $2, $3)`, jobID, n, content); err != nil {
+		return fmt.Errorf("import file %s/%d: %w", jobID, n, err)
+	}
+	return nil
 }
 
 // Log writes one log entry with its sequence number and key.

@@ -19,9 +19,9 @@ const ChangeChannel = "cla_changes"
 // CreateJob stores a new job with its first effects in one transaction.
 func (db *DB) CreateJob(ctx context.Context, job *jobs.Job, fx jobs.Effects) error {
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
-		data, err := json.Marshal(job)
+		data, err := encodeJob(job)
 		if err != nil {
-			return fmt.Errorf("encode job %s: %w", job.ID, err)
+			return err
 		}
 		tag, err := tx.Exec(ctx, `INSERT INTO cla_jobs (id, status, created_ns, wake_ns, data) VALUES ($1, $2, $3, $4, $5)
 			ON CONFLICT (id) DO NOTHING`, job.ID, string(job.Status), nanos(job.CreatedAt), wakeOf(job), data)
@@ -38,6 +38,9 @@ func (db *DB) CreateJob(ctx context.Context, job *jobs.Job, fx jobs.Effects) err
 			return err
 		}
 		if err := reindexWaiting(ctx, tx, job, nil); err != nil {
+			return err
+		}
+		if err := putAnnotations(ctx, tx, job.ID, fx.Annotations); err != nil {
 			return err
 		}
 		if _, err := appendLog(ctx, tx, job.ID, 0, fx.Log); err != nil {
@@ -89,14 +92,17 @@ func (db *DB) UpdateJob(ctx context.Context, id string, fn func(*jobs.Job) (jobs
 		if err := indexMessages(ctx, tx, oldMessages, j); err != nil {
 			return err
 		}
-		if data, err = json.Marshal(j); err != nil {
-			return fmt.Errorf("encode job %s: %w", id, err)
+		if data, err = encodeJob(j); err != nil {
+			return err
 		}
 		if _, err := tx.Exec(ctx, `UPDATE cla_jobs SET status = $2, wake_ns = $3, data = $4, timer_owner = NULL, timer_lease_until = NULL WHERE id = $1`,
 			id, string(j.Status), wakeOf(j), data); err != nil {
 			return fmt.Errorf("write job %s: %w", id, err)
 		}
 		if err := reindexWaiting(ctx, tx, j, wasWaiting); err != nil {
+			return err
+		}
+		if err := putAnnotations(ctx, tx, id, fx.Annotations); err != nil {
 			return err
 		}
 		if added, err = appendLog(ctx, tx, id, seq, fx.Log); err != nil {

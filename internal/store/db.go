@@ -139,6 +139,18 @@ func timeKey(t time.Time, id string) []byte {
 	return append(u64(n), id...)
 }
 
+// encodeJob is the job record: the job without its annotations, which
+// live in their own bucket.
+func encodeJob(j *jobs.Job) ([]byte, error) {
+	rec := *j
+	rec.Annotations = nil
+	data, err := json.Marshal(&rec)
+	if err != nil {
+		return nil, fmt.Errorf("encode job %s: %w", j.ID, err)
+	}
+	return data, nil
+}
+
 func decodeJob(data []byte) (*jobs.Job, error) {
 	var j jobs.Job
 	if err := json.Unmarshal(data, &j); err != nil {

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -16,6 +17,8 @@ import (
 type Visitor struct {
 	// Job gets each job record and the last sequence number of its log.
 	Job func(j *jobs.Job, logSeq uint64) error
+	// File gets the bytes of each file annotation, after its job.
+	File func(jobID string, n int, content []byte) error
 	// Log gets each log entry, in sequence order per job (Key included).
 	Log func(jobID string, e jobs.LogEntry) error
 	// Channel gets each Slack channel binding.
@@ -54,10 +57,16 @@ func (db *DB) Export(ctx context.Context, v Visitor) (Counts, error) {
 				seq = lb.Sequence()
 			}
 			c.Jobs++
+			if err := attachAnnotations(tx, j); err != nil {
+				return err
+			}
 			if v.Job != nil {
 				if err := v.Job(j, seq); err != nil {
 					return err
 				}
+			}
+			if err := exportFiles(tx, j.ID, v.File); err != nil {
+				return err
 			}
 			if lb == nil {
 				return nil
@@ -142,4 +151,36 @@ func (db *DB) Export(ctx context.Context, v Visitor) (Counts, error) {
 		})
 	})
 	return c, err
+}
+
+// attachAnnotations fills in a job's annotation records for export.
+func attachAnnotations(tx *bolt.Tx, j *jobs.Job) error {
+	prefix := append([]byte(j.ID), 0)
+	c := tx.Bucket(bucketAnnotations).Cursor()
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		var ref jobs.AnnotationRef
+		if err := json.Unmarshal(v, &ref); err != nil {
+			return fmt.Errorf("decode annotation %s: %w", j.ID, err)
+		}
+		j.Annotations = append(j.Annotations, ref)
+	}
+	return nil
+}
+
+// exportFiles visits a job's file bytes.
+func exportFiles(tx *bolt.Tx, jobID string, visit func(string, int, []byte) error) error {
+	if visit == nil {
+		return nil
+	}
+	prefix := append([]byte(jobID), 0)
+	c := tx.Bucket(bucketFiles).Cursor()
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		if len(k) != len(prefix)+4 {
+			continue
+		}
+		if err := visit(jobID, int(binary.BigEndian.Uint32(k[len(prefix):])), v); err != nil {
+			return err
+		}
+	}
+	return nil
 }

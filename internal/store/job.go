@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -19,6 +18,9 @@ func (db *DB) CreateJob(ctx context.Context, job *jobs.Job, fx jobs.Effects) err
 			return jobs.Errorf(jobs.ECONFLICT, "job %s already exists", job.ID)
 		}
 		if err := putJob(tx, nil, job); err != nil {
+			return err
+		}
+		if err := putAnnotations(tx, job.ID, fx.Annotations); err != nil {
 			return err
 		}
 		if _, err := appendLog(tx, job.ID, fx.Log, db.now()); err != nil {
@@ -75,9 +77,9 @@ func (db *DB) updateOptimistic(ctx context.Context, id string, fn func(*jobs.Job
 	if err != nil {
 		return nil, nil, false, err // as of the record read: nothing written
 	}
-	data, err := json.Marshal(j)
+	data, err := encodeJob(j)
 	if err != nil {
-		return nil, nil, false, fmt.Errorf("encode job %s: %w", j.ID, err)
+		return nil, nil, false, err
 	}
 	err = db.batch(ctx, func(tx *bolt.Tx) error {
 		ok = false
@@ -88,6 +90,9 @@ func (db *DB) updateOptimistic(ctx context.Context, id string, fn func(*jobs.Job
 			return err
 		}
 		if err := putJobData(tx, &old, j, data); err != nil {
+			return err
+		}
+		if err := putAnnotations(tx, id, fx.Annotations); err != nil {
 			return err
 		}
 		var err error
@@ -128,6 +133,9 @@ func (db *DB) updateLocked(ctx context.Context, id string, fn func(*jobs.Job) (j
 			return err
 		}
 		if err := putJob(tx, &old, j); err != nil {
+			return err
+		}
+		if err := putAnnotations(tx, id, fx.Annotations); err != nil {
 			return err
 		}
 		if added, err = appendLog(tx, id, fx.Log, db.now()); err != nil {
@@ -184,9 +192,9 @@ func messageKey(channel, ts string) []byte { return []byte(channel + "\x00" + ts
 // putJob writes the record and moves its index entries from old (nil for a
 // new job) to the new values.
 func putJob(tx *bolt.Tx, old *indexed, j *jobs.Job) error {
-	data, err := json.Marshal(j)
+	data, err := encodeJob(j)
 	if err != nil {
-		return fmt.Errorf("encode job %s: %w", j.ID, err)
+		return err
 	}
 	return putJobData(tx, old, j, data)
 }

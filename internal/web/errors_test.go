@@ -69,7 +69,7 @@ func TestServer_BadInputs(t *testing.T) {
 		{"file not base64", "POST", "/v1/jobs/qa-1/annotations", tokAlice, map[string]any{"kind": "file", "name": "a.txt", "contentBase64": "!!!"}, 400, "bad_json", "qa-1", "base64"},
 		{"file without content", "POST", "/v1/jobs/qa-1/annotations", tokAlice, map[string]any{"kind": "file", "name": "a.txt"}, 400, "invalid", "qa-1", "contentBase64"},
 		{"empty comment", "POST", "/v1/jobs/qa-1/annotations", tokAlice, map[string]any{"kind": "comment", "text": " \n "}, 400, "invalid", "qa-1", "needs text"},
-		{"oversized comment", "POST", "/v1/jobs/qa-1/annotations", tokAlice, map[string]any{"kind": "comment", "text": strings.Repeat("x", 1<<20+1)}, 400, "invalid", "qa-1", "the limit is 1048576"},
+		{"oversized comment", "POST", "/v1/jobs/qa-1/annotations", tokAlice, map[string]any{"kind": "comment", "text": strings.Repeat("x", 1<<20+1)}, 413, "too_large", "qa-1", "the limit is 1048576 bytes (1 MiB) for a file or text annotation (limits.annotationBytes)"},
 		{"oversized annotation body", "POST", "/v1/jobs/qa-1/annotations", tokAlice, `{"kind":"comment","text":"` + strings.Repeat("x", 2<<20) + `"}`, 413, "too_large", "qa-1", ""},
 		{"approve unknown job", "POST", "/v1/jobs/nope/approve", tokAlice, nil, 404, "not_found", "", ""},
 		{"decide unknown job", "POST", "/v1/jobs/nope/decide", tokAlice, map[string]any{"decision": "retry"}, 404, "not_found", "", ""},

@@ -22,7 +22,7 @@ func (s *Server) annotate(w http.ResponseWriter, r *http.Request, c caller) {
 		var ae *apiError
 		if errors.As(err, &ae) && ae.code == codeTooLarge {
 			err = errorf(http.StatusRequestEntityTooLarge, codeTooLarge,
-				"the annotation is too large: a file or text annotation may hold at most %s (the file before base64)",
+				"the annotation is too large: a file or text annotation may hold at most %s (the file before base64; limits.annotationBytes)",
 				jobs.ByteSize(s.svc.MaxFileBytes()))
 		}
 		s.writeError(w, r, err)

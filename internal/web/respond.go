@@ -47,6 +47,8 @@ var statusOf = map[string]int{
 	jobs.EINVALID:   http.StatusBadRequest,
 	jobs.EFROZEN:    http.StatusConflict,
 	jobs.ERATELIMIT: http.StatusTooManyRequests,
+	jobs.ETOOLARGE:  http.StatusRequestEntityTooLarge,
+	jobs.EQUOTA:     http.StatusTooManyRequests,
 }
 
 // writeJSON answers with v as JSON.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"strconv"
 	"strings"
 	"time"
 
@@ -21,6 +23,9 @@ type Server interface {
 	OpenGate(ctx context.Context, id string, cfg jobs.GateConfig) (*jobs.Gate, error)
 	Annotate(ctx context.Context, id string, a jobs.NewAnnotation) error
 	Log(ctx context.Context, id string, after uint64) ([]jobs.LogEntry, error)
+	// GetAnnotationContent reads a file annotation's bytes: log entries
+	// refer to files, they do not carry them.
+	GetAnnotationContent(ctx context.Context, id string, n int) (*client.AnnotationContent, error)
 }
 
 // JobID is the id of the cla job a run is: the workflow name and the run
@@ -80,7 +85,7 @@ func (s *ServerStore) Load(ctx context.Context) (*State, error) {
 	if err != nil {
 		return nil, err
 	}
-	var last []byte
+	last := 0
 	var after uint64
 	for {
 		entries, err := s.Server.Log(ctx, s.JobID, after)
@@ -91,16 +96,21 @@ func (s *ServerStore) Load(ctx context.Context) (*State, error) {
 			break
 		}
 		for _, e := range entries {
-			if e.Fields["name"] == jobs.RunStateAnnotation && e.Actor == owner && len(e.Content) > 0 {
-				last = e.Content
+			if n, err := strconv.Atoi(e.Fields["annotation"]); err == nil && e.Fields["name"] == jobs.RunStateAnnotation &&
+				e.Actor == owner && e.Fields["content"] != "" {
+				last = n
 			}
 			after = e.Seq
 		}
 	}
-	if last == nil {
+	if last == 0 {
 		return nil, nil
 	}
-	return decodeState(last, "on job "+s.JobID)
+	raw, err := s.readState(ctx, last)
+	if err != nil {
+		return nil, err
+	}
+	return decodeState(raw, "on job "+s.JobID)
 }
 
 // Save implements StateStore with one file annotation per save.
@@ -122,3 +132,23 @@ func isNotFound(err error) bool {
 }
 
 var _ Server = (*client.Client)(nil)
+
+// maxStateBytes caps a run state read back from the server.
+const maxStateBytes = 16 << 20
+
+// readState reads the bytes of state annotation n.
+func (s *ServerStore) readState(ctx context.Context, n int) ([]byte, error) {
+	c, err := s.Server.GetAnnotationContent(ctx, s.JobID, n)
+	if err != nil {
+		return nil, fmt.Errorf("load state from job %s: %w", s.JobID, err)
+	}
+	defer c.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(c.Body, maxStateBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("load state from job %s: %w", s.JobID, err)
+	}
+	if len(raw) > maxStateBytes {
+		return nil, fmt.Errorf("load state from job %s: the state is larger than %d bytes", s.JobID, maxStateBytes)
+	}
+	return raw, nil
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -32,7 +33,10 @@ func savedState(t *testing.T, srv *claServer, jobID string) map[string]any {
 	var raw []byte
 	for _, e := range entries {
 		if e.Fields["name"] == jobs.RunStateAnnotation {
-			raw = e.Content
+			n, err := strconv.Atoi(e.Fields["annotation"])
+			require.NoError(t, err)
+			_, raw, err = srv.svc.AnnotationContent(context.Background(), jobID, n)
+			require.NoError(t, err)
 		}
 	}
 	require.NotNil(t, raw, "no state saved on %s", jobID)

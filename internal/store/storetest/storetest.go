@@ -57,6 +57,8 @@ func Run(t *testing.T, newStore NewStore) {
 		{"Homes", testHomes},
 		{"PruneKeys", testPruneKeys},
 		{"Sessions", testSessions},
+		{"AnnotationsApart", testAnnotationsApart},
+		{"LogCount", testLogCount},
 		{"SessionsPrune", testSessionsPrune},
 	}
 	for _, tt := range tests {

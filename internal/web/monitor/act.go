@@ -144,19 +144,27 @@ func (m *Monitor) file(w http.ResponseWriter, r *http.Request) {
 		m.domainError(w, r, err)
 		return
 	}
-	if len(entries) == 0 || entries[0].Seq != seq || len(entries[0].Content) == 0 {
+	n := 0
+	if len(entries) == 1 && entries[0].Seq == seq && entries[0].Fields["content"] != "" {
+		n, _ = strconv.Atoi(entries[0].Fields["annotation"])
+	}
+	if n == 0 {
 		m.errorPage(w, r, http.StatusNotFound, "There is no such file.")
 		return
 	}
-	e := entries[0]
-	name := e.Fields["name"]
+	ref, content, err := m.svc.AnnotationContent(r.Context(), r.PathValue("id"), n)
+	if err != nil {
+		m.domainError(w, r, err)
+		return
+	}
+	name := ref.Name
 	if name == "" {
 		name = "attachment"
 	}
 	w.Header().Set("Content-Type", "application/octet-stream")
 	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name}))
-	w.Header().Set("Content-Length", strconv.Itoa(len(e.Content)))
-	_, _ = w.Write(e.Content)
+	w.Header().Set("Content-Length", strconv.Itoa(len(content)))
+	_, _ = w.Write(content)
 }
 
 func (m *Monitor) logIfInternal(r *http.Request, err error) {

@@ -220,7 +220,7 @@ func TestMonitor_annotate(t *testing.T) {
 		require.Equal(t, http.StatusRequestEntityTooLarge, resp.StatusCode)
 		require.Contains(t, body, "larger than the limit")
 		resp, body = alice.upload(t, "/jobs/qa-1/annotations", "big.bin", bytes.Repeat([]byte("x"), 65<<10))
-		require.Equal(t, http.StatusUnprocessableEntity, resp.StatusCode)
+		require.Equal(t, http.StatusRequestEntityTooLarge, resp.StatusCode)
 		require.Contains(t, body, "the limit is 65536")
 		require.Len(t, f.job("qa-1").Annotations, 2)
 	})

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"html/template"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -69,7 +70,9 @@ type logView struct {
 	Long  bool
 	Lines int
 	First string
-	File  bool
+	// File says the entry refers to a kept file of FileSize bytes.
+	File     bool
+	FileSize int
 }
 
 // job serves /jobs/{id}; ?fragment=live returns only the part that changes
@@ -173,7 +176,8 @@ const (
 )
 
 func viewLog(jobID string, e jobs.LogEntry) logView {
-	lv := logView{LogEntry: e, JobID: jobID, File: len(e.Content) > 0, Lines: strings.Count(e.Text, "\n") + 1}
+	lv := logView{LogEntry: e, JobID: jobID, File: e.Fields["content"] != "", Lines: strings.Count(e.Text, "\n") + 1}
+	lv.FileSize, _ = strconv.Atoi(e.Fields["size"])
 	lv.Long = len(e.Text) > longChars || lv.Lines > longLines
 	if lv.Long {
 		first, _, _ := strings.Cut(e.Text, "\n")

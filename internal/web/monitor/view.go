@@ -106,6 +106,10 @@ func httpStatus(err error) int {
 		return http.StatusForbidden
 	case jobs.EINVALID:
 		return http.StatusUnprocessableEntity
+	case jobs.ETOOLARGE:
+		return http.StatusRequestEntityTooLarge
+	case jobs.EQUOTA, jobs.ERATELIMIT:
+		return http.StatusTooManyRequests
 	}
 	return http.StatusInternalServerError
 }

@@ -1,0 +1,103 @@
+package jobs
+
+import (
+	"context"
+	"fmt"
+)
+
+// Error codes of the size limits: one payload too large (HTTP 413) and a
+// job's quota used up (HTTP 429).
+const (
+	ETOOLARGE = "too_large"
+	EQUOTA    = "quota_exceeded"
+)
+
+// Quotas bound what one job may hold (issue 17: a 42 MB log read, writes
+// slowing as a job grows). Zero fields are the defaults; the config's
+// `limits:` section sets them.
+type Quotas struct {
+	// JobAnnotations caps the annotations of one job; 100,000 by default.
+	JobAnnotations int
+	// JobAnnotationBytes caps the bytes of one job's annotations (text and
+	// file contents together); 256 MiB by default.
+	JobAnnotationBytes int64
+	// JobFiles caps the file annotations whose bytes one job keeps; 1,000
+	// by default.
+	JobFiles int
+	// JobLogEntries caps the entries appended to one job's log by
+	// AppendLog (mirrored chat, TalkBack output); 200,000 by default. The
+	// audit entries of state changes are never refused.
+	JobLogEntries int
+	// LogPageBytes caps the text of one page of a job's log (at least one
+	// entry is always returned); 1 MiB by default.
+	LogPageBytes int
+}
+
+// Quota defaults.
+const (
+	DefaultJobAnnotations     = 100_000
+	DefaultJobAnnotationBytes = 256 << 20
+	DefaultJobFiles           = 1000
+	DefaultJobLogEntries      = 200_000
+	DefaultLogPageBytes       = 1 << 20
+)
+
+// WithDefaults fills zero fields with the defaults.
+func (q Quotas) WithDefaults() Quotas {
+	if q.JobAnnotations <= 0 {
+		q.JobAnnotations = DefaultJobAnnotations
+	}
+	if q.JobAnnotationBytes <= 0 {
+		q.JobAnnotationBytes = DefaultJobAnnotationBytes
+	}
+	if q.JobFiles <= 0 {
+		q.JobFiles = DefaultJobFiles
+	}
+	if q.JobLogEntries <= 0 {
+		q.JobLogEntries = DefaultJobLogEntries
+	}
+	if q.LogPageBytes <= 0 {
+		q.LogPageBytes = DefaultLogPageBytes
+	}
+	return q
+}
+
+// checkAnnotation refuses an annotation that would take job j over one of
+// its quotas. It runs inside the change's transaction, so concurrent
+// annotations cannot overshoot together.
+func (q Quotas) checkAnnotation(j *Job, size int, file bool) error {
+	switch {
+	case j.AnnotationCount+1 > q.JobAnnotations:
+		return Errorf(EQUOTA, "job %s has %d annotations, the most limits.jobAnnotations allows (%d)", j.ID, j.AnnotationCount, q.JobAnnotations)
+	case j.AnnotationBytes+int64(size) > q.JobAnnotationBytes:
+		return Errorf(EQUOTA, "job %s holds %s of annotations; %s more would pass limits.jobAnnotationBytes (%s)",
+			j.ID, ByteSize(int(j.AnnotationBytes)), ByteSize(size), ByteSize(int(q.JobAnnotationBytes)))
+	case file && j.FileCount+1 > q.JobFiles:
+		return Errorf(EQUOTA, "job %s keeps %d files, the most limits.jobFiles allows (%d)", j.ID, j.FileCount, q.JobFiles)
+	}
+	return nil
+}
+
+// checkLogQuota refuses n more log entries for a job whose log is full.
+// It reads the count before the append, so concurrent appenders may pass
+// it together: the overshoot is at most one batch each.
+func (s *Service) checkLogQuota(ctx context.Context, id string, n int) error {
+	count, err := s.store.LogCount(ctx, id)
+	if err != nil {
+		return fmt.Errorf("log quota of %s: %w", id, err)
+	}
+	if count+uint64(n) > uint64(s.quotas.JobLogEntries) {
+		return Errorf(EQUOTA, "job %s has %d log entries, the most limits.jobLogEntries allows (%d)", id, count, s.quotas.JobLogEntries)
+	}
+	return nil
+}
+
+// entrySize is what an entry weighs in a log page: its text, fields and
+// key, plus room for the rest of its JSON.
+func entrySize(e LogEntry) int {
+	n := len(e.Text) + len(e.Key) + len(e.Actor) + 64
+	for k, v := range e.Fields {
+		n += len(k) + len(v)
+	}
+	return n
+}
