@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"io"
 	"net"
+	"net/http"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -134,6 +136,15 @@ func TestMigrate_RoundTrip(t *testing.T) {
 	srv = startServer(t, env, "--store", target, "--addr", "127.0.0.1:0", "--config", cfg)
 	got := snapshot(srv.url())
 	require.Equal(t, want, got, "PostgreSQL serves exactly what bbolt served")
+	req, err := http.NewRequest("GET", srv.url()+"/v1/jobs/m-1/annotations/1/content", nil)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+tokCI)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	file, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.NoError(t, err)
+	require.Equal(t, "hello\n", string(file), "file bytes are copied apart from the log")
 	// The copy is live: the reminder timer, the pending notification and the
 	// log sequence carry on from where bbolt left them.
 	must("POST", srv.url()+"/v1/jobs/m-2/approve", tokAlice, map[string]any{"message": "ok"}, 200)

@@ -54,7 +54,7 @@ func (db *DB) Import(ctx context.Context, force bool, fn func(*Importer) error) 
 				return fmt.Errorf("target %s is not empty (%d jobs, %d notifications, %d dedupe keys, %d freezes): refusing to mix; --force replaces its contents",
 					db.where, jobsN, outboxN, onceN, freezesN)
 			}
-			if _, err := tx.Exec(ctx, `TRUNCATE cla_logs, cla_channels, cla_messages, cla_outbox, cla_outbox_heads, cla_waiting, cla_once, cla_freezes, cla_confirmations, cla_homes, cla_jobs`); err != nil {
+			if _, err := tx.Exec(ctx, `TRUNCATE cla_logs, cla_annotations, cla_files, cla_channels, cla_messages, cla_outbox, cla_outbox_heads, cla_waiting, cla_once, cla_freezes, cla_confirmations, cla_homes, cla_jobs`); err != nil {
 				return fmt.Errorf("empty target: %w", err)
 			}
 		}
