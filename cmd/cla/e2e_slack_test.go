@@ -67,7 +67,9 @@ func TestE2E_OneDecisionEveryDoor(t *testing.T) {
 	require.Equal(t, 201, code)
 	msg := waitAnnouncement(t, ctx, emu, channelID, "manual_action_complete")
 
-	// bobby is no assignee: his click is refused ephemerally and changes nothing.
+	// bobby is no configured identity (the config names others): under the
+	// default slack.unknownUsers (readonly) his click is refused ephemerally,
+	// with the key that would allow it, and changes nothing.
 	require.NoError(t, emu.Join(channelID, bob.ID))
 	waitFor(t, ctx, func() bool { // the announcement's ts is recorded with the gate
 		_, recorded := jobOf(t, srv, "rel-1")["gates"].([]any)[0].(map[string]any)["messages"]
@@ -77,7 +79,7 @@ func TestE2E_OneDecisionEveryDoor(t *testing.T) {
 	_, err = emu.ClickButton(ctx, bob.ID, channelID, msg.TS, "manual_action_complete")
 	require.NoError(t, err)
 	waitFor(t, ctx, func() bool { return len(emu.Ephemerals(bob.ID)) > 0 })
-	require.Contains(t, emu.Ephemerals(bob.ID)[0].Text, "not an assignee")
+	require.Contains(t, emu.Ephemerals(bob.ID)[0].Text, "slack.unknownUsers: allow")
 	require.Equal(t, before, jobOf(t, srv, "rel-1")["version"])
 
 	// alice (ops, matched by email) completes it from Slack.
@@ -118,7 +120,8 @@ func TestE2E_OneDecisionEveryDoor(t *testing.T) {
 		})
 	}
 	// TalkBack from the channel: the guard admits alice, the output lands in
-	// the job log and in a threaded reply; bobby is refused and nothing runs.
+	// the job log and in a threaded reply; bobby (unconfigured, readonly) is
+	// refused and nothing runs.
 	ts, err := emu.PostMessage(alice.ID, channelID, slackemu.MentionUser(emu.BotUserID())+" run greet name=world")
 	require.NoError(t, err)
 	waitFor(t, ctx, func() bool { return strings.Contains(logText(t, srv, "rel-1"), "hello world from rel-1") })
@@ -130,7 +133,7 @@ func TestE2E_OneDecisionEveryDoor(t *testing.T) {
 	require.NoError(t, err)
 	waitFor(t, ctx, func() bool {
 		for _, e := range emu.Ephemerals(bob.ID) {
-			if strings.Contains(e.Text, "user.name") {
+			if strings.Contains(e.Text, "Nothing was run") && strings.Contains(e.Text, "slack.unknownUsers") {
 				return true
 			}
 		}
