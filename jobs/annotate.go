@@ -270,10 +270,9 @@ func (s *Service) AppendLog(ctx context.Context, id string, entries []LogEntry) 
 	return added, nil
 }
 
-// Log returns a job's log entries after a sequence number: at most limit
-// entries (1000 at most) and at most limits.logPageBytes of them, but
-// always at least one when there is one, so a reader moves on. Entries
-// never carry file bytes (see ContentPath).
+// Log returns up to limit (at most 1000) of a job's log entries after a
+// sequence number, whatever their size: fewer than limit means the end.
+// Pages for API readers are LogPage's, which also caps their bytes.
 func (s *Service) Log(ctx context.Context, id string, after uint64, limit int) ([]LogEntry, error) {
 	if !ValidID(id) {
 		return nil, Errorf(EINVALID, "job id %q is not valid", id)
@@ -284,6 +283,24 @@ func (s *Service) Log(ctx context.Context, id string, after uint64, limit int) (
 	if _, err := s.store.GetJob(ctx, id); err != nil {
 		return nil, err
 	}
+	return s.store.Log(ctx, id, after, limit)
+}
+
+// LogPage returns one page of a job's log after a sequence number: at most
+// limit entries (1000 at most) and at most limits.logPageBytes of them, but
+// always at least one when there is one, so a reader moves on. more says
+// the page was cut short by its size (read on with the last seq). Entries
+// never carry file bytes (see ContentPath).
+func (s *Service) LogPage(ctx context.Context, id string, after uint64, limit int) (page []LogEntry, more bool, err error) {
+	if !ValidID(id) {
+		return nil, false, Errorf(EINVALID, "job id %q is not valid", id)
+	}
+	if limit <= 0 || limit > 1000 {
+		limit = 1000
+	}
+	if _, err := s.store.GetJob(ctx, id); err != nil {
+		return nil, false, err
+	}
 	// Read in chunks, so a page of large entries stops early instead of
 	// reading a thousand of them.
 	out, used := []LogEntry{}, 0
@@ -291,12 +308,12 @@ func (s *Service) Log(ctx context.Context, id string, after uint64, limit int) (
 		want := min(limit-len(out), 64)
 		chunk, err := s.store.Log(ctx, id, after, want)
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		for _, e := range chunk {
 			used += entrySize(e)
 			if used > s.quotas.LogPageBytes && len(out) > 0 {
-				return out, nil
+				return out, true, nil
 			}
 			out = append(out, e)
 			after = e.Seq
@@ -305,7 +322,7 @@ func (s *Service) Log(ctx context.Context, id string, after uint64, limit int) (
 			break
 		}
 	}
-	return out, nil
+	return out, false, nil
 }
 
 // BindChannel binds a Slack channel to a job; a channel serves one job.

@@ -55,7 +55,7 @@ func (s *Server) jobLog(w http.ResponseWriter, r *http.Request, c caller) {
 		s.streamLog(w, r, after)
 		return
 	}
-	entries, err := s.svc.Log(r.Context(), r.PathValue("id"), after, limit)
+	entries, more, err := s.svc.LogPage(r.Context(), r.PathValue("id"), after, limit)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -63,7 +63,11 @@ func (s *Server) jobLog(w http.ResponseWriter, r *http.Request, c caller) {
 	if entries == nil {
 		entries = []jobs.LogEntry{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"entries": entries})
+	body := map[string]any{"entries": entries}
+	if more {
+		body["more"] = true // cut short by limits.logPageBytes
+	}
+	writeJSON(w, http.StatusOK, body)
 }
 
 // afterParam reads ?after=, or Last-Event-ID when a stream reconnects.
@@ -89,7 +93,7 @@ func (s *Server) streamLog(w http.ResponseWriter, r *http.Request, after uint64)
 	id := r.PathValue("id")
 	wake, release := s.svc.Broker().Watch(id)
 	defer func() { release() }()
-	first, err := s.svc.Log(r.Context(), id, after, 1000)
+	first, more, err := s.svc.LogPage(r.Context(), id, after, 1000)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -112,14 +116,14 @@ func (s *Server) streamLog(w http.ResponseWriter, r *http.Request, after uint64)
 		if err := rc.Flush(); err != nil {
 			return
 		}
-		if len(entries) < 1000 {
+		if len(entries) < 1000 && !more {
 			if !s.idle(w, r, rc, ticker, wake) {
 				return
 			}
 			release()
 			wake, release = s.svc.Broker().Watch(id)
 		}
-		if entries, err = s.svc.Log(r.Context(), id, after, 1000); err != nil {
+		if entries, more, err = s.svc.LogPage(r.Context(), id, after, 1000); err != nil {
 			s.log.Warn("log stream", "job", id, "err", err)
 			return
 		}

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cla-ops/cla/internal/store"
 	"github.com/cla-ops/cla/internal/web"
@@ -133,6 +134,34 @@ func TestServer_LogPagesCappedBySize(t *testing.T) {
 	require.Equal(t, n, seen)
 	require.GreaterOrEqual(t, pages, 3, "3 MiB of log in pages of at most 1 MiB")
 
+	t.Run("a page cut by size says so", func(t *testing.T) {
+		r := f.call("GET", "/v1/jobs/qa-1/log", tokAlice, nil)
+		require.Equal(t, true, r.json()["more"])
+		r = f.call("GET", fmt.Sprintf("/v1/jobs/qa-1/log?after=%d", after-1), tokAlice, nil)
+		require.Nil(t, r.json()["more"], "the last page")
+	})
+	t.Run("the stream goes on past a page cut by size", func(t *testing.T) {
+		req, err := http.NewRequest("GET", f.srv.URL+"/v1/jobs/qa-1/log", nil)
+		require.NoError(t, err)
+		req.Header.Set("Authorization", "Bearer "+tokAlice)
+		req.Header.Set("Accept", "text/event-stream")
+		// A stalled stream fails the read when the deadline passes, instead
+		// of hanging the test.
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		resp, err := http.DefaultClient.Do(req.WithContext(ctx))
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		want := fmt.Sprintf("id: %d\n", after)
+		var got []byte
+		buf := make([]byte, 256<<10)
+		for !bytes.Contains(got, []byte(want)) {
+			n, err := resp.Body.Read(buf)
+			require.NoError(t, err, "the stream stalled after %d bytes", len(got))
+			got = append(got, buf[:n]...)
+		}
+		require.Equal(t, n+1, bytes.Count(got, []byte("event: log")), "every entry, with no new append to wake it")
+	})
 	t.Run("an entry larger than a page still comes alone", func(t *testing.T) {
 		small := newQuotaFixture(t, jobs.Quotas{LogPageBytes: 1000})
 		require.Equal(t, http.StatusCreated, small.call("POST", "/v1/jobs", tokCI, map[string]any{"id": "qa-2", "name": "x"}).status)
