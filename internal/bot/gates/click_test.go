@@ -213,7 +213,7 @@ func TestHandler_ClickRateLimited(t *testing.T) {
 	e.emu.InjectFault("chat.postEphemeral", slackemu.Fault{Status: 429, RetryAfter: time.Second, Times: 1})
 	_, err := e.emu.ClickButton(e.ctx, bob, m.Channel, m.TS, blocks.ActionComplete)
 	require.NoError(t, err)
-	ctx, cancel := context.WithTimeout(e.ctx, 10*time.Second)
+	ctx, cancel := context.WithTimeout(e.ctx, waitLimit)
 	defer cancel()
 	c, err := e.emu.WaitCall(ctx, "chat.postEphemeral", func(c slackemu.Call) bool { return c.OK() })
 	require.NoError(t, err)

@@ -183,7 +183,7 @@ func (e *env) slash(t *testing.T, user, text string) {
 // waitCall waits for a call to method made at or after since.
 func (e *env) waitCall(t *testing.T, method string, since time.Time) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(e.ctx, 10*time.Second)
+	ctx, cancel := context.WithTimeout(e.ctx, waitLimit)
 	defer cancel()
 	_, err := e.emu.WaitCall(ctx, method, func(c slackemu.Call) bool { return !c.At.Before(since) })
 	require.NoError(t, err, "no %s call", method)

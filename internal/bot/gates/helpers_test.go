@@ -254,7 +254,7 @@ func (e *env) job(id string) *jobs.Job {
 // waitMessage waits until the message matches.
 func (e *env) waitMessage(m slackemu.Message, match func(slackemu.Message) bool) slackemu.Message {
 	e.t.Helper()
-	ctx, cancel := context.WithTimeout(e.ctx, 10*time.Second)
+	ctx, cancel := context.WithTimeout(e.ctx, waitLimit)
 	defer cancel()
 	got, err := e.emu.WaitMessage(ctx, m.Channel, func(x slackemu.Message) bool { return x.TS == m.TS && match(x) })
 	require.NoError(e.t, err, "message %s never matched; now %s", m.TS, e.current(m).Blocks)
@@ -269,7 +269,7 @@ func (e *env) current(m slackemu.Message) slackemu.Message {
 // waitEphemeral waits for an ephemeral answer to user containing text.
 func (e *env) waitEphemeral(user, text string) slackemu.Call {
 	e.t.Helper()
-	ctx, cancel := context.WithTimeout(e.ctx, 10*time.Second)
+	ctx, cancel := context.WithTimeout(e.ctx, waitLimit)
 	defer cancel()
 	c, err := e.emu.WaitCall(ctx, "chat.postEphemeral", func(c slackemu.Call) bool {
 		return c.Arg("user") == user && strings.Contains(c.Arg("text"), text)
@@ -282,7 +282,7 @@ func (e *env) waitEphemeral(user, text string) slackemu.Call {
 // ack, so their effect is observed, not assumed).
 func (e *env) waitJob(id string, cond func(*jobs.Job) bool) *jobs.Job {
 	e.t.Helper()
-	ctx, cancel := context.WithTimeout(e.ctx, 10*time.Second)
+	ctx, cancel := context.WithTimeout(e.ctx, waitLimit)
 	defer cancel()
 	for {
 		changed, release := e.svc.Broker().Watch(id)
@@ -346,3 +346,8 @@ func text(raw json.RawMessage) string {
 	walk(v)
 	return strings.Join(out, "\n")
 }
+
+// waitLimit bounds every wait on Slack in these tests: generous, since a
+// loaded 2-core machine under -race is slow, and only a failing test waits
+// it out.
+const waitLimit = 30 * time.Second

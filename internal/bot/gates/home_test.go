@@ -20,7 +20,7 @@ import (
 // waitHome waits until the user's App Home shows text.
 func (e *env) waitHome(user, want string) slackemu.View {
 	e.t.Helper()
-	ctx, cancel := context.WithTimeout(e.ctx, 10*time.Second)
+	ctx, cancel := context.WithTimeout(e.ctx, waitLimit)
 	defer cancel()
 	v, err := e.emu.WaitView(ctx, func(v slackemu.View) bool {
 		return v.Type == "home" && v.User == user && strings.Contains(text(v.Blocks), want)
@@ -50,7 +50,7 @@ func TestHandler_HomeOpened(t *testing.T) {
 		BlockID: blocks.BlockID("qa-40", "g1", "actions")})
 	require.NoError(t, err)
 	e.waitJob("qa-40", func(j *jobs.Job) bool { return j.OpenGate() == nil })
-	ctx, cancel := context.WithTimeout(e.ctx, 10*time.Second)
+	ctx, cancel := context.WithTimeout(e.ctx, waitLimit)
 	defer cancel()
 	_, err = e.emu.WaitView(ctx, func(v slackemu.View) bool {
 		return v.Type == "home" && v.User == alice && !strings.Contains(text(v.Blocks), "Swap disk")
@@ -77,7 +77,7 @@ func TestHandler_SlashOpensEvidenceModal(t *testing.T) {
 	_, err = e.emu.RunSlashCommand(e.ctx, slackemu.SlashCommand{User: bob, Channel: e.channel, Command: "/manual-action",
 		Text: "reassign qa-42 @alice", Escape: true})
 	require.NoError(t, err)
-	ctx, cancel := context.WithTimeout(e.ctx, 10*time.Second)
+	ctx, cancel := context.WithTimeout(e.ctx, waitLimit)
 	defer cancel()
 	for {
 		if eph := e.emu.Ephemerals(bob); len(eph) > 0 {

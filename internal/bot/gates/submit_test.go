@@ -17,7 +17,7 @@ import (
 // waitModal waits for the modal opened with a callback id.
 func (e *env) waitModal(callback string) slackemu.View {
 	e.t.Helper()
-	ctx, cancel := context.WithTimeout(e.ctx, 10*time.Second)
+	ctx, cancel := context.WithTimeout(e.ctx, waitLimit)
 	defer cancel()
 	v, err := e.emu.WaitView(ctx, func(v slackemu.View) bool { return v.Type == "modal" && v.CallbackID == callback && !v.Closed })
 	require.NoError(e.t, err)

@@ -3,7 +3,6 @@ package gates_test
 import (
 	"context"
 	"testing"
-	"time"
 
 	"github.com/cla-ops/cla/internal/bot/blocks"
 	"github.com/cla-ops/cla/internal/bot/gates"
@@ -112,7 +111,7 @@ func TestHandler_PrecheckIsTheServiceRule(t *testing.T) {
 	require.NoError(t, e.emu.Join(e.channel, root))
 	_, err = e.emu.ClickButton(e.ctx, root, m.Channel, m.TS, blocks.ActionComplete)
 	require.NoError(t, err)
-	ctx, cancel := context.WithTimeout(e.ctx, 10*time.Second)
+	ctx, cancel := context.WithTimeout(e.ctx, waitLimit)
 	defer cancel()
 	_, err = e.emu.WaitCall(ctx, "views.open", func(c slackemu.Call) bool { return c.OK() })
 	require.NoError(t, err)
