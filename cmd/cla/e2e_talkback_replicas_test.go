@@ -29,6 +29,14 @@ func TestReplicas_TalkBackConfirmElsewhere(t *testing.T) {
 	ch := emu.AddChannel(slackemu.Channel{Name: "job-tb-1", Members: []string{alice.ID, bob.ID, carol.ID, emu.BotUserID()}})
 	dir := t.TempDir()
 	cfg := testConfig(t, dir)
+	// bob and carol are Slack users with no identity entry: this test is
+	// about replicas, so let them act (slack.unknownUsers is readonly by
+	// default since issue 17 item 8).
+	f, err := os.OpenFile(cfg, os.O_APPEND|os.O_WRONLY, 0)
+	require.NoError(t, err)
+	_, err = f.WriteString("slack:\n  unknownUsers: allow\n")
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
 	record := filepath.Join(dir, "ran.txt")
 	allowlist := filepath.Join(dir, "talkback.yaml")
 	require.NoError(t, os.WriteFile(allowlist, []byte(`actions:
@@ -44,7 +52,7 @@ func TestReplicas_TalkBackConfirmElsewhere(t *testing.T) {
 	require.NoError(t, emu.WaitConnections(ctx, 1))
 	code, m := api(t, "POST", a.url()+"/v1/jobs", tokCI, map[string]any{"id": "tb-1", "name": "Wipe"})
 	require.Equal(t, 201, code, m)
-	_, err := emu.PostMessage(alice.ID, ch.ID, slackemu.MentionUser(emu.BotUserID())+" add tb-1")
+	_, err = emu.PostMessage(alice.ID, ch.ID, slackemu.MentionUser(emu.BotUserID())+" add tb-1")
 	require.NoError(t, err)
 	waitFor(t, ctx, func() bool { return len(jobOf(t, a, "tb-1")["channels"].([]any)) == 1 })
 	_, err = emu.PostMessage(alice.ID, ch.ID, slackemu.MentionUser(emu.BotUserID())+" run wipe")
