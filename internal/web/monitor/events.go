@@ -70,6 +70,9 @@ func (m *Monitor) stream(w http.ResponseWriter, fl http.Flusher, r *http.Request
 // the stream. The broker watch is held only for the round.
 func (m *Monitor) streamOnce(w http.ResponseWriter, fl http.Flusher, r *http.Request, tick *time.Ticker, id string, after, version uint64) (uint64, uint64, bool) {
 	ctx := r.Context()
+	if !m.sessionLive(ctx, viewerOf(ctx).Session) {
+		return version, after, false // signed out, revoked or expired since the stream opened
+	}
 	changed, release := m.svc.Broker().Watch(id)
 	defer release()
 	job, err := m.svc.GetJob(ctx, id)

@@ -143,6 +143,20 @@ func (m *Monitor) session(r *http.Request) (viewer, bool) {
 	return viewer{Identity: id, CSRF: m.csrfFor(purposeCSRF, c.Nonce), Session: sid}, true
 }
 
+// sessionLive reports whether a session is still in the store and
+// unexpired: a long-lived stream asks it every round, so that revoking a
+// session ends the streams it opened too.
+func (m *Monitor) sessionLive(ctx context.Context, sid string) bool {
+	s, err := m.sessions.GetSession(ctx, sid)
+	if err != nil {
+		if jobs.ErrorCode(err) != jobs.ENOTFOUND && ctx.Err() == nil {
+			m.log.Error("read session", "err", err)
+		}
+		return false
+	}
+	return time.Now().Before(s.ExpiresAt)
+}
+
 // touchEvery is how stale a session's "last seen" may get: refreshing it on
 // every request would make every page view a write.
 const touchEvery = time.Minute

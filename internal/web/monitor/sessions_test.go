@@ -221,3 +221,25 @@ func TestMonitor_SessionsBrowser(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, list, "both of alice's sessions are gone")
 }
+
+// TestMonitor_RevokeEndsOpenStream: a stream opened before its session was
+// revoked must not go on carrying the job's log to the revoked browser.
+func TestMonitor_RevokeEndsOpenStream(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	f.createJob("qa-1", "Deploy", actionGate())
+	laptop, thief := f.signIn("alice"), f.signIn("alice")
+	stream := thief.openStream(t, "/jobs/qa-1/events?after=2&v=9", "")
+
+	resp, _ := laptop.act("/sessions/revoke", url.Values{"id": {thief.sessionOf()}})
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	_, err := f.svc.AppendLog(ctx, "qa-1", []jobs.LogEntry{{Kind: jobs.LogMessage, Actor: "slack:U1", Via: jobs.ViaSlack,
+		Text: "secret after revoke", Key: "m1"}})
+	require.NoError(t, err)
+	select {
+	case ev, ok := <-stream:
+		require.False(t, ok, "the revoked session's stream must end, not send %+v", ev)
+	case <-time.After(10 * time.Second):
+		t.Fatal("the revoked session's stream is still open")
+	}
+}
