@@ -151,7 +151,9 @@ func (h *Handler) Click(ctx context.Context, c Click) error {
 func (h *Handler) confirm(ctx context.Context, c Click, p pending, who jobs.Identity) error {
 	fresh, reason := h.recheck(ctx, p)
 	if reason != "" {
-		return h.settle(ctx, c, p, who, ending{line: "⚠️ Not run: " + reason, what: "refused: " + reason,
+		// The reason is plain text that may quote values (arguments, the
+		// job's context): escaped for Slack, kept as it is for the log.
+		return h.settle(ctx, c, p, who, ending{line: "⚠️ Not run: " + escape(reason), what: "refused: " + escape(reason),
 			phase: "refused_on_confirm", reason: reason})
 	}
 	if rec, ok := h.claim(ctx, p.id, "confirmed by <@"+c.UserID+">"); !ok {
@@ -167,7 +169,8 @@ func (h *Handler) confirm(ctx context.Context, c Click, p pending, who jobs.Iden
 }
 
 // recheck prepares the request again with the job's current state: the
-// guard must still allow it and the command must be the one shown.
+// guard must still allow it and the command must be the one shown. The
+// reason it refuses is plain text (not yet escaped for Slack).
 func (h *Handler) recheck(ctx context.Context, p pending) (*talkback.Invocation, string) {
 	list := h.allowlist()
 	if list == nil {
@@ -187,7 +190,7 @@ func (h *Handler) recheck(ctx context.Context, p pending) (*talkback.Invocation,
 		return nil, "it could not be prepared again; the server log has the details"
 	}
 	if !slices.Equal(fresh.Argv, p.inv.Argv) {
-		return nil, "the command changed since it was requested (now " + inlineCode(fresh.CommandLine()) + "); ask again"
+		return nil, "the command changed since it was requested (now `" + strings.ReplaceAll(fresh.CommandLine(), "`", "'") + "`); ask again"
 	}
 	return fresh, ""
 }

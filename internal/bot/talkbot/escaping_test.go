@@ -2,7 +2,10 @@ package talkbot
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -64,4 +67,55 @@ func jsonStrings(v any) []string {
 		}
 	}
 	return out
+}
+
+// TestHandler_RefusedOnConfirmStaysData: a request whose argument carries a
+// broadcast passes the allowlist when asked, then the allowlist is reloaded
+// and the recheck at confirmation refuses it, quoting the value. The
+// refusal rewrites the confirm message in the channel and is told to the
+// clicker (and to later clickers): the quoted value must reach Slack as
+// text, never as <!channel>.
+func TestHandler_RefusedOnConfirmStaysData(t *testing.T) {
+	f := newFixture(t, true)
+	reload := func(pattern string) {
+		t.Helper()
+		src := strings.Replace(allowlistYAML, `target: { pattern: "^[a-z]+$", required: true }`, pattern, 1)
+		require.NotEqual(t, allowlistYAML, src)
+		exe, err := os.Executable()
+		require.NoError(t, err)
+		src = strings.NewReplacer("@EXE@", strconv.Quote(exe), "@REC@", strconv.Quote(f.record),
+			"@DIR@", strconv.Quote(f.dir)).Replace(src)
+		path := filepath.Join(t.TempDir(), "talkback.yaml")
+		require.NoError(t, os.WriteFile(path, []byte(src), 0o600))
+		require.NoError(t, f.cfg.Registry.Reload(path))
+	}
+	reload(`target: { pattern: "(?s).*", required: true }`)
+	msg, id := f.askConfirm(f.ask(alice, f.channel, `wipe "target=<!channel> <https://evil.example|https://sso.corp>"`))
+	reload(`target: { enum: [db], required: true }`)
+	f.click(bob, ActionConfirm, msg, id)
+	f.click(carol, ActionConfirm, msg, id) // a late clicker is told how it ended
+	require.Nil(t, f.runs())
+	_, ok := phase(f.talkLog(), "refused_on_confirm")
+	require.True(t, ok)
+
+	var quoted int
+	for _, c := range f.emu.Calls("") {
+		if c.Method != "chat.postMessage" && c.Method != "chat.postEphemeral" && c.Method != "chat.update" {
+			continue
+		}
+		texts := []string{c.Arg("text")}
+		if raw := c.Arg("blocks"); raw != "" {
+			var v any
+			require.NoError(t, json.Unmarshal([]byte(raw), &v))
+			texts = append(texts, jsonStrings(v)...)
+		}
+		for _, s := range texts {
+			if strings.Contains(s, "is not one of") {
+				quoted++
+			}
+			require.Empty(t, slacktext.Broadcasts(s), "%s: %s", c.Method, s)
+			require.NotContains(t, s, "<https://evil.example", "%s sent a disguised link: %s", c.Method, s)
+		}
+	}
+	require.GreaterOrEqual(t, quoted, 3, "the refusal reached the message, the clicker and the late clicker")
 }
