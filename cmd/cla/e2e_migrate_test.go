@@ -109,6 +109,7 @@ func TestMigrate_RoundTrip(t *testing.T) {
 	require.Contains(t, out, "counts verified")
 	require.Contains(t, out, "0 pending and 1 delivered notifications", "the settled notification id is copied")
 	require.Contains(t, out, "2 freezes; counts verified")
+	require.Contains(t, out, "(2 annotations and 1 files too)", "annotation records and file bytes are counted and verified too")
 
 	_, errOut, code = cli(t, nil, "migrate", "--from", db, "--to", target)
 	require.Equal(t, exitError, code, "a non-empty target is refused")

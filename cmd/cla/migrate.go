@@ -47,8 +47,8 @@ func runMigrate(ctx context.Context, e *env, args []string) int {
 		e.errorf("migrate: %v", err)
 		return exitError
 	}
-	fmt.Fprintf(e.stdout, "copied %d jobs, %d log entries, %d channel bindings, %d pending and %d delivered notifications, %d dedupe keys, %d freezes; counts verified\n",
-		c.Jobs, c.Logs, c.Channels, c.Pending, c.Settled, c.Once, c.Freezes)
+	fmt.Fprintf(e.stdout, "copied %d jobs, %d log entries, %d channel bindings, %d pending and %d delivered notifications, %d dedupe keys, %d freezes; counts verified (%d annotations and %d files too)\n",
+		c.Jobs, c.Logs, c.Channels, c.Pending, c.Settled, c.Once, c.Freezes, c.Annotations, c.Files)
 	return exitOK
 }
 

@@ -13,6 +13,8 @@ import (
 // Counts is how many records of each kind the database holds.
 type Counts struct {
 	Jobs, Logs, Channels, Pending, Settled, Once, Freezes int
+	// Annotations are annotation records; Files the file bytes kept apart.
+	Annotations, Files int
 }
 
 // Counts counts the records of each kind.
@@ -21,8 +23,9 @@ func (db *DB) Counts(ctx context.Context) (Counts, error) {
 	err := db.pool.QueryRow(ctx, `SELECT
 		(SELECT count(*) FROM cla_jobs), (SELECT count(*) FROM cla_logs), (SELECT count(*) FROM cla_channels),
 		(SELECT count(*) FROM cla_outbox WHERE NOT settled), (SELECT count(*) FROM cla_outbox WHERE settled),
-		(SELECT count(*) FROM cla_once), (SELECT count(*) FROM cla_freezes)`).
-		Scan(&c.Jobs, &c.Logs, &c.Channels, &c.Pending, &c.Settled, &c.Once, &c.Freezes)
+		(SELECT count(*) FROM cla_once), (SELECT count(*) FROM cla_freezes),
+		(SELECT count(*) FROM cla_annotations), (SELECT count(*) FROM cla_files)`).
+		Scan(&c.Jobs, &c.Logs, &c.Channels, &c.Pending, &c.Settled, &c.Once, &c.Freezes, &c.Annotations, &c.Files)
 	if err != nil {
 		return c, fmt.Errorf("count records: %w", err)
 	}
@@ -178,8 +181,9 @@ func (im *Importer) Counts() (Counts, error) {
 	err := im.tx.QueryRow(im.ctx, `SELECT
 		(SELECT count(*) FROM cla_jobs), (SELECT count(*) FROM cla_logs), (SELECT count(*) FROM cla_channels),
 		(SELECT count(*) FROM cla_outbox WHERE NOT settled), (SELECT count(*) FROM cla_outbox WHERE settled),
-		(SELECT count(*) FROM cla_once), (SELECT count(*) FROM cla_freezes)`).
-		Scan(&c.Jobs, &c.Logs, &c.Channels, &c.Pending, &c.Settled, &c.Once, &c.Freezes)
+		(SELECT count(*) FROM cla_once), (SELECT count(*) FROM cla_freezes),
+		(SELECT count(*) FROM cla_annotations), (SELECT count(*) FROM cla_files)`).
+		Scan(&c.Jobs, &c.Logs, &c.Channels, &c.Pending, &c.Settled, &c.Once, &c.Freezes, &c.Annotations, &c.Files)
 	if err != nil {
 		return c, fmt.Errorf("count imported records: %w", err)
 	}

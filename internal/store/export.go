@@ -35,6 +35,8 @@ type Visitor struct {
 // Counts is how many records of each kind a store holds.
 type Counts struct {
 	Jobs, Logs, Channels, Pending, Settled, Once, Freezes int
+	// Annotations are annotation records; Files the file bytes kept apart.
+	Annotations, Files int
 }
 
 // Export visits every record in one read transaction (a consistent
@@ -60,14 +62,17 @@ func (db *DB) Export(ctx context.Context, v Visitor) (Counts, error) {
 			if err := attachAnnotations(tx, j); err != nil {
 				return err
 			}
+			c.Annotations += len(j.Annotations)
 			if v.Job != nil {
 				if err := v.Job(j, seq); err != nil {
 					return err
 				}
 			}
-			if err := exportFiles(tx, j.ID, v.File); err != nil {
+			files, err := exportFiles(tx, j.ID, v.File)
+			if err != nil {
 				return err
 			}
+			c.Files += files
 			if lb == nil {
 				return nil
 			}
@@ -167,20 +172,22 @@ func attachAnnotations(tx *bolt.Tx, j *jobs.Job) error {
 	return nil
 }
 
-// exportFiles visits a job's file bytes.
-func exportFiles(tx *bolt.Tx, jobID string, visit func(string, int, []byte) error) error {
-	if visit == nil {
-		return nil
-	}
+// exportFiles visits a job's file bytes (visit may be nil) and counts them.
+func exportFiles(tx *bolt.Tx, jobID string, visit func(string, int, []byte) error) (int, error) {
 	prefix := append([]byte(jobID), 0)
 	c := tx.Bucket(bucketFiles).Cursor()
+	n := 0
 	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
 		if len(k) != len(prefix)+4 {
 			continue
 		}
+		n++
+		if visit == nil {
+			continue
+		}
 		if err := visit(jobID, int(binary.BigEndian.Uint32(k[len(prefix):])), v); err != nil {
-			return err
+			return n, err
 		}
 	}
-	return nil
+	return n, nil
 }
