@@ -86,6 +86,11 @@ func (db *DB) updateOptimistic(ctx context.Context, id string, fn func(*jobs.Job
 		if !bytes.Equal(tx.Bucket(bucketJobs).Get([]byte(id)), raw) {
 			return nil // changed since it was read: nothing written
 		}
+		// The channel check refuses before the keys are spent: a domain
+		// error must leave nothing behind in the shared transaction.
+		if err := checkChannels(tx, &old, j); err != nil {
+			return err
+		}
 		if err := db.spend(tx, fx.Once); err != nil {
 			return err
 		}
@@ -127,6 +132,11 @@ func (db *DB) updateLocked(ctx context.Context, id string, fn func(*jobs.Job) (j
 		old := indexedOf(j)
 		fx, err := fn(j)
 		if err != nil {
+			return err
+		}
+		// The channel check refuses before the keys are spent: a domain
+		// error must leave nothing behind in the shared transaction.
+		if err := checkChannels(tx, &old, j); err != nil {
 			return err
 		}
 		if err := db.spend(tx, fx.Once); err != nil {

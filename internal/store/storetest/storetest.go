@@ -48,6 +48,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"OutboxOrderAndLimit", testOutboxOrderAndLimit},
 		{"Once", testOnce},
 		{"OnceSpentWithChange", testOnceSpentWithChange},
+		{"RefusedChangeSpendsNoKey", testRefusedChangeSpendsNoKey},
 		{"Freezes", testFreezes},
 		{"OutboxHeadsMove", testOutboxHeadsMove},
 		{"OutboxDueLimits", testOutboxDueLimits},
@@ -637,6 +638,47 @@ func testOnceSpentWithChange(t *testing.T, db jobs.Store) {
 	fresh, err := db.Once(ctx, "callback:tok")
 	require.NoError(t, err)
 	require.False(t, fresh)
+}
+
+// testRefusedChangeSpendsNoKey: a change the store refuses (one of its
+// keys spent before, or a channel serving another job) writes nothing, so
+// none of its other single-use keys is spent either.
+func testRefusedChangeSpendsNoKey(t *testing.T, db jobs.Store) {
+	ctx := context.Background()
+	other := NewJob("qa-owner", T0, jobs.StatusPending)
+	other.Channels = []jobs.Channel{{ID: "C-taken", Name: "taken"}}
+	require.NoError(t, db.CreateJob(ctx, other, jobs.Effects{}))
+	require.NoError(t, db.CreateJob(ctx, NewJob("qa-keys", T0, jobs.StatusPending), jobs.Effects{}))
+	fresh, err := db.Once(ctx, "callback:spent")
+	require.NoError(t, err)
+	require.True(t, fresh)
+	for _, tc := range []struct {
+		name    string
+		key     string
+		once    []string
+		channel bool
+	}{
+		{"a key spent before", "callback:a", []string{"callback:a", "callback:spent"}, false},
+		{"a channel of another job", "callback:b", []string{"callback:b"}, true},
+	} {
+		_, _, err := db.UpdateJob(ctx, "qa-keys", func(j *jobs.Job) (jobs.Effects, error) {
+			j.Version++
+			if tc.channel {
+				j.Channels = append(j.Channels, jobs.Channel{ID: "C-taken", Name: "taken"})
+			}
+			return jobs.Effects{Once: tc.once, Log: []jobs.LogEntry{{Kind: jobs.LogAudit, Text: "refused"}}}, nil
+		})
+		require.Equal(t, jobs.ECONFLICT, jobs.ErrorCode(err), tc.name)
+		fresh, err := db.Once(ctx, tc.key)
+		require.NoError(t, err)
+		require.True(t, fresh, "%s: the refused change spent %s", tc.name, tc.key)
+	}
+	got, err := db.GetJob(ctx, "qa-keys")
+	require.NoError(t, err)
+	require.Equal(t, uint64(1), got.Version, "nothing of the refused changes was written")
+	log, err := db.Log(ctx, "qa-keys", 0, 10)
+	require.NoError(t, err)
+	require.Empty(t, log)
 }
 
 func testFreezes(t *testing.T, db jobs.Store) {
