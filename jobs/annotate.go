@@ -72,11 +72,32 @@ func (s *Service) Annotate(ctx context.Context, actor Identity, via, id string, 
 	if in.Key != "" && ErrorCode(err) == ECONFLICT {
 		return s.GetJob(ctx, id) // the key was spent: this annotation exists
 	}
+	if in.Key != "" && ErrorCode(err) == EQUOTA && s.hasAnnotationKey(ctx, id, in.Key) {
+		// The quota check runs before the key is spent: a redelivery of the
+		// annotation that took the last slot is answered as made.
+		return s.GetJob(ctx, id)
+	}
 	if err != nil {
 		return nil, err
 	}
 	job.Annotations = []AnnotationRef{ref}
 	return job, nil
+}
+
+// hasAnnotationKey reports whether job id has an annotation made with key.
+// Only a refused keyed annotation asks, so the scan is off the common path.
+func (s *Service) hasAnnotationKey(ctx context.Context, id, key string) bool {
+	refs, err := s.store.Annotations(ctx, id, 0, 0)
+	if err != nil {
+		s.log.Warn("read annotations", "job", id, "err", err)
+		return false
+	}
+	for _, r := range refs {
+		if r.Key == key {
+			return true
+		}
+	}
+	return false
 }
 
 // annotationKey is the single-use key that makes a keyed annotation

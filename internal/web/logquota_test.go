@@ -234,3 +234,21 @@ func TestServer_JobQuotas(t *testing.T) {
 		require.Equal(t, uint64(10), after, "nothing appended")
 	})
 }
+
+// TestServer_KeyedAnnotationRetryAtQuota: a keyed annotation that took a
+// job's last slot is still answered as made when it is delivered again (a
+// Slack redelivery, a retried call), not refused as over the quota.
+func TestServer_KeyedAnnotationRetryAtQuota(t *testing.T) {
+	f := newQuotaFixture(t, jobs.Quotas{JobAnnotations: 1})
+	require.Equal(t, http.StatusCreated, f.call("POST", "/v1/jobs", tokCI, map[string]any{"id": "qa-1", "name": "x"}).status)
+	ctx := context.Background()
+	actor := jobs.Identity{Name: "ci"}
+	in := jobs.NewAnnotation{Kind: jobs.AnnotationComment, Text: "from Slack", Key: "Ev1"}
+	_, err := f.svc.Annotate(ctx, actor, jobs.ViaSlack, "qa-1", in)
+	require.NoError(t, err)
+	job, err := f.svc.Annotate(ctx, actor, jobs.ViaSlack, "qa-1", in)
+	require.NoError(t, err, "the redelivery of an annotation already made")
+	require.Equal(t, 1, job.AnnotationCount)
+	_, err = f.svc.Annotate(ctx, actor, jobs.ViaSlack, "qa-1", jobs.NewAnnotation{Kind: jobs.AnnotationComment, Text: "new", Key: "Ev2"})
+	require.Equal(t, jobs.EQUOTA, jobs.ErrorCode(err), "a new keyed annotation is still refused")
+}
