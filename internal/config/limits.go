@@ -38,16 +38,7 @@ type LimitsConfig struct {
 // says which setting is wrong.
 func (l LimitsConfig) Limits() (jobs.Limits, jobs.TemplateLimits, web.Config, error) {
 	var errs []error
-	dur := func(name, v string) time.Duration {
-		if v == "" {
-			return 0
-		}
-		d, err := time.ParseDuration(v)
-		if err != nil || d <= 0 {
-			errs = append(errs, fmt.Errorf("limits.%s %q must be a positive duration like 1m", name, v))
-		}
-		return d
-	}
+	dur := func(name, v string) time.Duration { return positiveDuration("limits."+name, v, "1m", &errs) }
 	for name, n := range map[string]int{"maxReminders": l.MaxReminders, "maxEscalations": l.MaxEscalations, "maxChannels": l.MaxChannels,
 		"gatesPerMinute": l.GatesPerMinute, "templateOutputBytes": l.TemplateOutputBytes, "templateNesting": l.TemplateNesting,
 		"templateIterations": l.TemplateIterations, "connsPerClient": l.ConnsPerClient} {
@@ -67,4 +58,18 @@ func (l LimitsConfig) Limits() (jobs.Limits, jobs.TemplateLimits, web.Config, er
 		}
 	}
 	return jl, tl, wc, errors.Join(errs...)
+}
+
+// positiveDuration reads setting key: "" is 0 (the default); anything but a
+// positive duration adds an error naming the key, with an example, to errs.
+func positiveDuration(key, v, example string, errs *[]error) time.Duration {
+	if v == "" {
+		return 0
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		*errs = append(*errs, fmt.Errorf("%s %q must be a positive duration like %s", key, v, example))
+		return 0
+	}
+	return d
 }

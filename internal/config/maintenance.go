@@ -29,17 +29,7 @@ const minDedupeRetention = 24 * time.Hour
 // setting is wrong.
 func (m MaintenanceConfig) Maintenance() (jobs.Maintenance, error) {
 	var errs []error
-	dur := func(name, v string) time.Duration {
-		if v == "" {
-			return 0
-		}
-		d, err := time.ParseDuration(v)
-		if err != nil || d <= 0 {
-			errs = append(errs, fmt.Errorf("maintenance.%s %q must be a positive duration like 168h", name, v))
-			return 0
-		}
-		return d
-	}
+	dur := func(name, v string) time.Duration { return positiveDuration("maintenance."+name, v, "168h", &errs) }
 	out := jobs.Maintenance{DedupeRetention: dur("dedupeRetention", m.DedupeRetention), Every: dur("every", m.Every), Batch: m.Batch}
 	if out.DedupeRetention > 0 && out.DedupeRetention < minDedupeRetention {
 		errs = append(errs, fmt.Errorf("maintenance.dedupeRetention %s is under 24h: a replayed event or link must still be recognised", out.DedupeRetention))
