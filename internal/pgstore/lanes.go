@@ -96,6 +96,7 @@ const headsPage = 128
 // as Outbox takes). A lane whose head another replica holds is left to it.
 func (db *DB) OutboxDue(ctx context.Context, q jobs.OutboxQuery) (jobs.OutboxWork, error) {
 	var work jobs.OutboxWork
+	var heldUntil int64 // earliest end of another replica's lease on a due head
 	maxLanes, perLane := q.Limits()
 	afterDue, afterSeq := int64(-1<<63), int64(-1<<63)
 	for len(work.Lanes) < maxLanes {
@@ -124,9 +125,12 @@ func (db *DB) OutboxDue(ctx context.Context, q jobs.OutboxQuery) (jobs.OutboxWor
 			if q.Skip != nil && q.Skip(l.key()) {
 				continue
 			}
-			items, err := db.claimLane(ctx, l, q.At, perLane)
+			items, held, err := db.claimLane(ctx, l, q.At, perLane)
 			if err != nil {
 				return work, err
+			}
+			if held != 0 && (heldUntil == 0 || held < heldUntil) {
+				heldUntil = held
 			}
 			if len(items) > 0 {
 				work.Lanes = append(work.Lanes, jobs.OutboxLane{Key: l.key(), Items: items})
@@ -143,6 +147,13 @@ func (db *DB) OutboxDue(ctx context.Context, q jobs.OutboxQuery) (jobs.OutboxWor
 	if next != nil {
 		work.Next = time.Unix(0, *next).UTC()
 	}
+	// A due lane another replica holds is retried when that lease ends:
+	// if the replica died, nothing else would wake this one to take over.
+	if heldUntil != 0 {
+		if until := time.Unix(0, heldUntil).UTC(); work.Next.IsZero() || until.Before(work.Next) {
+			work.Next = until
+		}
+	}
 	pending, err := db.pendingCount(ctx)
 	work.Pending = pending
 	return work, err
@@ -150,14 +161,16 @@ func (db *DB) OutboxDue(ctx context.Context, q jobs.OutboxQuery) (jobs.OutboxWor
 
 // claimLane leases the lane's leading notifications that are due, not
 // waiting behind an older targeted one, and not held by another replica.
-func (db *DB) claimLane(ctx context.Context, l laneRef, at time.Time, limit int) ([]jobs.Notification, error) {
-	var out []jobs.Notification
+// When the lane's first due notification is held by another replica,
+// heldUntil is when that lease ends (Unix nanoseconds, else 0).
+func (db *DB) claimLane(ctx context.Context, l laneRef, at time.Time, limit int) (out []jobs.Notification, heldUntil int64, err error) {
 	claimed := map[string]int64{}
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
-		out = nil
+	err = db.inTx(ctx, func(tx pgx.Tx) error {
+		out, heldUntil = nil, 0
 		clear(claimed)
 		rows, err := tx.Query(ctx, `SELECT seq, id, due_ns, targeted, job_id, data,
-				lease_owner IS NULL OR lease_owner = $3 OR lease_until <= now()
+				lease_owner IS NULL OR lease_owner = $3 OR lease_until <= now(),
+				COALESCE((extract(epoch FROM lease_until) * 1e9)::bigint, 0)
 			FROM cla_outbox WHERE ch_type = $1 AND lane = $2 AND NOT settled ORDER BY seq LIMIT $4`, l.typ, l.lane, db.owner, limit)
 		if err != nil {
 			return err
@@ -176,9 +189,13 @@ func (db *DB) claimLane(ctx context.Context, l laneRef, at time.Time, limit int)
 			var due int64
 			var data []byte
 			var free bool
-			if err := rows.Scan(&r.seq, &r.id, &due, &r.targeted, &r.job, &data, &free); err != nil {
+			var until int64
+			if err := rows.Scan(&r.seq, &r.id, &due, &r.targeted, &r.job, &data, &free, &until); err != nil {
 				rows.Close()
 				return err
+			}
+			if !stop && due <= nanos(at) && !free && len(lead) == 0 {
+				heldUntil = until
 			}
 			if stop || due > nanos(at) || !free {
 				stop = true
@@ -244,14 +261,14 @@ func (db *DB) claimLane(ctx context.Context, l laneRef, at time.Time, limit int)
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("claim outbox lane: %w", err)
+		return nil, 0, fmt.Errorf("claim outbox lane: %w", err)
 	}
 	db.mu.Lock()
 	for id, tok := range claimed {
 		db.tokens[id] = tok
 	}
 	db.mu.Unlock()
-	return out, nil
+	return out, heldUntil, nil
 }
 
 // pendingEvery is how often OutboxDue recounts the pending notifications

@@ -196,6 +196,39 @@ func TestDB_OutboxLeases(t *testing.T) {
 	require.True(t, settled, "the owner settles")
 }
 
+// TestDB_OutboxDueWakesAtForeignLease: a due lane another replica holds
+// is left to it, and the pass says to look again when that lease ends, so
+// a replica that died holding a lane is taken over without any other
+// change waking the survivors.
+func TestDB_OutboxDueWakesAtForeignLease(t *testing.T) {
+	fresh := pgtest.FreshURL(t)
+	a := open(t, fresh, pgstore.Options{Lease: time.Hour})
+	b := open(t, fresh, pgstore.Options{Lease: time.Hour})
+	ctx := context.Background()
+	var ns []jobs.Notification
+	for i := 0; i < 3; i++ {
+		ns = append(ns, jobs.Notification{ID: fmt.Sprintf("n%d", i), JobID: "a", DueAt: storetest.T0})
+	}
+	require.NoError(t, a.CreateJob(ctx, storetest.NewJob("a", storetest.T0, jobs.StatusPending), jobs.Effects{Notify: ns}))
+	q := jobs.OutboxQuery{At: storetest.T0, MaxLanes: 4, PerLane: 10}
+	gotA, err := a.OutboxDue(ctx, q)
+	require.NoError(t, err)
+	require.Len(t, gotA.Lanes, 1)
+	gotB, err := b.OutboxDue(ctx, q)
+	require.NoError(t, err)
+	require.Empty(t, gotB.Lanes, "the lane is a's while its lease lasts")
+	require.False(t, gotB.Next.IsZero(), "b is told when to look again")
+	require.WithinDuration(t, time.Now().Add(time.Hour), gotB.Next, 5*time.Minute, "at the end of a's lease")
+
+	// a dies: its lease runs out, and b's next pass takes the lane over.
+	_, err = a.Pool().Exec(ctx, `UPDATE cla_outbox SET lease_until = now() - interval '1 second' WHERE lease_owner IS NOT NULL`)
+	require.NoError(t, err)
+	gotB, err = b.OutboxDue(ctx, q)
+	require.NoError(t, err)
+	require.Len(t, gotB.Lanes, 1)
+	require.ElementsMatch(t, []string{"n0", "n1", "n2"}, idsOf(gotB.Lanes[0].Items))
+}
+
 func idsOf(ns []jobs.Notification) []string {
 	out := make([]string, len(ns))
 	for i, n := range ns {
