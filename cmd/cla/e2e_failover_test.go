@@ -51,7 +51,7 @@ func TestReplicas_Failover(t *testing.T) {
 	deploys := emu.AddChannel(slackemu.Channel{Name: "deploys", Members: []string{alice.ID, emu.BotUserID()}})
 	dir := t.TempDir()
 	cfg := testConfig(t, dir)
-	env := []string{"E2E_CI_TOKEN=" + tokCI, "SLACK_API_URL=" + emu.APIURL(),
+	env := []string{"CLA_LOG_LEVEL=debug", "E2E_CI_TOKEN=" + tokCI, "SLACK_API_URL=" + emu.APIURL(),
 		"SLACK_APP_TOKEN=" + emu.AppToken(), "SLACK_BOT_TOKEN=" + emu.BotToken()}
 	var reps []*server
 	for i := 0; i < 3; i++ {
@@ -234,14 +234,30 @@ func TestReplicas_Failover(t *testing.T) {
 	for i := 0; i < timers; i++ {
 		ids = append(ids, fmt.Sprintf("fo-t-%02d", i))
 	}
-	waitFor(t, ctx, func() bool {
+	var missing []string
+	for {
+		missing = missing[:0]
 		for _, id := range ids {
 			if count(id) == 0 {
-				return false
+				missing = append(missing, id)
 			}
 		}
-		return true
-	})
+		if len(missing) == 0 || ctx.Err() != nil {
+			break
+		}
+		time.Sleep(20 * time.Millisecond) // polling Slack's channel
+	}
+	if len(missing) > 0 {
+		for i, r := range reps {
+			t.Logf("replica %d log:\n%s", i, r.logs.String())
+		}
+		for _, c := range emu.Calls("") {
+			if c.Method != "chat.postMessage" || c.Args["channel"] == deploys.ID {
+				t.Logf("slack call %s %s %d %q %.80s", c.At.Format("15:04:05.000"), c.Method, c.Status, c.Error, c.Args["text"])
+			}
+		}
+		t.Fatalf("never announced: %v", missing)
+	}
 	for _, id := range ids {
 		require.Equal(t, 1, count(id), "%s announced %d times", id, count(id))
 	}
