@@ -1,6 +1,7 @@
 package slackemu
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 )
@@ -178,4 +179,25 @@ func (e *Emulator) addFileLocked(f File, user string) File {
 	e.capFileBytesLocked()
 	f.Content = nil // messages carry the file's metadata; its bytes are served from e.files
 	return f
+}
+
+// PostAsOtherApp has the bot of another app installed in the workspace
+// (botID, not the app under test) post text with message metadata (a JSON
+// object, or nil) at the top level of a channel, as that app would through
+// chat.postMessage. The app under test gets the message event if it is in
+// the channel. It returns the message's ts.
+func (e *Emulator) PostAsOtherApp(botID, channel, text string, metadata json.RawMessage) (string, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if botID == "" || botID == e.cfg.BotID {
+		return "", fmt.Errorf("post as another app: %q is not another app's bot id", botID)
+	}
+	ch, err := e.resolveChannelLocked(channel)
+	if err != nil {
+		return "", fmt.Errorf("post as another app: %w", err)
+	}
+	m := &message{Message: Message{User: "U" + botID, BotID: botID, Text: text, Metadata: metadata}}
+	e.storeLocked(ch, m)
+	e.emitMessageLocked(ch, m)
+	return m.TS, nil
 }

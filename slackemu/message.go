@@ -78,9 +78,11 @@ func (e *Emulator) messageJSON(ch *channel, m *message) obj {
 	if m.Subtype != "" {
 		o["subtype"] = m.Subtype
 	}
-	if m.BotID != "" {
+	if m.BotID == e.cfg.BotID && m.BotID != "" {
 		o["bot_id"], o["app_id"] = m.BotID, e.cfg.AppID
 		o["bot_profile"] = e.botProfile()
+	} else if m.BotID != "" { // another app's bot (PostAsOtherApp)
+		o["bot_id"], o["app_id"] = m.BotID, "A"+m.BotID
 	} else if m.clientMsgID != "" {
 		o["client_msg_id"] = m.clientMsgID
 	}

@@ -64,7 +64,13 @@ func (n *Notifier) adopt(ctx context.Context, job *jobs.Job, g *jobs.Gate, chann
 
 // findAnnouncement reads the channel's history since oldest, newest first,
 // for the gate's announcement, at most adoptPages pages.
+// Only this app's own messages count: another app in the channel could
+// post the same metadata.
 func (n *Notifier) findAnnouncement(ctx context.Context, channel, jobID, gateID string, oldest time.Time) (jobs.MessageRef, bool, error) {
+	self, err := n.botID(ctx)
+	if err != nil {
+		return jobs.MessageRef{}, false, err
+	}
 	p := &slack.GetConversationHistoryParameters{ChannelID: channel, Limit: adoptPageSize, IncludeAllMetadata: true}
 	if oldest.After(time.Unix(0, 0)) {
 		p.Oldest = fmt.Sprintf("%d.000000", oldest.Unix())
@@ -76,7 +82,7 @@ func (n *Notifier) findAnnouncement(ctx context.Context, channel, jobID, gateID 
 		}
 		for _, m := range res.Messages {
 			md := m.Metadata
-			if md.EventType == AnnounceEventType && md.EventPayload["job_id"] == jobID && md.EventPayload["gate_id"] == gateID {
+			if m.BotID == self && md.EventType == AnnounceEventType && md.EventPayload["job_id"] == jobID && md.EventPayload["gate_id"] == gateID {
 				return jobs.MessageRef{Channel: channel, TS: m.Timestamp}, true, nil
 			}
 		}
@@ -104,6 +110,11 @@ func (n *Notifier) nudgedBefore(ctx context.Context, ref jobs.MessageRef, nt job
 	if err == nil && first {
 		return false
 	}
+	self, err := n.botID(ctx)
+	if err != nil {
+		n.log.Warn("could not look for an earlier note; posting it (it may show twice)", "notification", nt.ID, "err", err)
+		return false
+	}
 	p := &slack.GetConversationRepliesParameters{ChannelID: ref.Channel, Timestamp: ref.TS, Limit: adoptPageSize,
 		IncludeAllMetadata: true}
 	for range adoptPages {
@@ -113,7 +124,7 @@ func (n *Notifier) nudgedBefore(ctx context.Context, ref jobs.MessageRef, nt job
 			return false
 		}
 		for _, m := range msgs {
-			if m.Metadata.EventType == NudgeEventType && m.Metadata.EventPayload["notification_id"] == nt.ID {
+			if m.BotID == self && m.Metadata.EventType == NudgeEventType && m.Metadata.EventPayload["notification_id"] == nt.ID {
 				n.log.Info("an earlier attempt posted this note; not posting it again", "notification", nt.ID, "ts", m.Timestamp)
 				return true
 			}

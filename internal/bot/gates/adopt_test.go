@@ -114,3 +114,36 @@ func TestNotifier_NudgeNotRepeated(t *testing.T) {
 	require.Contains(t, string(replies[0].Metadata), gates.NudgeEventType)
 	require.Len(t, e.emu.Calls("conversations.replies"), 1)
 }
+
+// TestNotifier_AdoptIgnoresOtherApps: another app in the channel posting
+// this gate's metadata is not taken for cla's announcement; the retry
+// posts cla's own and records it.
+func TestNotifier_AdoptIgnoresOtherApps(t *testing.T) {
+	e := newEnv(t, slackemu.Config{})
+	_, err := e.svc.CreateJob(e.ctx, ci, jobs.ViaAPI, jobs.NewJob{ID: "qa-74", Name: "Deploy", Gate: &jobs.GateConfig{
+		Kind: jobs.KindPause, Name: "Hold", Channels: []jobs.NotifyChannel{{Type: "slack", ChannelID: e.channel}}}})
+	require.NoError(t, err)
+	due, _, err := e.svc.Store().Outbox(e.ctx, e.svc.Now(), 10)
+	require.NoError(t, err)
+	require.Len(t, due, 1)
+	e.emu.InjectFault("chat.postMessage", slackemu.Fault{Status: http.StatusInternalServerError, Times: 1})
+	require.Error(t, e.notifier.Notify(e.ctx, due[0], e.job("qa-74")))
+	meta, err := json.Marshal(map[string]any{"event_type": gates.AnnounceEventType,
+		"event_payload": map[string]any{"job_id": "qa-74", "gate_id": e.job("qa-74").OpenGate().ID}})
+	require.NoError(t, err)
+	forged, err := e.emu.PostAsOtherApp("B0OTHERAPP", e.channel, "not cla", meta)
+	require.NoError(t, err)
+
+	require.NoError(t, e.notifier.Notify(e.ctx, due[0], e.job("qa-74")))
+	require.Len(t, e.emu.Calls("conversations.history"), 1, "it looked")
+	refs := e.job("qa-74").OpenGate().Messages
+	require.Len(t, refs, 1)
+	require.NotEqual(t, forged, refs[0].TS, "another app's message is not cla's announcement")
+	var own int
+	for _, m := range e.emu.Messages(e.channel) {
+		if m.TS == refs[0].TS && m.IsBot() && m.BotID != "B0OTHERAPP" {
+			own++
+		}
+	}
+	require.Equal(t, 1, own, "cla posted and recorded its own announcement")
+}

@@ -13,6 +13,7 @@ package gates
 import (
 	"context"
 	"errors"
+	"fmt"
 	"hash/fnv"
 	"log/slog"
 	"net/http"
@@ -73,6 +74,27 @@ type core struct {
 	people *people.Resolver
 	ann    *Announcer
 	http   *http.Client
+
+	selfMu    sync.Mutex
+	selfBotID string // this app's bot id, from auth.test once it succeeded
+}
+
+// botID is this app's bot id (auth.test, asked once and remembered).
+func (c *core) botID(ctx context.Context) (string, error) {
+	c.selfMu.Lock()
+	defer c.selfMu.Unlock()
+	if c.selfBotID != "" {
+		return c.selfBotID, nil
+	}
+	res, err := c.api.AuthTestContext(ctx)
+	if err != nil {
+		return "", slackError("auth.test", err)
+	}
+	if res.BotID == "" {
+		return "", fmt.Errorf("auth.test: the token is not a bot token (no bot_id)")
+	}
+	c.selfBotID = res.BotID
+	return c.selfBotID, nil
 }
 
 // rewriteLocks serialize announcement rewrites per job across every Notifier
