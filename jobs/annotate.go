@@ -2,6 +2,8 @@ package jobs
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"sort"
@@ -101,8 +103,13 @@ func (s *Service) hasAnnotationKey(ctx context.Context, id, key string) bool {
 }
 
 // annotationKey is the single-use key that makes a keyed annotation
-// idempotent.
-func annotationKey(jobID, key string) string { return "annotation\x00" + jobID + "\x00" + key }
+// idempotent. The caller's key is hashed: a store may keep keys as text
+// (PostgreSQL refuses NUL bytes and invalid UTF-8) with a bounded length,
+// and a job id never contains ':'.
+func annotationKey(jobID, key string) string {
+	sum := sha256.Sum256([]byte(key))
+	return "annotation:" + jobID + ":" + hex.EncodeToString(sum[:16])
+}
 
 // ContentPath is the API route of a file annotation's bytes: what a log
 // entry carries instead of the bytes.
