@@ -166,7 +166,6 @@ func fileLines(e jobs.LogEntry) []string {
 	var out []string
 	if e.Fields["annotationKind"] == jobs.AnnotationFile {
 		size, _ := strconv.Atoi(e.Fields["size"])
-
 		line := fmt.Sprintf("📎 %s (%s)", e.Fields["name"], jobs.ByteSize(size))
 		if e.Fields["content"] != "" || e.Fields["permalink"] == "" {
 			line += fmt.Sprintf(" — annotation %s: cla job annotation get <job> %s", e.Fields["annotation"], e.Fields["annotation"])
