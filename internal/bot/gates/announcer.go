@@ -39,7 +39,7 @@ type Announcer struct {
 	dirty   map[gateKey]bool // gates to render again when their worker is done
 	running map[gateKey]bool // gates with a worker
 	sent    map[jobs.MessageRef]uint64
-	known   map[gateKey]bool // gates with announcements seen, for a resync
+	known   map[gateKey]bool // gates this process announced or rewrote, for a resync
 	workers sync.WaitGroup
 }
 

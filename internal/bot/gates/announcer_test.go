@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/cla-ops/cla/internal/bot/blocks"
+	"github.com/cla-ops/cla/internal/bot/gates"
 	"github.com/cla-ops/cla/internal/bot/ratelimit"
 	"github.com/cla-ops/cla/jobs"
 	"github.com/cla-ops/cla/slackemu"
@@ -316,15 +317,23 @@ func TestAnnouncer_BurstCoalesced(t *testing.T) {
 func TestAnnouncer_ResyncAfterDrops(t *testing.T) {
 	e := newEnv(t, slackemu.Config{})
 	m := e.open("resync-1", jobs.GateConfig{Kind: jobs.KindApproval, Name: "Ship", Assignees: []string{"ops"}, Required: 3})
+	e.open("other-1", jobs.GateConfig{Kind: jobs.KindApproval, Name: "Other", Assignees: []string{"ops"}})
 	e.announcer.Wait()
-	// Flood the broker far past the announcer's buffer, then vote.
+	// Stop the announcer's loop at another gate's rewrite, flood the broker
+	// far past its buffer, vote (that event is dropped), and let go: only a
+	// resync can show the vote.
+	release := gates.HoldAnnouncer(e.announcer)
+	job, err := e.svc.GetJob(e.ctx, "other-1")
+	require.NoError(t, err)
+	e.svc.Broker().Publish(jobs.Event{Type: jobs.EventGateVoted, Job: job, Gate: job.Gates[0]})
 	for range 5000 {
 		e.svc.Broker().Publish(jobs.Event{Type: jobs.EventLogAppended, Job: &jobs.Job{ID: "noise"}})
 	}
-	_, _, err := e.svc.Resolve(e.ctx, identities[0], jobs.ViaAPI, "resync-1", jobs.Resolution{Action: jobs.ActApprove})
+	_, _, err = e.svc.Resolve(e.ctx, identities[0], jobs.ViaAPI, "resync-1", jobs.Resolution{Action: jobs.ActApprove})
+	release()
 	require.NoError(t, err)
-	e.waitMessage(m, func(x slackemu.Message) bool { return strings.Contains(text(x.Blocks), "Approvals: 1 of 3") })
 	require.Positive(t, e.svc.Broker().Dropped(), "the flood was counted")
+	e.waitMessage(m, func(x slackemu.Message) bool { return strings.Contains(text(x.Blocks), "Approvals: 1 of 3") })
 }
 
 // TestAnnouncer_HungCallStallsNothingElse: a chat.update that Slack never

@@ -81,6 +81,7 @@ func (n *Notifier) record(ctx context.Context, job *jobs.Job, g *jobs.Gate, ref 
 	if err := n.svc.RecordMessage(ctx, job.ID, g.ID, ref); err != nil {
 		return fmt.Errorf("record announcement of %s/%s: %w", job.ID, g.ID, err)
 	}
+	n.ann.remember(gateKey{job.ID, g.ID}) // a resync covers it even before its first rewrite
 	return n.catchUp(ctx, job.ID, g)
 }
 
