@@ -25,7 +25,10 @@ type testBot struct {
 	respond func(req socketmode.Request) (payload any, skip bool)
 }
 
-// fastConfig is a Config with test-friendly timings.
+// fastConfig is a Config with test-friendly timings. Its RedeliveryDelay
+// is short: a test that counts deliveries or acks must set a long one (an
+// ack can take longer than 150 ms under -race on a loaded machine) and
+// redeliver by hand (redeliverNow) where it means to.
 func fastConfig() Config {
 	return Config{RedeliveryDelay: 150 * time.Millisecond, PingInterval: time.Second, DisconnectGrace: time.Second}
 }
@@ -87,10 +90,11 @@ func (b *testBot) requests() []socketmode.Request {
 	return append([]socketmode.Request(nil), b.got...)
 }
 
-// ctxT is a context bounded for one test step.
+// ctxT is a context bounded for one test step: generous, since a loaded
+// 2-core machine under -race is slow, and only a failing test waits it out.
 func ctxT(t *testing.T) context.Context {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	t.Cleanup(cancel)
 	return ctx
 }
@@ -126,4 +130,37 @@ func eventsOf(t *testing.T, emu *Emulator) []map[string]any {
 		}
 	}
 	return out
+}
+
+// redeliverNow does at once what RedeliveryDelay's timer does: every event
+// sent and not acked is delivered again (or given up). It returns how many
+// it redelivered, so a test decides when a redelivery happens.
+func redeliverNow(emu *Emulator) int {
+	emu.mu.Lock()
+	var due []*envelope
+	for _, id := range emu.envOrder {
+		v := emu.envs[id]
+		d := v.d
+		if v.typ == "events_api" && d.ack == nil && !d.gaveUp && d.attempts[len(d.attempts)-1] == v && !v.sentAt.IsZero() {
+			v.stopTimer()
+			due = append(due, v)
+		}
+	}
+	emu.mu.Unlock()
+	for _, v := range due {
+		emu.retry(v)
+	}
+	return len(due)
+}
+
+// nextRequest waits for the next request b receives.
+func (b *testBot) nextRequest(t *testing.T) socketmode.Request {
+	t.Helper()
+	select {
+	case ev := <-b.events:
+		return *ev.Request
+	case <-ctxT(t).Done():
+		t.Fatal("the bot received no request")
+		return socketmode.Request{}
+	}
 }

@@ -16,7 +16,11 @@ import (
 )
 
 func TestEmulator_SocketModeDelivery(t *testing.T) {
-	emu := NewTest(t, fastConfig())
+	cfg := fastConfig()
+	// Not a redelivery test: a redelivery (an ack slower than 150 ms under
+	// -race on a loaded machine) would be a third request.
+	cfg.RedeliveryDelay = time.Minute
+	emu := NewTest(t, cfg)
 	bot := newTestBot(t, emu, nil)
 	require.NoError(t, emu.WaitConnections(ctxT(t), 1))
 	alice, _, general := workspace(t, emu)
@@ -60,10 +64,14 @@ func TestEmulator_SocketModeDelivery(t *testing.T) {
 
 func TestEmulator_Redelivery(t *testing.T) {
 	t.Run("retried with the same event id until acked", func(t *testing.T) {
-		emu := NewTest(t, fastConfig())
+		cfg := fastConfig()
+		// Redelivered by hand: with a timer, an ack of the third delivery
+		// slower than the delay (-race, a loaded machine) is a fourth.
+		cfg.RedeliveryDelay = time.Hour
+		emu := NewTest(t, cfg)
 		var mu sync.Mutex
 		seen := 0
-		newTestBot(t, emu, func(req socketmode.Request) (any, bool) {
+		bot := newTestBot(t, emu, func(req socketmode.Request) (any, bool) {
 			mu.Lock()
 			defer mu.Unlock()
 			seen++
@@ -72,7 +80,14 @@ func TestEmulator_Redelivery(t *testing.T) {
 		alice, _, general := workspace(t, emu)
 		_, err := emu.PostMessage(alice.ID, general.ID, "hello")
 		require.NoError(t, err)
+		for i := range 3 {
+			require.Equal(t, i, bot.nextRequest(t).RetryAttempt)
+			if i < 2 {
+				require.Equal(t, 1, redeliverNow(emu), "delivery %d is unacked", i)
+			}
+		}
 		require.NoError(t, emu.WaitIdle(ctxT(t)))
+		require.Zero(t, redeliverNow(emu), "acked: nothing left to redeliver")
 		envs := emu.Envelopes()
 		require.Len(t, envs, 3)
 		for i, env := range envs {
@@ -98,7 +113,7 @@ func TestEmulator_Redelivery(t *testing.T) {
 		require.Len(t, envs, 4)
 		require.True(t, envs[3].GaveUp)
 		require.Nil(t, envs[3].Ack)
-		require.Eventually(t, func() bool { return len(bot.requests()) == 4 }, 5*time.Second, 5*time.Millisecond)
+		require.Eventually(t, func() bool { return len(bot.requests()) == 4 }, 30*time.Second, 5*time.Millisecond)
 		require.Equal(t, 3, bot.requests()[3].RetryAttempt)
 		require.Equal(t, "timeout", bot.requests()[3].RetryReason)
 	})
