@@ -2,6 +2,7 @@ package monitor
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -67,23 +68,24 @@ func (m *Monitor) stream(w http.ResponseWriter, fl http.Flusher, r *http.Request
 }
 
 // streamOnce sends one round of changes and waits for the next; false ends
-// the stream. The broker watch is held only for the round.
+// the stream. The broker watch is held only for the round. The session is
+// checked after each read and before its result is written: a read that
+// precedes a live check precedes the revocation too, so a browser signed
+// out (revoked, expired) never receives what changed after that.
 func (m *Monitor) streamOnce(w http.ResponseWriter, fl http.Flusher, r *http.Request, tick *time.Ticker, id string, after, version uint64) (uint64, uint64, bool) {
 	ctx := r.Context()
-	if !m.sessionLive(ctx, viewerOf(ctx).Session) {
-		return version, after, false // signed out, revoked or expired since the stream opened
-	}
+	live := func() bool { return m.sessionLive(ctx, viewerOf(ctx).Session) }
 	changed, release := m.svc.Broker().Watch(id)
 	defer release()
 	job, err := m.svc.GetJob(ctx, id)
-	if err != nil {
+	if err != nil || !live() {
 		return version, after, false
 	}
 	if job.Version > version {
 		version = job.Version
 		fmt.Fprintf(w, "event: job\ndata: %d\n\n", version)
 	}
-	if after, err = m.sendLog(w, r, id, after); err != nil {
+	if after, err = m.sendLog(w, r, id, after, live); err != nil {
 		return version, after, false
 	}
 	fl.Flush()
@@ -99,13 +101,20 @@ func (m *Monitor) streamOnce(w http.ResponseWriter, fl http.Flusher, r *http.Req
 	return version, after, true
 }
 
-// sendLog writes every log entry after seq as a "log" event.
-func (m *Monitor) sendLog(w http.ResponseWriter, r *http.Request, id string, after uint64) (uint64, error) {
+// errSignedOut ends a stream whose session ended while it was open.
+var errSignedOut = errors.New("session ended")
+
+// sendLog writes every log entry after seq as a "log" event, each batch
+// only if live still holds once it is read.
+func (m *Monitor) sendLog(w http.ResponseWriter, r *http.Request, id string, after uint64, live func() bool) (uint64, error) {
 	const batch = 200
 	for {
 		entries, err := m.svc.Log(r.Context(), id, after, batch)
 		if err != nil {
 			return after, err
+		}
+		if len(entries) > 0 && !live() {
+			return after, errSignedOut
 		}
 		for _, e := range entries {
 			var buf bytes.Buffer

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"sync"
 	"testing"
 	"time"
 
@@ -241,5 +242,74 @@ func TestMonitor_RevokeEndsOpenStream(t *testing.T) {
 		require.False(t, ok, "the revoked session's stream must end, not send %+v", ev)
 	case <-time.After(10 * time.Second):
 		t.Fatal("the revoked session's stream is still open")
+	}
+}
+
+// lateRevoke is the session store with a hook that runs once, right after
+// a session read answered: the moment a revocation can land between a
+// stream's session check and its next read.
+type lateRevoke struct {
+	jobs.SessionStore
+	mu   sync.Mutex
+	hook func()
+}
+
+func (l *lateRevoke) GetSession(ctx context.Context, id string) (jobs.Session, error) {
+	s, err := l.SessionStore.GetSession(ctx, id)
+	l.mu.Lock()
+	hook := l.hook
+	l.hook = nil
+	l.mu.Unlock()
+	if hook != nil {
+		hook()
+	}
+	return s, err
+}
+
+// TestMonitor_RevokeBetweenCheckAndRead: a session revoked, and a log entry
+// appended, just after a stream found its session live must still not
+// reach that stream (it used to check, then read and send what was written
+// after the revocation).
+func TestMonitor_RevokeBetweenCheckAndRead(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	f.createJob("qa-1", "Deploy", actionGate())
+	thief := f.signIn("alice")
+	sid := thief.sessionOf()
+	late := &lateRevoke{SessionStore: f.mon.sessions}
+	f.mon.sessions = late
+	stream := thief.openStream(t, "/jobs/qa-1/events?after=2&v=9", "")
+
+	revoked := make(chan error, 1)
+	late.mu.Lock()
+	late.hook = func() {
+		err := late.SessionStore.DeleteSession(ctx, sid)
+		if err == nil {
+			_, err = f.svc.AppendLog(ctx, "qa-1", []jobs.LogEntry{{Kind: jobs.LogMessage, Actor: "slack:U1", Via: jobs.ViaSlack,
+				Text: "secret after revoke", Key: "m1"}})
+		}
+		revoked <- err
+	}
+	late.mu.Unlock()
+	f.svc.Broker().Wake("qa-1") // a parked stream checks its session again
+	require.NoError(t, recvWithin(t, revoked))
+	select {
+	case ev, ok := <-stream:
+		require.False(t, ok, "the revoked session's stream must end, not send %+v", ev)
+	case <-time.After(60 * time.Second):
+		t.Fatal("the revoked session's stream is still open")
+	}
+}
+
+// recvWithin takes the next value from ch, failing after a deadline far
+// above what a loaded machine needs.
+func recvWithin[T any](t *testing.T, ch <-chan T) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(60 * time.Second):
+		t.Fatal("nothing received within 60s")
+		panic("unreachable")
 	}
 }
