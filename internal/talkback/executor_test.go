@@ -124,17 +124,50 @@ func TestExecutor_Run_ProgramNotFound(t *testing.T) {
 func TestExecutor_Run_TimeoutKillsGroup(t *testing.T) {
 	pidfile := filepath.Join(t.TempDir(), "child.pid")
 	l := helperAction(t, "tree", "    timeout: 2s\n", map[string]string{"PIDFILE": pidfile})
-	res, err := NewExecutor(ExecutorConfig{}).Run(context.Background(), "qa-1", prepare(t, l, nil))
-	require.NoError(t, err)
+	inv := prepare(t, l, nil) // in the test goroutine: prepare may call t.FailNow
+	require.Equal(t, 2*time.Second, inv.Timeout)
+	// The timeout passes once the child is known to run: a loaded machine
+	// may take longer than 2s to start the helper and its child, and the
+	// group must be killed with both in it.
+	expired, waited := make(chan time.Time, 1), make(chan time.Duration, 1)
+	ex := NewExecutor(ExecutorConfig{})
+	ex.expire = func(d time.Duration) <-chan time.Time { waited <- d; return expired }
+	done := make(chan runResult, 1)
+	go func() {
+		res, err := ex.Run(context.Background(), "qa-1", inv)
+		done <- runResult{res, err}
+	}()
+	require.Eventually(t, func() bool { _, err := os.Stat(pidfile); return err == nil }, 60*time.Second, 10*time.Millisecond,
+		"the helper's child never started")
+	select {
+	case d := <-waited:
+		require.Equal(t, 2*time.Second, d, "the action's timeout is what is waited for")
+	case <-time.After(60 * time.Second):
+		t.Fatal("the command's timeout was never armed")
+	}
+	expired <- time.Now()
+	res := recvResult(t, done)
 	require.True(t, res.TimedOut)
 	require.Equal(t, -1, res.ExitCode)
 	require.Contains(t, res.Summary(), "timed out")
 	data, err := os.ReadFile(pidfile)
-	require.NoError(t, err, "the child never started: the helper was slower than the 2s timeout")
+	require.NoError(t, err)
 	pid, err := strconv.Atoi(string(data))
 	require.NoError(t, err)
-	require.Eventually(t, func() bool { return processGone(pid) }, 10*time.Second, 10*time.Millisecond,
+	require.Eventually(t, func() bool { return processGone(pid) }, 60*time.Second, 10*time.Millisecond,
 		"child %d survived the timeout", pid)
+}
+
+// TestExecutor_Run_TimeoutClock: without a test's hand on it, the timeout
+// is a real timer that ends a command that would run for an hour, never
+// before the action's timeout.
+func TestExecutor_Run_TimeoutClock(t *testing.T) {
+	l := helperAction(t, "sleeper", "    timeout: 1s\n", map[string]string{"PIDFILE": filepath.Join(t.TempDir(), "pid")})
+	res, err := NewExecutor(ExecutorConfig{}).Run(context.Background(), "qa-1", prepare(t, l, nil))
+	require.NoError(t, err)
+	require.True(t, res.TimedOut)
+	require.False(t, res.Canceled)
+	require.GreaterOrEqual(t, res.Duration, time.Second)
 }
 
 func TestExecutor_Run_LeftoverChildIsKilled(t *testing.T) {
@@ -146,7 +179,7 @@ func TestExecutor_Run_LeftoverChildIsKilled(t *testing.T) {
 	data, err := os.ReadFile(pidfile)
 	require.NoError(t, err)
 	pid, _ := strconv.Atoi(string(data))
-	require.Eventually(t, func() bool { return processGone(pid) }, 10*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return processGone(pid) }, 60*time.Second, 10*time.Millisecond)
 }
 
 func TestExecutor_Run_OutputCapped(t *testing.T) {
@@ -170,7 +203,7 @@ func TestExecutor_Run_Canceled(t *testing.T) {
 		res, err := NewExecutor(ExecutorConfig{}).Run(ctx, "qa-1", inv)
 		done <- runResult{res, err}
 	}()
-	require.Eventually(t, func() bool { _, err := os.Stat(pidfile); return err == nil }, 10*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { _, err := os.Stat(pidfile); return err == nil }, 60*time.Second, 10*time.Millisecond)
 	cancel()
 	res := recvResult(t, done)
 	require.True(t, res.Canceled)

@@ -81,7 +81,7 @@ func spawnSleeper() {
 	if err := cmd.Start(); err != nil {
 		os.Exit(99)
 	}
-	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); {
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); {
 		if _, err := os.Stat(os.Getenv("PIDFILE")); err == nil {
 			return
 		}

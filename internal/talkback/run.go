@@ -62,12 +62,18 @@ func (e *Executor) watch(ctx context.Context, p *os.Process, timeout time.Durati
 	done, exited := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(exited)
-		t := time.NewTimer(timeout)
-		defer t.Stop()
+		var expired <-chan time.Time
+		if e.expire != nil {
+			expired = e.expire(timeout)
+		} else {
+			t := time.NewTimer(timeout)
+			defer t.Stop()
+			expired = t.C
+		}
 		select {
 		case <-done:
 			return
-		case <-t.C:
+		case <-expired:
 			res.TimedOut = true
 		case <-ctx.Done():
 			res.Canceled = true
