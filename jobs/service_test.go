@@ -358,7 +358,7 @@ func TestService_WaitWakesOnChange(t *testing.T) {
 	case j := <-got:
 		require.NoError(t, <-errs)
 		require.Greater(t, j.Version, job.Version)
-	case <-time.After(10 * time.Second):
+	case <-time.After(60 * time.Second):
 		t.Fatal("waiter was not woken")
 	}
 	short, cancel := context.WithCancel(ctx)
@@ -446,7 +446,7 @@ func TestService_WaitLeavesNoWatch(t *testing.T) {
 	require.NoError(t, err)
 	select {
 	case <-ch:
-	case <-time.After(10 * time.Second):
+	case <-time.After(60 * time.Second):
 		t.Fatal("a watch taken after finished waits still wakes")
 	}
 }

@@ -88,7 +88,7 @@ func TestPage_ephemeralButtons(t *testing.T) {
 		require.Equal(t, ts, cb.Container.MessageTs)
 		require.Equal(t, "req-1", cb.ActionCallback.BlockActions[0].Value)
 		require.NotEmpty(t, cb.ResponseURL)
-	case <-time.After(10 * time.Second):
+	case <-time.After(60 * time.Second):
 		t.Fatal("the bot got no click")
 	}
 	require.Empty(t, bot.clicks, "bob's click never reached the bot")
@@ -133,7 +133,7 @@ func TestPage_fileBytes(t *testing.T) {
 		_, errStale := os.Stat(stale)
 		b, errKept := os.ReadFile(kept)
 		return os.IsNotExist(errStale) && errKept == nil && string(b) == "line one\nline two\n"
-	}, 20*time.Second, 20*time.Millisecond, "the stale temporary file is removed and the bytes are kept")
+	}, 60*time.Second, 20*time.Millisecond, "the stale temporary file is removed and the bytes are kept")
 	cancel()
 	require.NoError(t, <-done)
 	left, _ := filepath.Glob(filepath.Join(filepath.Dir(state), ".*.tmp-*"))

@@ -68,7 +68,7 @@ func TestCommitter_Groups(t *testing.T) {
 		c.mu.Lock()
 		defer c.mu.Unlock()
 		return !c.running && len(c.queue) == 0
-	}, 10*time.Second, time.Millisecond, "the loop ends when the queue is empty")
+	}, 60*time.Second, time.Millisecond, "the loop ends when the queue is empty")
 }
 
 // TestPutHome_CommitsOnlyChanges checks that an App Home refresh that

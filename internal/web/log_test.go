@@ -66,7 +66,7 @@ func (f *fixture) waitParked(t *testing.T, id string) {
 	require.Eventually(t, func() bool {
 		r := f.call("GET", "/metrics", "", nil)
 		return strings.Contains(string(r.body), "\ncla_http_waiting 1\n")
-	}, 5*time.Second, time.Millisecond, "no waiter parked on %s", id)
+	}, 60*time.Second, time.Millisecond, "no waiter parked on %s", id)
 }
 
 func TestServer_LogStream(t *testing.T) {

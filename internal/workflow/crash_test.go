@@ -57,15 +57,16 @@ steps:
 	require.Equal(t, []int{1, 2, 1}, []int{f.runs("a.runs"), f.runs("b.runs"), f.runs("c.runs")})
 }
 
-// waitFor polls cond until it holds, failing the test after 10 s.
+// waitFor polls cond until it holds, failing the test after 60 s (a
+// safety net: the child is a -race test binary started on a busy machine).
 func waitFor(t *testing.T, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatal("condition not met within 10s")
+			t.Fatal("condition not met within 60s")
 		}
 		<-tick.C
 	}

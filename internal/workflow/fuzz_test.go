@@ -21,7 +21,9 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("name: x\nsteps:\n  - &s {id: a, type: shell, config: {command: '{{env.X}}'}}\n  - *s\n"))
 	f.Add([]byte("name: x\nsteps:\n  - {id: g, type: gate, trap: {timeout: 1h}, if: 'env.A == \"1\"', config: {kind: approval, name: N}}\n"))
 	f.Fuzz(func(t *testing.T, src []byte) {
-		watchdog := time.AfterFunc(3*time.Second, func() {
+		// A hang detector, not a speed test: 30 s also holds on a loaded CI
+		// machine running the seed corpus under -race.
+		watchdog := time.AfterFunc(30*time.Second, func() {
 			buf := make([]byte, 1<<20)
 			panic(fmt.Sprintf("parse hung on %q\n%s", src, buf[:runtime.Stack(buf, true)]))
 		})

@@ -45,7 +45,9 @@ func newChromium(t *testing.T, width, height int) context.Context {
 	ctx, cancel := chromedp.NewContext(alloc)
 	t.Cleanup(cancel)
 	require.NoError(t, chromedp.Do(ctx)) // start the browser, without a timeout
-	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
+	// A safety net for a hung browser, far above what a loaded CI machine
+	// needs for a test's pages (Chromium and -race share 2 busy cores).
+	ctx, cancelTimeout := context.WithTimeout(ctx, 5*time.Minute)
 	t.Cleanup(cancelTimeout)
 	return ctx
 }
@@ -70,9 +72,10 @@ func text(t *testing.T, ctx context.Context, sel string) string {
 	return s
 }
 
-// poll waits until a JavaScript expression is true in the tab.
+// poll waits until a JavaScript expression is true in the tab (2 min at
+// most: a safety net, the update normally shows within milliseconds).
 func poll(expr string) chromedp.Action[chromedp.Void] {
-	return chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingTimeout(20*time.Second))
+	return chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingTimeout(2*time.Minute))
 }
 
 func TestMonitor_browser(t *testing.T) {

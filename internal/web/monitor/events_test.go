@@ -88,8 +88,8 @@ func next(t *testing.T, ch <-chan sseEvent) sseEvent {
 	case ev, ok := <-ch:
 		require.True(t, ok, "stream ended")
 		return ev
-	case <-time.After(10 * time.Second):
-		t.Fatal("no event within 10s")
+	case <-time.After(60 * time.Second):
+		t.Fatal("no event within 60s")
 	}
 	return sseEvent{}
 }
