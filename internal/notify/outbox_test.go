@@ -92,6 +92,8 @@ type env struct {
 	once   sync.Once
 }
 
+// start opens the store at path and runs an outbox over it; call it inside a
+// synctest bubble.
 func start(t *testing.T, path string, notifiers map[jobs.ChannelType]jobs.Notifier) *env {
 	t.Helper()
 	db, err := store.Open(path)
@@ -106,6 +108,12 @@ func start(t *testing.T, path string, notifiers map[jobs.ChannelType]jobs.Notifi
 		_ = e.box.Run(ctx)
 	}()
 	t.Cleanup(func() { e.stop(t) })
+	// The worker has made its first pass and waits for a change before the
+	// test makes one: otherwise whether a change is delivered at once (the
+	// worker started late and reads it in its first pass) or after the
+	// coalescing delay depends on which goroutine ran first (-cpu 1), and
+	// the tests' clock arithmetic assumes the latter.
+	synctest.Wait()
 	return e
 }
 
