@@ -28,24 +28,28 @@ steps:
 
 // Two steps that each wait for the other's marker can only both succeed
 // when they run at the same time; with --parallel 1 the first gives up.
+// Each waits up to <polls> times 20 ms: the runs that succeed end as soon as
+// the other step is there, so the wait is long (a minute: a loaded machine
+// may start the second shell seconds after the first); the run that must
+// fail can never see the other step, whatever its bound, so it is short.
 func TestRun_Parallel(t *testing.T) {
 	const wf = `
 name: par
 steps:
   - id: x
     type: shell
-    config: {command: "touch %[1]s/x.ready; i=0; while [ ! -f %[1]s/y.ready ]; do i=$((i+1)); [ $i -gt 100 ] && exit 7; sleep 0.02; done"}
+    config: {command: "touch %[1]s/x.ready; i=0; while [ ! -f %[1]s/y.ready ]; do i=$((i+1)); [ $i -gt <polls> ] && exit 7; sleep 0.02; done"}
   - id: y
     type: shell
-    config: {command: "touch %[1]s/y.ready; i=0; while [ ! -f %[1]s/x.ready ]; do i=$((i+1)); [ $i -gt 100 ] && exit 7; sleep 0.02; done"}
+    config: {command: "touch %[1]s/y.ready; i=0; while [ ! -f %[1]s/x.ready ]; do i=$((i+1)); [ $i -gt <polls> ] && exit 7; sleep 0.02; done"}
 `
 	t.Run("parallel", func(t *testing.T) {
-		f := newFixture(t, wf)
+		f := newFixture(t, strings.ReplaceAll(wf, "<polls>", "3000"))
 		code, out, errOut := f.run("--parallel", "2")
 		require.Equal(t, ExitDone, code, out+errOut)
 	})
 	t.Run("one at a time", func(t *testing.T) {
-		f := newFixture(t, wf)
+		f := newFixture(t, strings.ReplaceAll(wf, "<polls>", "50"))
 		code, out, _ := f.run("--parallel", "1")
 		require.Equal(t, ExitFailed, code)
 		require.Contains(t, out, "exit status 7")
