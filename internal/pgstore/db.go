@@ -47,6 +47,9 @@ type Options struct {
 	// Lease is how long a replica owns the outbox notifications it read
 	// before another replica may take them over (default 30s).
 	Lease time.Duration
+	// TimerLease is how long a replica holds the due jobs it claimed before
+	// another replica may fire them (default 10s).
+	TimerLease time.Duration
 	// Logger receives the store's own messages (default slog.Default()).
 	Logger *slog.Logger
 }
@@ -57,7 +60,9 @@ type DB struct {
 	where string // user@host/db, never the password
 	owner string // this instance's outbox lease owner
 	lease time.Duration
-	log   *slog.Logger
+	// timerLease is how long a claim on due jobs lasts.
+	timerLease time.Duration
+	log        *slog.Logger
 
 	mu        sync.Mutex
 	tokens    map[string]int64 // outbox id → fencing token this instance holds
@@ -97,6 +102,9 @@ func Open(ctx context.Context, rawURL string, opts Options) (*DB, error) {
 	if opts.Lease <= 0 {
 		opts.Lease = 30 * time.Second
 	}
+	if opts.TimerLease <= 0 {
+		opts.TimerLease = defaultTimerLease
+	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
@@ -120,7 +128,7 @@ func Open(ctx context.Context, rawURL string, opts Options) (*DB, error) {
 		pool.Close()
 		return nil, connectError(where, err)
 	}
-	db := &DB{pool: pool, where: where, owner: newOwner(), lease: opts.Lease, log: opts.Logger.With("component", "pgstore"), tokens: map[string]int64{}}
+	db := &DB{pool: pool, where: where, owner: newOwner(), lease: opts.Lease, timerLease: opts.TimerLease, log: opts.Logger.With("component", "pgstore"), tokens: map[string]int64{}}
 	if err := db.migrate(ctx); err != nil {
 		pool.Close()
 		return nil, err

@@ -78,9 +78,11 @@ func TestOpen_Errors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			// Generous: a loaded server may take seconds to refuse a
+			// password; the refused port fails at once anyway.
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 			defer cancel()
-			db, err := pgstore.Open(ctx, tt.url, pgstore.Options{ConnectTimeout: 5 * time.Second})
+			db, err := pgstore.Open(ctx, tt.url, pgstore.Options{ConnectTimeout: 30 * time.Second})
 			if err == nil {
 				_ = db.Close()
 			}
@@ -242,8 +244,10 @@ func idsOf(ns []jobs.Notification) []string {
 // update) releases the claim.
 func TestDB_TimerLeases(t *testing.T) {
 	fresh := pgtest.FreshURL(t)
-	a := open(t, fresh, pgstore.Options{})
-	b := open(t, fresh, pgstore.Options{})
+	// Leases of an hour: the claims must not run out between the test's
+	// steps, however slow the machine; running out is staged by hand.
+	a := open(t, fresh, pgstore.Options{TimerLease: time.Hour})
+	b := open(t, fresh, pgstore.Options{TimerLease: time.Hour})
 	ctx := context.Background()
 	t0 := storetest.T0
 	for i := 0; i < 4; i++ {
@@ -259,7 +263,7 @@ func TestDB_TimerLeases(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, []string{"d-0", "d-1"}, gotA)
 	require.Equal(t, []string{"d-2", "d-3"}, gotB, "b skips what a holds")
-	require.True(t, nextB.After(time.Now()), "b wakes when a's lease ends, got %v", nextB)
+	require.True(t, nextB.After(time.Now().Add(50*time.Minute)), "b wakes when a's lease ends, got %v", nextB)
 	again, _, err := a.DueJobs(ctx, now, 10)
 	require.NoError(t, err)
 	require.Equal(t, []string{"d-0", "d-1"}, again, "a keeps its own claims")

@@ -9,8 +9,9 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// timerLease is how long a replica holds the due jobs it claimed.
-const timerLease = 10 * time.Second
+// defaultTimerLease is how long a replica holds the due jobs it claimed,
+// unless Options.TimerLease says otherwise.
+const defaultTimerLease = 10 * time.Second
 
 // DueJobs claims the jobs due at or before t, earliest first, and returns
 // the next wake time after them. A claim is a short lease (FOR UPDATE SKIP
@@ -31,7 +32,7 @@ func (db *DB) DueJobs(ctx context.Context, t time.Time, limit int) ([]string, ti
 				ORDER BY wake_ns, id LIMIT $3 FOR UPDATE SKIP LOCKED)
 			UPDATE cla_jobs j SET timer_owner = $2, timer_lease_until = now() + $4::interval
 			FROM c WHERE j.id = c.id
-			RETURNING j.id, j.wake_ns`, nanos(t), db.owner, max(limit, 0), timerLease.String())
+			RETURNING j.id, j.wake_ns`, nanos(t), db.owner, max(limit, 0), db.timerLease.String())
 		if err != nil {
 			return fmt.Errorf("claim due jobs: %w", err)
 		}
