@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -20,7 +19,7 @@ import (
 // mentions are stored as people wrote them, an API comment relayed to the
 // channel is logged once, and the log and show commands read well.
 func TestE2E_ChannelRecord(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), e2eBudget)
 	defer cancel()
 	emu := slackemu.NewTest(t, slackemu.Config{})
 	alice := emu.AddUser(slackemu.User{Name: "alice", Email: "alice@example.com"})

@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -20,7 +19,7 @@ import (
 // through the RFC's evidence modal; `cla gate --agent-config` with the
 // RFC's JSON; and a deployment freeze from the CLI.
 func TestE2E_Ctrlplane(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), e2eBudget)
 	defer cancel()
 	emu := slackemu.NewTest(t, slackemu.Config{})
 	jane := emu.AddUser(slackemu.User{Name: "jane", Email: "jane@example.com"})

@@ -44,7 +44,7 @@ func postNoFail(method, rawURL, token string, body any) int {
 // every due timer fired exactly once, and the survivors served throughout.
 func TestReplicas_Failover(t *testing.T) {
 	fresh := pgtest.FreshURL(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 110*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*e2eBudget) // a 30 s lease ends inside it
 	defer cancel()
 	emu := slackemu.NewTest(t, slackemu.Config{})
 	alice := emu.AddUser(slackemu.User{Name: "alice", Email: "alice@example.com"})

@@ -68,7 +68,7 @@ func TestMigrate_RoundTrip(t *testing.T) {
 	}
 	// The outbox settles the webhook notification (skipped: no webhook
 	// secret configured) before the copy, so both servers show the same log.
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), e2eBudget)
 	defer cancel()
 	waitFor(t, ctx, func() bool { return strings.Contains(logText(t, srv, "m-2"), "skipped") })
 	srv.stop()

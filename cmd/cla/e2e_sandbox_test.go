@@ -107,7 +107,7 @@ func TestE2E_SandboxBrowser(t *testing.T) {
 	ctx := sandboxChromium(t)
 	dir := t.TempDir()
 	srv := startServer(t, []string{"SLACK_APP_TOKEN=", "SLACK_BOT_TOKEN="}, "--db", filepath.Join(dir, "cla.db"), "--addr", "127.0.0.1:0")
-	wctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	wctx, cancel := context.WithTimeout(context.Background(), e2eBudget)
 	defer cancel()
 	waitFor(t, wctx, func() bool {
 		return strings.Contains(srv.logs.String(), "no Slack tokens: using the sandbox Slack at "+srv.url()+"/sandbox")

@@ -18,7 +18,7 @@ import (
 // gates are announced with buttons, and whichever door resolves a gate —
 // a Slack click, the API, the CLI — every announcement is updated.
 func TestE2E_OneDecisionEveryDoor(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), e2eBudget)
 	defer cancel()
 	emu := slackemu.NewTest(t, slackemu.Config{})
 	alice := emu.AddUser(slackemu.User{Name: "alice", Email: "alice@example.com"})

@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -20,7 +19,7 @@ import (
 // once. Later clicks, on B, are told it was already confirmed.
 func TestReplicas_TalkBackConfirmElsewhere(t *testing.T) {
 	fresh := pgtest.FreshURL(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), e2eBudget)
 	defer cancel()
 	emu := slackemu.NewTest(t, slackemu.Config{})
 	alice := emu.AddUser(slackemu.User{Name: "alice", Email: "alice@example.com"})

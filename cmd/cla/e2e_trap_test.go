@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -52,7 +51,7 @@ func TestE2E_WorkflowTrapDecidedInSlack(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.decision, func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			ctx, cancel := context.WithTimeout(context.Background(), e2eBudget)
 			defer cancel()
 			marker, ran := filepath.Join(t.TempDir(), "fixed"), filepath.Join(t.TempDir(), "ran")
 			runEnv := []string{"MARKER=" + marker, "RAN=" + ran}

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -30,7 +29,7 @@ func TestServe_TalkbackFile(t *testing.T) {
 
 	require.NoError(t, os.WriteFile(file, []byte(oneAction), 0o600))
 	srv := startServer(t, nil, "--db", filepath.Join(dir, "cla.db"), "--addr", "127.0.0.1:0", "--talkback", file)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), e2eBudget)
 	defer cancel()
 
 	require.NoError(t, os.WriteFile(file, []byte("actions: [{name: x}]\n"), 0o600))

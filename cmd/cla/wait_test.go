@@ -38,7 +38,7 @@ func (b *bgCLI) exit(t *testing.T) int {
 	select {
 	case code := <-b.done:
 		return code
-	case <-time.After(30 * time.Second):
+	case <-time.After(e2eBudget):
 		t.Fatalf("cla did not exit; stderr:\n%s", b.stderr.String())
 		return -1
 	}
@@ -50,7 +50,7 @@ func gateOpen(t *testing.T, url, id string) {
 	require.Eventually(t, func() bool {
 		status, body := api(t, "GET", url+"/v1/jobs/"+id, tokCI, nil)
 		return status == 200 && body["status"] != "in_progress" && body["status"] != "pending"
-	}, 10*time.Second, 5*time.Millisecond)
+	}, e2eBudget, 5*time.Millisecond)
 }
 
 // TestGate_WaitSurvivesRestart: "cla gate --wait" keeps waiting while the
@@ -72,7 +72,7 @@ func TestGate_WaitSurvivesRestart(t *testing.T) {
 	gateOpen(t, srv.url(), "w-1")
 	srv.stop()
 	require.Eventually(t, func() bool { return strings.Contains(waiter.stderr.String(), "server unreachable") },
-		20*time.Second, 10*time.Millisecond, "no progress note: %s", waiter.stderr.String())
+		e2eBudget, 10*time.Millisecond, "no progress note: %s", waiter.stderr.String())
 	srv = startServer(t, senv, "--db", db, "--addr", addr, "--config", cfg)
 	status, body := api(t, "POST", srv.url()+"/v1/jobs/w-1/approve", tokAlice, map[string]any{"message": "go"})
 	require.Equal(t, 200, status, "%v", body)
@@ -139,7 +139,7 @@ func TestServe_Shutdown(t *testing.T) {
 	require.Eventually(t, func() bool {
 		_, m := httpGet(t, srv.url()+"/metrics")
 		return strings.Contains(m, "\ncla_http_waiting 1\n")
-	}, 10*time.Second, 5*time.Millisecond)
+	}, e2eBudget, 5*time.Millisecond)
 	start := time.Now()
 	srv.stop()
 	require.Less(t, time.Since(start), 10*time.Second)
