@@ -97,8 +97,16 @@ func TestHandler_SlashOpensEvidenceModal(t *testing.T) {
 func TestHandler_RunHungSlack(t *testing.T) {
 	e := newEnv(t, slackemu.Config{})
 	api := slack.New(e.emu.BotToken(), slack.OptionAPIURL(e.emu.APIURL()))
-	h := gates.NewHandler(gates.Config{API: api, Service: e.svc, Directory: jobs.NewDirectory(identities)})
-	h.SetEventTimeout(200 * time.Millisecond)
+	// Its own chat state, so the env's running handler knows no home to
+	// refresh and the hung call is this handler's, not a race's.
+	state, err := store.Open(filepath.Join(t.TempDir(), "homes.db"))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = state.Close() })
+	h := gates.NewHandler(gates.Config{API: api, Service: e.svc, Directory: jobs.NewDirectory(identities), State: state})
+	// Long enough for a healthy views.publish under -race on a loaded
+	// machine (200 ms timed out the second refresh too), far shorter than
+	// the hung call.
+	h.SetEventTimeout(5 * time.Second)
 	e.open("qa-45", jobs.GateConfig{Kind: jobs.KindAction, Name: "First", Assignees: []string{"alice"}})
 	require.NoError(t, h.HomeOpened(e.ctx, alice))
 	e.waitHome(alice, "First")
@@ -114,7 +122,7 @@ func TestHandler_RunHungSlack(t *testing.T) {
 		}()
 		select {
 		case <-done:
-		case <-time.After(10 * time.Second):
+		case <-time.After(waitLimit + 30*time.Second):
 			t.Fatal("an event's Slack work hung without a deadline")
 		}
 	}
