@@ -253,7 +253,7 @@ func TestHandler_Run_CanceledAndBusy(t *testing.T) {
 	req := f.ask(alice, f.channel, "hang")
 	go func() { done <- f.h.Run(ctx, req) }()
 	require.Eventually(t, func() bool { running, _ := f.h.exec.Stats(); return running == 1 },
-		20*time.Second, 5*time.Millisecond, "the command starts")
+		60*time.Second, 5*time.Millisecond, "the command starts")
 
 	require.NoError(t, f.h.Run(f.ctx, f.ask(bob, f.channel, "probe")))
 	require.Contains(t, lastTold(f, bob), "already has 1 command(s) running")

@@ -158,7 +158,7 @@ func newFixtureOn(t *testing.T, configured bool, db jobs.Store) *fixture {
 // newFixtureWith is newFixture on a given store under a policy.
 func newFixtureWith(t *testing.T, configured bool, db jobs.Store, policy people.UnknownUsers) *fixture {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second) // only a failing test waits it out
 	t.Cleanup(cancel)
 	f := &fixture{t: t, ctx: ctx, dir: t.TempDir(), unknownUsers: policy}
 	f.record = filepath.Join(t.TempDir(), "argv.jsonl")
