@@ -50,6 +50,9 @@ func TestBudget_Reserve(t *testing.T) {
 
 func TestBudget_WaitGivesBackOnCancel(t *testing.T) {
 	b := NewBudget(Limits{Method: map[string]Limit{"m": {PerMinute: 1, Burst: 1}}})
+	// A still clock: with the real one, the bucket refills between the two
+	// calls (0.01 token in 0.6 s, a stall -race on a loaded machine can take).
+	b.now = (&fakeClock{now: time.Unix(1000, 0)}).Now
 	require.NoError(t, b.Wait(t.Context(), "m", ""))
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
@@ -98,7 +101,11 @@ func TestTransport_BurstQueuesInsteadOf429(t *testing.T) {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	defer tr.CloseIdleConnections()
 	api := slack.New(emu.BotToken(), slack.OptionAPIURL(emu.APIURL()),
-		slack.OptionHTTPClient(NewClient(NewBudget(SlackTiers()), tr)))
+		// Paced as the bot is (bot.New): bare SlackTiers() paces at exactly
+		// the emulator's limit, and a first call slowed on its way (a fresh
+		// connection under -race on a loaded machine) let a later one
+		// arrive early and draw a 429.
+		slack.OptionHTTPClient(NewClient(NewBudget(WithHeadroom(SlackTiers())), tr)))
 	const n = 6
 	var wg sync.WaitGroup
 	errs := make(chan error, n)
