@@ -288,7 +288,12 @@ func TestHandler_StaleClickStress(t *testing.T) {
 // and Slack answers no 429.
 func TestAnnouncer_BurstCoalesced(t *testing.T) {
 	strict := slackemu.SlackTiers()
-	strict.Method["chat.update"] = slackemu.RateLimit{PerMinute: 120, Burst: 1} // one every 0.5 s
+	// One every 0.5 s; Slack's burst is one call larger than the budget's,
+	// the headroom ratelimit.WithHeadroom leaves in the server: paced at
+	// exactly Slack's limit, a rewrite slowed between its budget and Slack
+	// (rendering under -race on a loaded machine) let the next one arrive
+	// early and draw a 429.
+	strict.Method["chat.update"] = slackemu.RateLimit{PerMinute: 120, Burst: 2}
 	limits := ratelimit.SlackTiers()
 	limits.Method["chat.update"] = ratelimit.Limit{PerMinute: 120, Burst: 1}
 	e := newPacedEnv(t, slackemu.Config{RateLimits: strict}, ratelimit.NewBudget(limits))
