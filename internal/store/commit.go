@@ -3,6 +3,7 @@ package store
 import (
 	"fmt"
 	"sync"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -15,12 +16,22 @@ import (
 // one. (bbolt's own Batch waits MaxBatchDelay before it commits, and a
 // batch whose timer fires while another commits waits for the lock as a
 // second small batch, each paying its own fsync.)
+//
+// Changes announce themselves while they are being prepared (read,
+// decoded, changed and encoded outside the transaction, see UpdateJob).
+// Before a commit starts, the committer waits for those, at most
+// maxGather: work already on its way joins this fsync instead of paying
+// the next one, as PostgreSQL's commit_delay does when other
+// transactions are active. With nothing in preparation nothing waits.
 type committer struct {
 	db *bolt.DB
 
-	mu      sync.Mutex
-	queue   []*pendingChange
-	running bool
+	mu        sync.Mutex
+	queue     []*pendingChange
+	running   bool
+	preparing int           // changes being prepared, not queued yet
+	arrived   chan struct{} // signalled when preparing drops to zero
+	maxGather time.Duration // maxGather, or longer in tests
 }
 
 // pendingChange is one change waiting for its commit.
@@ -33,14 +44,86 @@ type pendingChange struct {
 // and time stay bounded under a flood.
 const maxGroup = 1000
 
+// maxGather bounds how long a commit waits for changes in preparation.
+// It is well under one commit's own time (an fsync and the page writes,
+// several milliseconds on a loaded disk), so it costs latency only when
+// it saves a whole commit.
+const maxGather = time.Millisecond
+
+// newCommitter returns the group commit of db.
+func newCommitter(db *bolt.DB) *committer {
+	return &committer{db: db, arrived: make(chan struct{}, 1), maxGather: maxGather}
+}
+
+// preparation is a change being prepared outside the transaction.
+type preparation struct {
+	c    *committer
+	once sync.Once
+}
+
+// prepare announces a change that will be queued (do) or abandoned soon.
+func (c *committer) prepare() *preparation {
+	c.mu.Lock()
+	c.preparing++
+	c.mu.Unlock()
+	return &preparation{c: c}
+}
+
+// abandon ends a preparation that will not be queued. It is harmless
+// after the change was queued.
+func (p *preparation) abandon() {
+	p.once.Do(func() {
+		p.c.mu.Lock()
+		p.c.endPreparation()
+		p.c.mu.Unlock()
+	})
+}
+
+// endPreparation counts one preparation less; c.mu is held.
+func (c *committer) endPreparation() {
+	if c.preparing--; c.preparing == 0 {
+		select {
+		case c.arrived <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// gather waits until no change is in preparation, the queue is full, or
+// c.maxGather passed.
+func (c *committer) gather() {
+	var timer *time.Timer
+	for {
+		c.mu.Lock()
+		waiting := c.preparing > 0 && len(c.queue) < maxGroup
+		c.mu.Unlock()
+		if !waiting {
+			break
+		}
+		if timer == nil {
+			timer = time.NewTimer(c.maxGather)
+			defer timer.Stop()
+		}
+		select {
+		case <-c.arrived:
+		case <-timer.C:
+			return
+		}
+	}
+}
+
 // do runs fn in a shared write transaction and returns when that
-// transaction has committed (or failed). If fn fails, the others of its
+// transaction has committed (or failed). prep, if not nil, is the
+// preparation that made fn; it ends as fn is queued. If fn fails, the others of its
 // group are committed without it, and do returns fn's error. fn may be
 // called more than once (on a retry of its group), like bbolt's Batch.
-func (c *committer) do(fn func(*bolt.Tx) error) error {
+func (c *committer) do(prep *preparation, fn func(*bolt.Tx) error) error {
 	p := &pendingChange{fn: fn, done: make(chan error, 1)}
 	c.mu.Lock()
 	c.queue = append(c.queue, p)
+	if prep != nil {
+		prep.once.Do(c.endPreparation) // queued and no longer in preparation, in one step
+	}
 	if !c.running {
 		c.running = true
 		go c.loop()
@@ -52,6 +135,7 @@ func (c *committer) do(fn func(*bolt.Tx) error) error {
 // loop commits the queue group by group until it is empty.
 func (c *committer) loop() {
 	for {
+		c.gather()
 		c.mu.Lock()
 		n := min(len(c.queue), maxGroup)
 		if n == 0 {

@@ -22,7 +22,7 @@ func TestCommitter_Groups(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = db.Close() })
 	require.NoError(t, db.Update(func(tx *bolt.Tx) error { _, err := tx.CreateBucket([]byte("b")); return err }))
-	c := &committer{db: db}
+	c := newCommitter(db)
 	boom := errors.New("boom")
 
 	const n = 300
@@ -32,7 +32,7 @@ func TestCommitter_Groups(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = c.do(func(tx *bolt.Tx) error {
+			errs[i] = c.do(nil, func(tx *bolt.Tx) error {
 				if err := tx.Bucket([]byte("b")).Put(fmt.Appendf(nil, "k%03d", i), []byte("v")); err != nil {
 					return err
 				}
@@ -119,4 +119,61 @@ func TestPutHome_CommitsOnlyChanges(t *testing.T) {
 	users, err := db.HomesFor(ctx, "qa-1", nil, now)
 	require.NoError(t, err)
 	require.Empty(t, users, "the pruned home is gone with its index entries")
+}
+
+// TestCommitter_GathersPrepared: a commit that starts while a change is
+// being prepared waits for it (here without a time limit), so both share
+// one transaction; with nothing in preparation, or once the preparation is
+// abandoned, a change is committed without waiting.
+func TestCommitter_GathersPrepared(t *testing.T) {
+	db, err := bolt.Open(filepath.Join(t.TempDir(), "c.db"), 0o600, nil)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = db.Close() })
+	c := newCommitter(db)
+	c.maxGather = time.Hour // only the preparation's end can release the commit
+
+	// Nothing in preparation: a lone change commits at once.
+	require.NoError(t, c.do(nil, func(*bolt.Tx) error { return nil }))
+
+	// A change queued while another is prepared waits for it: one transaction.
+	txids := make(chan int, 2)
+	record := func(tx *bolt.Tx) error { txids <- tx.ID(); return nil }
+	prep := c.prepare()
+	first := make(chan error, 1)
+	go func() { first <- c.do(nil, record) }()
+	waitGathering(t, c, first)
+	require.NoError(t, c.do(prep, record))
+	require.NoError(t, <-first)
+	require.Equal(t, <-txids, <-txids, "both changes in one transaction")
+
+	// An abandoned preparation releases the commit waiting for it.
+	prep = c.prepare()
+	go func() { first <- c.do(nil, func(*bolt.Tx) error { return nil }) }()
+	waitGathering(t, c, first)
+	prep.abandon()
+	prep.abandon() // harmless twice
+	require.NoError(t, <-first)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	require.Zero(t, c.preparing)
+}
+
+// waitGathering waits until the committer runs a commit that has not
+// finished (it waits for a preparation); done must not deliver meanwhile.
+func waitGathering(t *testing.T, c *committer, done <-chan error) {
+	t.Helper()
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(time.Millisecond) { // polling a condition
+		select {
+		case err := <-done:
+			t.Fatalf("the commit did not wait for the change in preparation (err %v)", err)
+		default:
+		}
+		c.mu.Lock()
+		running := c.running
+		c.mu.Unlock()
+		if running {
+			return
+		}
+	}
+	t.Fatal("no commit started")
 }

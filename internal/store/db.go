@@ -80,7 +80,7 @@ func Open(path string) (*DB, error) {
 		_ = b.Close()
 		return nil, fmt.Errorf("init store %s: %w", path, err)
 	}
-	return &DB{bolt: b, now: time.Now, commit: &committer{db: b}}, nil
+	return &DB{bolt: b, now: time.Now, commit: newCommitter(b)}, nil
 }
 
 // Close closes the file; pending batches are committed first.
@@ -93,11 +93,16 @@ func (db *DB) Path() string { return db.bolt.Path() }
 // carried out without failing the shared transaction, so one refused change
 // never rolls back its neighbours; fn must have written nothing by then.
 func (db *DB) batch(ctx context.Context, fn func(tx *bolt.Tx) error) error {
+	return db.batchPrepared(ctx, nil, fn)
+}
+
+// batchPrepared is batch for a change announced with db.commit.prepare.
+func (db *DB) batchPrepared(ctx context.Context, prep *preparation, fn func(tx *bolt.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	var domainErr error
-	err := db.commit.do(func(tx *bolt.Tx) error {
+	err := db.commit.do(prep, func(tx *bolt.Tx) error {
 		domainErr = nil
 		err := fn(tx)
 		var de *jobs.Error

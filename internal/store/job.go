@@ -57,6 +57,8 @@ const optimisticRetries = 3
 // it if the record is still the same in the write transaction. ok is false
 // when it was not (nothing was written).
 func (db *DB) updateOptimistic(ctx context.Context, id string, fn func(*jobs.Job) (jobs.Effects, error)) (job *jobs.Job, added []jobs.LogEntry, ok bool, err error) {
+	prep := db.commit.prepare() // a commit about to start waits briefly for this change
+	defer prep.abandon()
 	var raw []byte
 	err = db.bolt.View(func(tx *bolt.Tx) error {
 		raw = bytes.Clone(tx.Bucket(bucketJobs).Get([]byte(id)))
@@ -81,7 +83,7 @@ func (db *DB) updateOptimistic(ctx context.Context, id string, fn func(*jobs.Job
 	if err != nil {
 		return nil, nil, false, err
 	}
-	err = db.batch(ctx, func(tx *bolt.Tx) error {
+	err = db.batchPrepared(ctx, prep, func(tx *bolt.Tx) error {
 		ok = false
 		if !bytes.Equal(tx.Bucket(bucketJobs).Get([]byte(id)), raw) {
 			return nil // changed since it was read: nothing written
