@@ -22,6 +22,9 @@ func runServe(ctx context.Context, e *env, args []string) int {
 		return code
 	}
 	log := newLogger(e, cfg.LogLevel)
+	if config.TuneGC(e.getenv) {
+		log.Debug("garbage collector target set; GOGC overrides it", "gogc", config.ServerGCPercent)
+	}
 	if err := serve(ctx, cfg, log, tokenPointer(e.getenv)); err != nil {
 		log.Error("serve stopped", "err", err)
 		return exitError
