@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 
@@ -24,11 +25,15 @@ import (
 // bbolt transaction with its log line and index moves) with raw
 // bolt.Batch puts per second of a record the size of the completed job,
 // from 64 goroutines, with MaxBatchDelay 2 ms (bbolt's default of 10 ms is
-// slower here). Rounds alternate; it reports both rates over the whole run
-// and the median over the rounds of their ratio (each round's two rates
-// are measured seconds apart, so load from elsewhere falls on both).
+// slower here). The clients are a wrk-like keep-alive HTTP/1.1 load
+// generator (wireClients), so the 2 cores go to the server rather than to
+// net/http's client transport; the same run also measures completions
+// through net/http's client, reported as nethttp-*. Rounds alternate;
+// it reports the rates over the whole run, the median over the rounds of
+// their ratio (each round's rates are measured seconds apart, so load from
+// elsewhere falls on all), and the process CPU time per completion.
 //
-//	go test -run '^$' -bench Commit -benchtime 1x -timeout 30m ./internal/perf
+//	go test -run '^$' -bench 'Commit$' -benchtime 1x -timeout 30m ./internal/perf
 func BenchmarkCommit(b *testing.B) {
 	const (
 		rounds = 5
@@ -42,9 +47,10 @@ func BenchmarkCommit(b *testing.B) {
 	srv := httptest.NewServer(api)
 	tr := &http.Transport{MaxIdleConns: clients, MaxIdleConnsPerHost: clients}
 	s := &stack{b: b, db: db, svc: svc, srv: srv, hc: &http.Client{Transport: tr}}
-	b.Cleanup(func() { api.Stop(); srv.Close(); tr.CloseIdleConnections(); _ = db.Close() })
+	wc := newWireClients(srv.URL, tokenCI)
+	b.Cleanup(func() { api.Stop(); wc.close(); srv.Close(); tr.CloseIdleConnections(); _ = db.Close() })
 
-	ids := make([]string, rounds*per)
+	ids := make([]string, 2*rounds*per) // the first half for the wire clients, the second for net/http's
 	parallel(clients, len(ids), func(i int) {
 		ids[i] = fmt.Sprintf("c-%d", i)
 		cfg := jobs.GateConfig{Kind: jobs.KindAction, Name: "step"}
@@ -52,42 +58,58 @@ func BenchmarkCommit(b *testing.B) {
 			b.Error(err)
 		}
 	})
-
 	raw, err := bolt.Open(filepath.Join(b.TempDir(), "raw.db"), 0o600, nil)
 	require.NoError(b, err)
 	raw.MaxBatchDelay = 2 * time.Millisecond
 	b.Cleanup(func() { _ = raw.Close() })
 	require.NoError(b, raw.Update(func(tx *bolt.Tx) error { _, err := tx.CreateBucket([]byte("r")); return err }))
 
-	var apiTime, rawTime time.Duration
-	var ratios []float64
+	var apiTime, netTime, rawTime, apiCPU time.Duration
+	var ratios, netRatios []float64
 	record := 0
 	b.ResetTimer()
 	for range b.N {
 		for r := range rounds {
-			_, elapsed := s.complete(ids[r*per : (r+1)*per])
+			cpu0 := processCPU()
+			elapsed := s.completeWire(wc, ids[r*per:(r+1)*per])
+			apiCPU += processCPU() - cpu0
 			apiTime += elapsed
-			if record == 0 {
+			if record == 0 { // the size of a completed job's record
 				job, err := svc.GetJob(context.Background(), ids[0])
 				require.NoError(b, err)
 				data, err := json.Marshal(job)
 				require.NoError(b, err)
 				record = len(data)
 			}
+			_, netElapsed := s.complete(ids[(rounds+r)*per : (rounds+r+1)*per])
+			netTime += netElapsed
 			rawElapsed := rawPuts(b, raw, r*per, per, record)
 			rawTime += rawElapsed
 			ratios = append(ratios, rawElapsed.Seconds()/elapsed.Seconds())
+			netRatios = append(netRatios, rawElapsed.Seconds()/netElapsed.Seconds())
 		}
 	}
 	b.StopTimer()
-	apiRate := float64(rounds*per) / apiTime.Seconds()
-	rawRate := float64(rounds*per) / rawTime.Seconds()
+	n := float64(rounds * per)
+	apiRate, netRate, rawRate := n/apiTime.Seconds(), n/netTime.Seconds(), n/rawTime.Seconds()
 	b.ReportMetric(apiRate, "completions/s")
 	b.ReportMetric(rawRate, "raw-puts/s")
 	b.ReportMetric(apiRate/rawRate, "ratio")
 	b.ReportMetric(median(ratios), "ratio-median")
-	b.Logf("per-round ratios: %.2f", ratios)
+	b.ReportMetric(float64(apiCPU.Microseconds())/n, "cpu-us/completion")
+	b.ReportMetric(netRate, "nethttp-completions/s")
+	b.ReportMetric(median(netRatios), "nethttp-ratio-median")
+	b.Logf("per-round ratios: %.2f (net/http client: %.2f)", ratios, netRatios)
 	b.ReportMetric(float64(record), "record-bytes")
+}
+
+// processCPU is the user and system CPU time this process used so far.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // rawPuts puts n records of size bytes, each in its own Batch call, from
