@@ -7,13 +7,14 @@ import (
 	"testing"
 
 	"github.com/cla-ops/cla/jobs"
+	jsonv1 "github.com/go-json-experiment/json/v1"
 	"github.com/stretchr/testify/require"
 )
 
 // codecJobs makes jobs with most fields set, through the service: every
 // gate kind, votes, evidence, a checklist, reminders, escalation,
 // channels, a nested context with markup, unicode and numbers.
-func codecJobs(t testing.TB) []*jobs.Job {
+func codecJobs(t testing.TB) ([]*jobs.Job, []jobs.LogEntry) {
 	t.Helper()
 	db, err := Open(filepath.Join(t.TempDir(), "c.db"))
 	require.NoError(t, err)
@@ -47,18 +48,23 @@ func codecJobs(t testing.TB) []*jobs.Job {
 	_, err = svc.CreateJob(ctx, ci, jobs.ViaAPI, jobs.NewJob{ID: "plain", Name: "plain"})
 	require.NoError(t, err)
 	var out []*jobs.Job
+	var logs []jobs.LogEntry
 	for _, id := range []string{"action", "approval", "plain"} {
 		j, err := svc.GetJob(ctx, id)
 		require.NoError(t, err)
 		out = append(out, j)
+		entries, err := db.Log(ctx, id, 0, 100)
+		require.NoError(t, err)
+		logs = append(logs, entries...)
 	}
-	return out
+	return out, logs
 }
 
 // TestJobCodec_AsEncodingJSON: the record codec writes the bytes
 // encoding/json writes, and reads them back to what encoding/json reads.
 func TestJobCodec_AsEncodingJSON(t *testing.T) {
-	for _, j := range codecJobs(t) {
+	all, logs := codecJobs(t)
+	for _, j := range all {
 		t.Run(j.ID, func(t *testing.T) {
 			rec := *j
 			rec.Annotations = nil
@@ -77,6 +83,16 @@ func TestJobCodec_AsEncodingJSON(t *testing.T) {
 	}
 	_, err := decodeJob([]byte(`{"id": 7}`))
 	require.ErrorContains(t, err, "decode job")
+
+	// Log entries are written by the same codec.
+	require.NotEmpty(t, logs)
+	for _, e := range logs {
+		want, err := json.Marshal(e)
+		require.NoError(t, err)
+		got, err := jsonv1.Marshal(e)
+		require.NoError(t, err)
+		require.Equal(t, string(want), string(got))
+	}
 }
 
 // BenchmarkJobCodec compares the record codec with encoding/json on a
@@ -84,7 +100,8 @@ func TestJobCodec_AsEncodingJSON(t *testing.T) {
 //
 //	go test -run '^$' -bench JobCodec ./internal/store
 func BenchmarkJobCodec(b *testing.B) {
-	j := codecJobs(b)[1]
+	all, _ := codecJobs(b)
+	j := all[1]
 	data, err := encodeJob(j)
 	require.NoError(b, err)
 	b.Run("decode/encoding-json", func(b *testing.B) {

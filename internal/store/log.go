@@ -3,11 +3,11 @@ package store
 import (
 	"context"
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"time"
 
 	"github.com/cla-ops/cla/jobs"
+	jsonv1 "github.com/go-json-experiment/json/v1"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -52,7 +52,7 @@ func appendLog(tx *bolt.Tx, jobID string, entries []jobs.LogEntry, now time.Time
 			return nil, fmt.Errorf("log sequence %s: %w", jobID, err)
 		}
 		e.Seq = seq
-		data, err := json.Marshal(e)
+		data, err := jsonv1.Marshal(e) // as encoding/json, inside the commit: the faster the better
 		if err != nil {
 			return nil, fmt.Errorf("encode log entry: %w", err)
 		}
@@ -80,7 +80,7 @@ func (db *DB) Log(ctx context.Context, jobID string, after uint64, limit int) ([
 		c := logs.Cursor()
 		for k, v := c.Seek(u64(after + 1)); k != nil && len(out) < limit; k, v = c.Next() {
 			var e jobs.LogEntry
-			if err := json.Unmarshal(v, &e); err != nil {
+			if err := jsonv1.Unmarshal(v, &e); err != nil {
 				return fmt.Errorf("decode log entry %s/%d: %w", jobID, binary.BigEndian.Uint64(k), err)
 			}
 			out = append(out, e)
