@@ -1,6 +1,8 @@
 package people
 
 import (
+	"net/http"
+	"path"
 	"sync"
 	"testing"
 	"time"
@@ -18,6 +20,7 @@ type fixture struct {
 	emu               *slackemu.Emulator
 	r                 *Resolver
 	alice, erin, dave slackemu.User
+	wire              *holdTransport
 
 	mu  sync.Mutex
 	now time.Time
@@ -35,7 +38,8 @@ func newFixture(t *testing.T) *fixture {
 		{Name: "frank", Email: "frank@example.com"},
 		{Name: "gina"},
 	})
-	api := slack.New(f.emu.BotToken(), slack.OptionAPIURL(f.emu.APIURL()))
+	f.wire = &holdTransport{held: map[string]chan struct{}{}}
+	api := slack.New(f.emu.BotToken(), slack.OptionAPIURL(f.emu.APIURL()), slack.OptionHTTPClient(&http.Client{Transport: f.wire}))
 	f.r = New(api, dir, nil)
 	f.r.now = f.clock
 	return f
@@ -56,3 +60,39 @@ func (f *fixture) advance(d time.Duration) {
 
 // calls counts the Web API calls of a method so far.
 func (f *fixture) calls(method string) int { return len(f.emu.Calls(method)) }
+
+// holdTransport is the resolver's way to Slack; a test can hold the calls
+// of one method on the way until it lets them go, to look at what callers
+// see while a call is in flight.
+type holdTransport struct {
+	mu   sync.Mutex
+	held map[string]chan struct{}
+}
+
+// hold stops calls of method before they leave until release is called.
+func (h *holdTransport) hold(method string) (release func()) {
+	ch := make(chan struct{})
+	h.mu.Lock()
+	h.held[method] = ch
+	h.mu.Unlock()
+	return func() {
+		h.mu.Lock()
+		delete(h.held, method)
+		h.mu.Unlock()
+		close(ch)
+	}
+}
+
+func (h *holdTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	h.mu.Lock()
+	ch := h.held[path.Base(r.URL.Path)]
+	h.mu.Unlock()
+	if ch != nil {
+		select {
+		case <-ch:
+		case <-r.Context().Done():
+			return nil, r.Context().Err()
+		}
+	}
+	return http.DefaultTransport.RoundTrip(r)
+}

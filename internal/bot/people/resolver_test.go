@@ -52,9 +52,13 @@ func TestResolver_Identity_Expiry(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, []string{"sre"}, id.Groups, "group membership is reused within its TTL")
 	f.advance(2 * time.Second)
+	// The background reload is held on its way to Slack: on a loaded
+	// machine it could otherwise finish before the answer was read.
+	release := f.wire.hold("usergroups.list")
 	id, err = f.r.Identity(t.Context(), f.dave.ID)
 	require.NoError(t, err)
 	require.Equal(t, []string{"sre"}, id.Groups, "past its TTL it is still answered at once")
+	release()
 	require.Eventually(t, func() bool {
 		id, err := f.r.Identity(t.Context(), f.dave.ID)
 		return err == nil && len(id.Groups) == 2
