@@ -21,7 +21,7 @@ func guardedWebhook(t *testing.T, allow ...string) *notify.Webhook {
 	require.NoError(t, err)
 	cb, err := notify.NewCallbacks(webhookSecret, nil)
 	require.NoError(t, err)
-	wh, err := notify.NewWebhook(webhookSecret, "https://cla.example.com/", cb, g.Client(5*time.Second))
+	wh, err := notify.NewWebhook(webhookSecret, "https://cla.example.com/", cb, g.Client(60*time.Second)) // a safety net on a loaded machine
 	require.NoError(t, err)
 	return wh
 }

@@ -74,7 +74,7 @@ func healthy(t *testing.T, local, addr string) bool {
 	t.Helper()
 	tr := &http.Transport{DialContext: (&net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(local)}}).DialContext}
 	defer tr.CloseIdleConnections()
-	resp, err := (&http.Client{Transport: tr, Timeout: 10 * time.Second}).Get("http://" + addr + "/healthz")
+	resp, err := (&http.Client{Transport: tr, Timeout: 60 * time.Second}).Get("http://" + addr + "/healthz")
 	if err != nil {
 		return false
 	}
@@ -93,26 +93,26 @@ func TestServer_SlowClients(t *testing.T) {
 		c := dialFrom(t, "127.0.0.1", addr)
 		_, err := fmt.Fprintf(c, "POST /v1/jobs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{")
 		require.NoError(t, err)
-		require.True(t, cutOff(t, c, 20*time.Second), "a stalled body held the connection")
+		require.True(t, cutOff(t, c, 60*time.Second), "a stalled body held the connection")
 	})
 	t.Run("slow body with a token", func(t *testing.T) {
 		c := dialFrom(t, "127.0.0.1", addr)
 		_, err := fmt.Fprintf(c, "POST /v1/jobs HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Length: 1000\r\n\r\n{", tokCI)
 		require.NoError(t, err)
-		require.True(t, cutOff(t, c, 20*time.Second))
+		require.True(t, cutOff(t, c, 60*time.Second))
 	})
 	t.Run("slow headers", func(t *testing.T) {
 		c := dialFrom(t, "127.0.0.1", addr)
 		_, err := fmt.Fprintf(c, "POST /login HTTP/1.1\r\nHost: x\r\n")
 		require.NoError(t, err)
-		require.True(t, cutOff(t, c, 20*time.Second))
+		require.True(t, cutOff(t, c, 60*time.Second))
 	})
 	t.Run("per-client cap", func(t *testing.T) {
 		for range 4 {
 			dialFrom(t, "127.0.0.3", addr) // idle connections hold slots
 		}
 		extra := dialFrom(t, "127.0.0.3", addr)
-		require.True(t, cutOff(t, extra, 20*time.Second), "the fifth connection of one client was kept")
+		require.True(t, cutOff(t, extra, 60*time.Second), "the fifth connection of one client was kept")
 		require.True(t, healthy(t, "127.0.0.4", addr), "another client is still served")
 	})
 	t.Run("long-poll outlives the body timeout", func(t *testing.T) {
@@ -121,7 +121,7 @@ func TestServer_SlowClients(t *testing.T) {
 		c := dialFrom(t, "127.0.0.5", addr)
 		_, err = fmt.Fprintf(c, "GET /v1/jobs/lp-1?since=1&wait=1s HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n\r\n", tokCI)
 		require.NoError(t, err)
-		require.NoError(t, c.SetReadDeadline(time.Now().Add(20*time.Second)))
+		require.NoError(t, c.SetReadDeadline(time.Now().Add(60*time.Second)))
 		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
 		require.NoError(t, err)
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
@@ -140,5 +140,5 @@ func TestServer_ShutdownWithSlowClient(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, healthy(t, "127.0.0.1", addr)) // the slow request is in flight by now
 	require.NoError(t, stop(), "a slow client is no shutdown failure")
-	require.True(t, cutOff(t, c, 20*time.Second))
+	require.True(t, cutOff(t, c, 60*time.Second))
 }
