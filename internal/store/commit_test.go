@@ -134,6 +134,7 @@ func TestCommitter_GathersPrepared(t *testing.T) {
 
 	// Nothing in preparation: a lone change commits at once.
 	require.NoError(t, c.do(nil, func(*bolt.Tx) error { return nil }))
+	waitIdle(t, c)
 
 	// A change queued while another is prepared waits for it: one transaction.
 	txids := make(chan int, 2)
@@ -145,6 +146,7 @@ func TestCommitter_GathersPrepared(t *testing.T) {
 	require.NoError(t, c.do(prep, record))
 	require.NoError(t, <-first)
 	require.Equal(t, <-txids, <-txids, "both changes in one transaction")
+	waitIdle(t, c)
 
 	// An abandoned preparation releases the commit waiting for it.
 	prep = c.prepare()
@@ -158,8 +160,26 @@ func TestCommitter_GathersPrepared(t *testing.T) {
 	require.Zero(t, c.preparing)
 }
 
-// waitGathering waits until the committer runs a commit that has not
-// finished (it waits for a preparation); done must not deliver meanwhile.
+// waitIdle waits until the commit loop of the previous step has ended: a
+// loop that already looked for preparations (none) and then finds a new
+// change queued commits it without waiting, which is right for the product
+// but not the start the next step needs.
+func waitIdle(t *testing.T, c *committer) {
+	t.Helper()
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(time.Millisecond) { // polling a condition
+		c.mu.Lock()
+		running := c.running
+		c.mu.Unlock()
+		if !running {
+			return
+		}
+	}
+	t.Fatal("the commit loop never ended")
+}
+
+// waitGathering waits until the change of done is queued behind a running
+// commit loop that has not taken it (it waits for a preparation); done must
+// not deliver meanwhile.
 func waitGathering(t *testing.T, c *committer, done <-chan error) {
 	t.Helper()
 	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(time.Millisecond) { // polling a condition
@@ -169,9 +189,9 @@ func waitGathering(t *testing.T, c *committer, done <-chan error) {
 		default:
 		}
 		c.mu.Lock()
-		running := c.running
+		gathering := c.running && len(c.queue) == 1
 		c.mu.Unlock()
-		if running {
+		if gathering {
 			return
 		}
 	}
