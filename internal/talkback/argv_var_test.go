@@ -6,7 +6,17 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/cla-ops/cla/jobs"
 )
+
+// TestArgvLimits: argv elements render within the template limits the
+// README names for every template (64 KiB, 1 s); a wall-time limit of
+// 100 ms refused plain argv on a busy machine.
+func TestArgvLimits(t *testing.T) {
+	require.Equal(t, 64<<10, ArgvLimits.WithDefaults().MaxOutput)
+	require.Equal(t, jobs.DefaultTemplateMaxTime, ArgvLimits.WithDefaults().MaxTime)
+}
 
 // TestAllowlist_Prepare_RootVariable: $.job.name is the same field as
 // .job.name and gets the same checks, at load time and at run time.
