@@ -3,6 +3,7 @@ package store
 import (
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -57,8 +58,8 @@ func newCommitter(db *bolt.DB) *committer {
 
 // preparation is a change being prepared outside the transaction.
 type preparation struct {
-	c    *committer
-	once sync.Once
+	c     *committer
+	ended atomic.Bool
 }
 
 // prepare announces a change that will be queued (do) or abandoned soon.
@@ -72,11 +73,11 @@ func (c *committer) prepare() *preparation {
 // abandon ends a preparation that will not be queued. It is harmless
 // after the change was queued.
 func (p *preparation) abandon() {
-	p.once.Do(func() {
+	if p.ended.CompareAndSwap(false, true) {
 		p.c.mu.Lock()
 		p.c.endPreparation()
 		p.c.mu.Unlock()
-	})
+	}
 }
 
 // endPreparation counts one preparation less; c.mu is held.
@@ -113,16 +114,17 @@ func (c *committer) gather() {
 }
 
 // do runs fn in a shared write transaction and returns when that
-// transaction has committed (or failed). prep, if not nil, is the
-// preparation that made fn; it ends as fn is queued. If fn fails, the others of its
+// transaction has committed (or failed). If fn fails, the others of its
 // group are committed without it, and do returns fn's error. fn may be
 // called more than once (on a retry of its group), like bbolt's Batch.
+// prep, if not nil, is the preparation that made fn; it ends as fn is
+// queued, in the same step.
 func (c *committer) do(prep *preparation, fn func(*bolt.Tx) error) error {
 	p := &pendingChange{fn: fn, done: make(chan error, 1)}
 	c.mu.Lock()
 	c.queue = append(c.queue, p)
-	if prep != nil {
-		prep.once.Do(c.endPreparation) // queued and no longer in preparation, in one step
+	if prep != nil && prep.ended.CompareAndSwap(false, true) {
+		c.endPreparation()
 	}
 	if !c.running {
 		c.running = true
