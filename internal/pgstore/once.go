@@ -33,10 +33,17 @@ func (db *DB) Once(ctx context.Context, key string) (bool, error) {
 	return tag.RowsAffected() == 1, nil
 }
 
-// pruneLock is the advisory lock (two-int form, 'cla' and 1) a prune
+// pruneLockClass ('cla') is the class of the advisory lock a prune
 // transaction takes: the replica that holds it prunes, the others find
-// nothing to do this time.
-const pruneLockClass, pruneLockID = 0x636c61, 1
+// nothing to do this time. Advisory locks belong to the whole database, so
+// the key within the class is the schema's: a deployment (or a test) in
+// another schema of the same database prunes its own rows meanwhile, where
+// one shared key made it skip its prune whenever the other's was running.
+const pruneLockClass = 0x636c61
+
+// pruneLockSQL tries the prune lock of the current schema for the
+// transaction.
+const pruneLockSQL = `SELECT pg_try_advisory_xact_lock($1::int, hashtext(current_schema()))`
 
 // PruneKeys deletes up to limit dedupe keys recorded before before, in
 // one transaction: Once rows, then log entry keys (the entry stays, its key
@@ -53,7 +60,7 @@ func (db *DB) PruneKeys(ctx context.Context, before time.Time, limit int) (jobs.
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
 		res = jobs.PruneResult{}
 		var mine bool
-		if err := tx.QueryRow(ctx, `SELECT pg_try_advisory_xact_lock($1::int, $2::int)`, pruneLockClass, pruneLockID).Scan(&mine); err != nil {
+		if err := tx.QueryRow(ctx, pruneLockSQL, pruneLockClass).Scan(&mine); err != nil {
 			return fmt.Errorf("prune lock: %w", err)
 		}
 		if !mine {

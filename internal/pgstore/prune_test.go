@@ -82,3 +82,37 @@ func TestMigration7_StampsExistingRows(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, added, 1, "the pruned log key is free again")
 }
+
+// TestDB_PruneKeys_OtherSchema: a prune in progress in another schema of
+// the same database (another deployment, or another test on a shared
+// server) does not stop this schema's prune; one in this schema does (it
+// is another replica's, and it prunes the same rows).
+func TestDB_PruneKeys_OtherSchema(t *testing.T) {
+	ctx := context.Background()
+	mine, other := open(t, pgtest.FreshURL(t), pgstore.Options{}), open(t, pgtest.FreshURL(t), pgstore.Options{})
+	u := pgtest.FreshURL(t)
+	a, b := open(t, u, pgstore.Options{}), open(t, u, pgstore.Options{})
+	for _, db := range []*pgstore.DB{mine, a} {
+		fresh, err := db.Once(ctx, "slack-event:old")
+		require.NoError(t, err)
+		require.True(t, fresh)
+	}
+	cut := time.Now().Add(time.Second)
+
+	held, release, err := other.HoldPruneLock(ctx)
+	require.NoError(t, err)
+	require.True(t, held)
+	r, err := mine.PruneKeys(ctx, cut, 10)
+	release()
+	require.NoError(t, err)
+	require.Equal(t, 1, r.Deleted, "another schema's prune does not hold this one")
+
+	held, release, err = b.HoldPruneLock(ctx)
+	require.NoError(t, err)
+	require.True(t, held)
+	r, err = a.PruneKeys(ctx, cut, 10)
+	require.NoError(t, err)
+	require.Equal(t, jobs.PruneResult{}, r, "a replica of the same schema is pruning: nothing to do this time")
+	release()
+	require.Equal(t, 1, storetest.PruneAll(t, a, cut, 10), "its turn once the other is done")
+}
