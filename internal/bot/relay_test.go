@@ -16,6 +16,7 @@ import (
 func TestBot_RelaysAnnotations(t *testing.T) {
 	h := newHarness(t, slackemu.Config{})
 	ch := h.bound("qa-70")
+	h.stop() // a fresh bot, not a second one beside it (that one outlived the test)
 	h.start()
 	ctx := context.Background()
 	ci := jobs.Identity{Name: "ci"}
