@@ -2,9 +2,12 @@ package main
 
 import (
 	"bytes"
+	"math/rand/v2"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -44,6 +47,29 @@ func (b *bgCLI) exit(t *testing.T) int {
 	}
 }
 
+// stableAddr returns a free loopback address whose port is below the
+// kernel's ephemeral range (/proc/sys/net/ipv4/ip_local_port_range).
+func stableAddr(t *testing.T) string {
+	t.Helper()
+	low := 32768
+	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+		if f := strings.Fields(string(b)); len(f) == 2 {
+			if n, err := strconv.Atoi(f[0]); err == nil && n > 2048 {
+				low = n
+			}
+		}
+	}
+	for range 100 {
+		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(1024+rand.IntN(low-1024)))
+		if ln, err := net.Listen("tcp", addr); err == nil {
+			require.NoError(t, ln.Close())
+			return addr
+		}
+	}
+	t.Fatal("no free port below the ephemeral range")
+	return ""
+}
+
 // gateOpen polls the job until it has an open gate (with a deadline).
 func gateOpen(t *testing.T, url, id string) {
 	t.Helper()
@@ -60,8 +86,12 @@ func TestGate_WaitSurvivesRestart(t *testing.T) {
 	db := filepath.Join(dir, "cla.db")
 	cfg := testConfig(t, dir)
 	senv := []string{"E2E_CI_TOKEN=" + tokCI}
-	srv := startServer(t, senv, "--db", db, "--addr", "127.0.0.1:0", "--config", cfg)
-	addr := srv.addr
+	// The server comes back on the same address: one outside the kernel's
+	// ephemeral range, which no :0 listener and no outgoing connection
+	// (not even the waiter's own retries, connecting to itself) can take
+	// while it is down.
+	addr := stableAddr(t)
+	srv := startServer(t, senv, "--db", db, "--addr", addr, "--config", cfg)
 	ci := []string{"CLA_SERVER=" + srv.url(), "CLA_TOKEN=" + tokCI}
 	for _, id := range []string{"w-1", "w-2"} {
 		_, errOut, code := cli(t, ci, "job", "create", "--id", id, "--name", "wait test")
