@@ -108,7 +108,7 @@ func TestBot_RunWithDeadSlack(t *testing.T) {
 	select {
 	case err := <-done:
 		require.NoError(t, err)
-	case <-time.After(10 * time.Second):
+	case <-time.After(60 * time.Second):
 		t.Fatal("Run did not return after cancel")
 	}
 }
