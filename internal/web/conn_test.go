@@ -108,6 +108,10 @@ func TestServer_SlowClients(t *testing.T) {
 		require.True(t, cutOff(t, c, 60*time.Second))
 	})
 	t.Run("per-client cap", func(t *testing.T) {
+		// Header and body timeouts of an hour: only the cap can cut the
+		// fifth connection (with 200 ms the idle ones could be cut first,
+		// and the fifth by its own header timeout, cap or no cap).
+		addr, _, _ := runServer(t, web.Config{ReadHeaderTimeout: time.Hour, BodyTimeout: time.Hour, MaxConnsPerClient: 4})
 		for range 4 {
 			dialFrom(t, "127.0.0.3", addr) // idle connections hold slots
 		}
