@@ -3,7 +3,6 @@ package pgstore_test
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/url"
 	"strings"
 	"sync"
@@ -60,10 +59,11 @@ func TestOpen_Errors(t *testing.T) {
 	wrongPw.User = url.UserPassword(u.User.Username(), "not-the-password")
 	noDB := *u
 	noDB.Path = "/no_such_database_cla"
-	ln, err := net.Listen("tcp", "127.0.0.1:0") // a port with nothing speaking PostgreSQL behind it
-	require.NoError(t, err)
-	closedAddr := ln.Addr().String()
-	require.NoError(t, ln.Close())
+	// Port 1 (tcpmux): nothing listens there, and it is below the ephemeral
+	// range, so no other test's listener or outgoing connection can take it
+	// (a port freed by closing a :0 listener could be, even by the connection
+	// attempt itself, which would then talk to itself).
+	closedAddr := "127.0.0.1:1"
 	unreachable := *u
 	unreachable.Host = closedAddr
 
