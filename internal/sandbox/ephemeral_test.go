@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -170,4 +172,38 @@ func botDownload(t *testing.T, emu *slackemu.Emulator, id string) (int, string) 
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b)
+}
+
+// TestPage_RunSavesEveryChange: a change made before Run starts is saved at
+// its start, and a change made while a burst settles is saved after it
+// (Run used to wait for the next change for both: a message posted right
+// before the start, or during the settle, was not on disk).
+func TestPage_RunSavesEveryChange(t *testing.T) {
+	f := newPageFixture(t)
+	state := f.page.cfg.StatePath
+	general := f.general()
+	// The snapshot is read as bytes: LoadFile removes a save's temporary
+	// files (it is for the start), which would break the saves under test.
+	saved := func(text string) func() bool {
+		return func() bool {
+			data, err := os.ReadFile(state)
+			return err == nil && bytes.Contains(data, []byte(strconv.Quote(text)))
+		}
+	}
+	post := func(text string) {
+		_, err := f.emu.PostMessage("USBXALICE1", general.ID, text)
+		require.NoError(t, err)
+	}
+	post("before the start")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- f.page.Run(ctx) }()
+	require.Eventually(t, saved("before the start"), 60*time.Second, 20*time.Millisecond, "a change made before Run started")
+
+	post("first of a burst")
+	require.Eventually(t, saved("first of a burst"), 60*time.Second, 20*time.Millisecond)
+	post("while it settles") // SaveEvery (1 s) has just begun
+	require.Eventually(t, saved("while it settles"), 60*time.Second, 20*time.Millisecond, "a change made during the settle")
+	cancel()
+	require.NoError(t, <-done)
 }

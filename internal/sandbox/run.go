@@ -7,9 +7,12 @@ import (
 	"github.com/cla-ops/cla/slackemu"
 )
 
-// Run keeps the workspace saved (at most every SaveEvery after a change,
-// and once more at the end), trims what the emulator records, and plays
-// the demo pipeline, until ctx ends.
+// Run keeps the workspace saved (at start, at most every SaveEvery after a
+// change, and once more at the end), trims what the emulator records, and
+// plays the demo pipeline, until ctx ends. The change signal is taken
+// before each save reads the workspace, so every change is in a save:
+// changes made before Run started (the seed, a first upload) and changes
+// made while a burst settles (they used to wait for some later change).
 func (p *Page) Run(ctx context.Context) error {
 	demoDone := make(chan struct{})
 	go func() {
@@ -23,14 +26,14 @@ func (p *Page) Run(ctx context.Context) error {
 		p.removeTemp()
 	}()
 	for {
+		p.emu.Trim(keepRecords)
 		changed := p.emu.Changed()
+		p.save()
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-changed:
 		}
-		p.emu.Trim(keepRecords)
-		p.save()
 		select { // let a burst of changes settle into one write
 		case <-ctx.Done():
 			return nil
