@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -206,4 +207,30 @@ func TestPage_RunSavesEveryChange(t *testing.T) {
 	require.Eventually(t, saved("while it settles"), 60*time.Second, 20*time.Millisecond, "a change made during the settle")
 	cancel()
 	require.NoError(t, <-done)
+}
+
+// TestPage_eventsAfterOpen: a change made as soon as the stream's headers
+// arrive (when the browser re-reads the page) is announced. The stream
+// takes its change signal before it answers; it used to take it after, a
+// window too narrow for this test to hit, found by reading.
+func TestPage_eventsAfterOpen(t *testing.T) {
+	f := newPageFixture(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, "GET", f.srv.URL+"/sandbox/events", nil)
+	require.NoError(t, err)
+	req.AddCookie(&http.Cookie{Name: "signed-in", Value: "1"})
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	_, err = f.emu.PostMessage("USBXALICE1", f.general().ID, "right after open")
+	require.NoError(t, err)
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		if sc.Text() == "event: changed" {
+			return
+		}
+	}
+	t.Fatalf("no changed event within 60s: %v", sc.Err())
 }

@@ -24,6 +24,10 @@ func (p *Page) events(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "streaming unsupported", http.StatusInternalServerError)
 		return
 	}
+	// The change signal is taken before the browser can act on what it is
+	// sent: before the headers (on open it re-reads the page) and before
+	// each event (on it, it re-reads), so no change falls in between.
+	changed := p.emu.Changed()
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("X-Accel-Buffering", "no")
 	fmt.Fprint(w, "retry: 2000\n\n")
@@ -32,7 +36,6 @@ func (p *Page) events(w http.ResponseWriter, r *http.Request) {
 	defer tick.Stop()
 	n := 0
 	for {
-		changed := p.emu.Changed()
 		select {
 		case <-r.Context().Done():
 			return
@@ -41,6 +44,7 @@ func (p *Page) events(w http.ResponseWriter, r *http.Request) {
 		case <-tick.C:
 			fmt.Fprint(w, ": ping\n\n")
 		case <-changed:
+			changed = p.emu.Changed()
 			n++
 			fmt.Fprintf(w, "event: changed\ndata: %d\n\n", n)
 		}
