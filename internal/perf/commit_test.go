@@ -50,19 +50,8 @@ func BenchmarkCommit(b *testing.B) {
 	wc := newWireClients(srv.URL, tokenCI)
 	b.Cleanup(func() { api.Stop(); wc.close(); srv.Close(); tr.CloseIdleConnections(); _ = db.Close() })
 
-	ids := make([]string, 2*rounds*per) // the first half for the wire clients, the second for net/http's
-	parallel(clients, len(ids), func(i int) {
-		ids[i] = fmt.Sprintf("c-%d", i)
-		cfg := jobs.GateConfig{Kind: jobs.KindAction, Name: "step"}
-		if _, err := svc.CreateJob(context.Background(), ci, jobs.ViaAPI, jobs.NewJob{ID: ids[i], Name: "bench", Gate: &cfg}); err != nil {
-			b.Error(err)
-		}
-	})
-	raw, err := bolt.Open(filepath.Join(b.TempDir(), "raw.db"), 0o600, nil)
-	require.NoError(b, err)
-	raw.MaxBatchDelay = 2 * time.Millisecond
-	b.Cleanup(func() { _ = raw.Close() })
-	require.NoError(b, raw.Update(func(tx *bolt.Tx) error { _, err := tx.CreateBucket([]byte("r")); return err }))
+	ids := openActions(b, svc, 2*rounds*per) // the first half for the wire clients, the second for net/http's
+	raw := openRaw(b)
 
 	var apiTime, netTime, rawTime, apiCPU time.Duration
 	var ratios, netRatios []float64
@@ -112,6 +101,31 @@ func processCPU() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
+// openActions creates n jobs c-0 … c-(n-1), each with an open action
+// gate, from 64 goroutines.
+func openActions(b *testing.B, svc *jobs.Service, n int) []string {
+	ids := make([]string, n)
+	parallel(clients, len(ids), func(i int) {
+		ids[i] = fmt.Sprintf("c-%d", i)
+		cfg := jobs.GateConfig{Kind: jobs.KindAction, Name: "step"}
+		if _, err := svc.CreateJob(context.Background(), ci, jobs.ViaAPI, jobs.NewJob{ID: ids[i], Name: "bench", Gate: &cfg}); err != nil {
+			b.Error(err)
+		}
+	})
+	return ids
+}
+
+// openRaw opens the raw bbolt file the rates are compared with, its
+// MaxBatchDelay at 2 ms (bbolt's default of 10 ms is slower here).
+func openRaw(b *testing.B) *bolt.DB {
+	raw, err := bolt.Open(filepath.Join(b.TempDir(), "raw.db"), 0o600, nil)
+	require.NoError(b, err)
+	raw.MaxBatchDelay = 2 * time.Millisecond
+	b.Cleanup(func() { _ = raw.Close() })
+	require.NoError(b, raw.Update(func(tx *bolt.Tx) error { _, err := tx.CreateBucket([]byte("r")); return err }))
+	return raw
+}
+
 // rawPuts puts n records of size bytes, each in its own Batch call, from
 // 64 goroutines, and returns the elapsed time.
 func rawPuts(b *testing.B, db *bolt.DB, from, n, size int) time.Duration {
@@ -144,19 +158,8 @@ func BenchmarkCommitLayers(b *testing.B) {
 	require.NoError(b, err)
 	b.Cleanup(func() { _ = db.Close() })
 	svc := jobs.NewService(db, jobs.NewBroker(), jobs.Options{})
-	ids := make([]string, rounds*per)
-	parallel(clients, len(ids), func(i int) {
-		ids[i] = fmt.Sprintf("c-%d", i)
-		cfg := jobs.GateConfig{Kind: jobs.KindAction, Name: "step"}
-		if _, err := svc.CreateJob(context.Background(), ci, jobs.ViaAPI, jobs.NewJob{ID: ids[i], Name: "bench", Gate: &cfg}); err != nil {
-			b.Error(err)
-		}
-	})
-	raw, err := bolt.Open(filepath.Join(b.TempDir(), "raw.db"), 0o600, nil)
-	require.NoError(b, err)
-	raw.MaxBatchDelay = 2 * time.Millisecond
-	b.Cleanup(func() { _ = raw.Close() })
-	require.NoError(b, raw.Update(func(tx *bolt.Tx) error { _, err := tx.CreateBucket([]byte("r")); return err }))
+	ids := openActions(b, svc, rounds*per)
+	raw := openRaw(b)
 	timed := func(fn func(i int)) float64 {
 		start := time.Now()
 		parallel(clients, per, fn)
