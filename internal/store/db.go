@@ -80,6 +80,7 @@ func Open(path string) (*DB, error) {
 		_ = b.Close()
 		return nil, fmt.Errorf("init store %s: %w", path, err)
 	}
+	releaseOpenScan(b)
 	return &DB{bolt: b, now: time.Now, commit: newCommitter(b)}, nil
 }
 
