@@ -22,7 +22,7 @@ import (
 func BenchmarkBacklog(b *testing.B) {
 	const (
 		backlog     = 100_000
-		rounds      = 9
+		rounds      = 21
 		messages    = 1000 // per round and server
 		completions = 1000 // per round and server
 	)
