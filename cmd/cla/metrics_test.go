@@ -1,10 +1,13 @@
 package main
 
 import (
+	"context"
 	"net/http/httptest"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
@@ -12,6 +15,7 @@ import (
 	"github.com/cla-ops/cla/internal/bot"
 	"github.com/cla-ops/cla/internal/bot/talkbot"
 	"github.com/cla-ops/cla/internal/notify"
+	"github.com/cla-ops/cla/internal/store"
 	"github.com/cla-ops/cla/internal/web"
 	"github.com/cla-ops/cla/internal/web/monitor"
 	"github.com/cla-ops/cla/jobs"
@@ -88,4 +92,27 @@ func TestMetrics_SameNames(t *testing.T) {
 	sort.Strings(missing)
 	require.Empty(t, missing, "metric names that disappeared")
 	require.True(t, d.names["cla_events_dropped_total"], "the broker's drop counter is served")
+}
+
+// TestStoreMetrics serves the bbolt store's group-commit counters.
+func TestStoreMetrics(t *testing.T) {
+	db, err := store.Open(filepath.Join(t.TempDir(), "cla.db"))
+	require.NoError(t, err)
+	defer db.Close()
+	reg := prometheus.NewRegistry()
+	registerStoreMetrics(reg, db)
+	job := &jobs.Job{ID: "m-1", Name: "metrics", Status: jobs.StatusInProgress, CreatedAt: time.Now()}
+	require.NoError(t, db.CreateJob(context.Background(), job, jobs.Effects{}))
+
+	families, err := reg.Gather()
+	require.NoError(t, err)
+	got := map[string]float64{}
+	for _, f := range families {
+		got[f.GetName()] = f.GetMetric()[0].GetCounter().GetValue()
+	}
+	require.Equal(t, 1.0, got["cla_store_commits_total"])
+	require.Equal(t, 1.0, got["cla_store_commit_changes_total"])
+	require.Positive(t, got["cla_store_pages_written_total"])
+	require.Positive(t, got["cla_store_commit_seconds_total"])
+	require.Contains(t, got, "cla_store_write_seconds_total")
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/cla-ops/cla/internal/config"
 	"github.com/cla-ops/cla/internal/slacktext"
+	"github.com/cla-ops/cla/internal/store"
 	"github.com/cla-ops/cla/internal/web"
 	"github.com/cla-ops/cla/jobs"
 )
@@ -99,6 +100,9 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, pointer st
 	}
 	broker := jobs.NewBroker()
 	reg := newRegistry(broker)
+	if bolt, ok := db.fullStore.(*store.DB); ok {
+		registerStoreMetrics(reg, bolt)
+	}
 	svc := jobs.NewService(db, broker, opts)
 	creds, ids, err := credentials(cfg, pointer, db.listen != nil, log)
 	if err != nil {

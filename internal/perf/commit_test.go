@@ -31,7 +31,10 @@ import (
 // through net/http's client, reported as nethttp-*. Rounds alternate;
 // it reports the rates over the whole run, the median over the rounds of
 // their ratio (each round's rates are measured seconds apart, so load from
-// elsewhere falls on all), and the process CPU time per completion.
+// elsewhere falls on all), the process CPU time per completion, and what
+// the store's one writer did meanwhile (store.CommitStats): changes per
+// commit, pages written per change, time per commit and the share of it
+// spent writing and syncing pages, and how busy the writer was.
 //
 //	go test -run '^$' -bench 'Commit$' -benchtime 1x -timeout 30m ./internal/perf
 func BenchmarkCommit(b *testing.B) {
@@ -55,13 +58,15 @@ func BenchmarkCommit(b *testing.B) {
 
 	var apiTime, netTime, rawTime, apiCPU time.Duration
 	var ratios, netRatios []float64
+	var writer commitDelta // the store's writer during the wire clients' rounds
 	record := 0
 	b.ResetTimer()
 	for range b.N {
 		for r := range rounds {
-			cpu0 := processCPU()
+			cpu0, stats0 := processCPU(), db.CommitStats()
 			elapsed := s.completeWire(wc, ids[r*per:(r+1)*per])
 			apiCPU += processCPU() - cpu0
+			writer.add(stats0, db.CommitStats())
 			apiTime += elapsed
 			if record == 0 { // the size of a completed job's record
 				job, err := svc.GetJob(context.Background(), ids[0])
@@ -86,10 +91,26 @@ func BenchmarkCommit(b *testing.B) {
 	b.ReportMetric(apiRate/rawRate, "ratio")
 	b.ReportMetric(median(ratios), "ratio-median")
 	b.ReportMetric(float64(apiCPU.Microseconds())/n, "cpu-us/completion")
+	b.ReportMetric(float64(writer.Changes)/float64(writer.Commits), "changes/commit")
+	b.ReportMetric(float64(writer.PagesWritten)/float64(writer.Changes), "pages/change")
+	b.ReportMetric(ms(writer.Busy)/float64(writer.Commits), "ms/commit")
+	b.ReportMetric(ms(writer.Write)/float64(writer.Commits), "write-ms/commit")
+	b.ReportMetric(writer.Busy.Seconds()/apiTime.Seconds(), "writer-busy")
 	b.ReportMetric(netRate, "nethttp-completions/s")
 	b.ReportMetric(median(netRatios), "nethttp-ratio-median")
 	b.Logf("per-round ratios: %.2f (net/http client: %.2f)", ratios, netRatios)
 	b.ReportMetric(float64(record), "record-bytes")
+}
+
+// commitDelta sums the store's group-commit counters over some intervals.
+type commitDelta store.CommitStats
+
+func (d *commitDelta) add(from, to store.CommitStats) {
+	d.Commits += to.Commits - from.Commits
+	d.Changes += to.Changes - from.Changes
+	d.PagesWritten += to.PagesWritten - from.PagesWritten
+	d.Busy += to.Busy - from.Busy
+	d.Write += to.Write - from.Write
 }
 
 // processCPU is the user and system CPU time this process used so far.

@@ -33,6 +33,28 @@ type committer struct {
 	preparing int           // changes being prepared, not queued yet
 	arrived   chan struct{} // signalled when preparing drops to zero
 	maxGather time.Duration // maxGather, or longer in tests
+
+	commits, changes atomic.Uint64 // transactions committed, changes they carried
+	busy             atomic.Int64  // nanoseconds spent in transactions, commit included
+}
+
+// CommitStats is what the group commit did since the store was opened:
+// how well changes share their fsync (Changes ÷ Commits), the pages a
+// change costs (PagesWritten ÷ Changes), and how busy the one writer is.
+type CommitStats struct {
+	Commits      uint64        // write transactions committed
+	Changes      uint64        // changes they carried
+	PagesWritten uint64        // page writes of all transactions (bbolt's count)
+	Busy         time.Duration // time the writer spent in transactions, their commit included
+	Write        time.Duration // of which writing pages and syncing them (bbolt's count)
+}
+
+// CommitStats returns the group commit's counters so far.
+func (db *DB) CommitStats() CommitStats {
+	tx := db.bolt.Stats().TxStats
+	c := db.commit
+	return CommitStats{Commits: c.commits.Load(), Changes: c.changes.Load(), PagesWritten: uint64(tx.GetWrite()),
+		Busy: time.Duration(c.busy.Load()), Write: tx.GetWriteTime()}
 }
 
 // pendingChange is one change waiting for its commit.
@@ -158,6 +180,7 @@ func (c *committer) loop() {
 // commit runs a group in one transaction. A change that fails is taken
 // out and answered with its error, and the rest are run again.
 func (c *committer) commit(group []*pendingChange) {
+	start := time.Now()
 	for len(group) > 0 {
 		failed := -1
 		var failure error
@@ -174,6 +197,11 @@ func (c *committer) commit(group []*pendingChange) {
 			group[failed].done <- failure
 			group = append(group[:failed:failed], group[failed+1:]...)
 			continue
+		}
+		c.busy.Add(int64(time.Since(start)))
+		if err == nil {
+			c.commits.Add(1)
+			c.changes.Add(uint64(len(group)))
 		}
 		for _, p := range group {
 			p.done <- err // nil, or the commit's own failure

@@ -197,3 +197,40 @@ func waitGathering(t *testing.T, c *committer, done <-chan error) {
 	}
 	t.Fatal("no commit started")
 }
+
+// TestCommitStats checks the group commit's counters: every change is
+// counted once, in no more commits than changes, with the pages written.
+func TestCommitStats(t *testing.T) {
+	db, err := Open(filepath.Join(t.TempDir(), "cla.db"))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = db.Close() })
+	before := db.CommitStats()
+	require.Zero(t, before.Commits, "opening the file is not a group commit")
+
+	const n = 40
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			job := &jobs.Job{ID: fmt.Sprintf("s-%d", i), Name: "stats", Status: jobs.StatusInProgress, CreatedAt: time.Now()}
+			errs[i] = db.CreateJob(context.Background(), job, jobs.Effects{})
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		require.NoError(t, err)
+	}
+	// A refused change is carried by its commit like any other.
+	err = db.CreateJob(context.Background(), &jobs.Job{ID: "s-0", Name: "again", CreatedAt: time.Now()}, jobs.Effects{})
+	require.Equal(t, jobs.ECONFLICT, jobs.ErrorCode(err))
+
+	got := db.CommitStats()
+	require.Equal(t, uint64(n+1), got.Changes)
+	require.GreaterOrEqual(t, got.Commits, uint64(1))
+	require.LessOrEqual(t, got.Commits, got.Changes)
+	require.Greater(t, got.PagesWritten, before.PagesWritten)
+	require.Positive(t, got.Busy)
+	require.Positive(t, got.Write)
+}
