@@ -52,6 +52,17 @@ var statusOf = map[string]int{
 	jobs.EQUOTA:     http.StatusTooManyRequests,
 }
 
+// StatusOf is the HTTP status that answers a domain error, and false
+// for an error the API answers as an internal one (500). The web monitor
+// answers with the same table.
+func StatusOf(err error) (int, bool) {
+	status, ok := statusOf[jobs.ErrorCode(err)]
+	if !ok {
+		return http.StatusInternalServerError, false
+	}
+	return status, true
+}
+
 // writeJSON answers with v as JSON.
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	v = redacted(v)
@@ -71,7 +82,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		return
 	}
 	code := jobs.ErrorCode(err)
-	status, ok := statusOf[code]
+	status, ok := StatusOf(err)
 	if !ok {
 		s.log.Error("request failed", "route", r.Pattern, "err", err)
 		status, code = http.StatusInternalServerError, jobs.EINTERNAL

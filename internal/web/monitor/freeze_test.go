@@ -3,6 +3,7 @@ package monitor
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -35,4 +36,21 @@ func TestMonitor_FreezeBanner(t *testing.T) {
 		require.Contains(t, banner, "quarter end &lt;script&gt;alert(1)&lt;/script&gt;")
 		require.Contains(t, banner, "manual actions cannot be completed")
 	}
+}
+
+// A completion refused by a freeze is a conflict shown on the job page,
+// not an internal error.
+func TestMonitor_ResolveDuringFreeze(t *testing.T) {
+	f := newFixture(t)
+	f.createJob("fz-1", "Deploy", actionGate())
+	alice := f.signIn("alice")
+	until := time.Now().Add(time.Hour)
+	_, err := f.svc.CreateFreeze(context.Background(), jobs.Identity{Name: "root", Admin: true}, jobs.NewFreeze{
+		Reason: "holiday", Until: &until, BlockCompletion: true})
+	require.NoError(t, err)
+
+	resp, body := alice.act("/jobs/fz-1/resolve", url.Values{"action": {"complete"}, "gate": {"g1"}, "evidence_message": {"done"}})
+	require.Equal(t, http.StatusConflict, resp.StatusCode)
+	require.Contains(t, body, "holiday")
+	require.Equal(t, jobs.StatusActionRequired, f.job("fz-1").Status)
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/cla-ops/cla/internal/web"
 	"github.com/cla-ops/cla/jobs"
 )
 
@@ -96,22 +97,14 @@ func (m *Monitor) domainError(w http.ResponseWriter, r *http.Request, err error)
 	m.errorPage(w, r, httpStatus(err), msg)
 }
 
+// httpStatus is the status of a page refused for err: the API's, except
+// 422 for invalid input.
 func httpStatus(err error) int {
-	switch jobs.ErrorCode(err) {
-	case jobs.ENOTFOUND:
-		return http.StatusNotFound
-	case jobs.ECONFLICT:
-		return http.StatusConflict
-	case jobs.EFORBIDDEN:
-		return http.StatusForbidden
-	case jobs.EINVALID:
-		return http.StatusUnprocessableEntity
-	case jobs.ETOOLARGE:
-		return http.StatusRequestEntityTooLarge
-	case jobs.EQUOTA, jobs.ERATELIMIT:
-		return http.StatusTooManyRequests
+	if jobs.ErrorCode(err) == jobs.EINVALID {
+		return http.StatusUnprocessableEntity // a form shown again with its errors
 	}
-	return http.StatusInternalServerError
+	status, _ := web.StatusOf(err)
+	return status
 }
 
 // page starts the data of a signed-in page.
