@@ -18,31 +18,63 @@ const maxMirrorBatch = 256
 // Slack delivered them; a worker appends everything waiting in one call,
 // and the store's group commit merges the workers' appends. A message is
 // acked only after its append is durable; the entry's Key makes a
-// redelivery a no-op.
+// redelivery a no-op. A redelivery of a message still waiting for its
+// append takes no place in the queue: it is folded into the waiting copy
+// and acked with it, so Slack's retries of a slow append do not pile up
+// behind it (and in front of everything else).
 type mirror struct {
 	b      *Bot
 	shards []chan mirrorItem
 	bound  sync.Map // channel id -> job id; a binding never changes
 	thread sync.Map // channel id + ts of a gate announcement -> job id; never changes either
 	wg     sync.WaitGroup
+
+	queuedMu sync.Mutex
+	queued   map[string]*foldedCopies // event id -> the copy waiting in a shard or being appended
 }
 
 // mirrorItem is one message waiting for its append and its ack.
 type mirrorItem struct {
-	in  *Incoming
-	ack func(any)
+	in     *Incoming
+	ack    func(any)
+	copies *foldedCopies // nil for a message without an event id
 }
 
-// done acks the message and records how long the ack took.
+// foldedCopies are the acks of redeliveries folded into a waiting item;
+// guarded by mirror.queuedMu.
+type foldedCopies struct{ acks []func(any) }
+
+// done acks the message and the copies folded into it, and records how
+// long the ack took.
 func (m *mirror) done(it mirrorItem) {
 	it.ack(nil)
+	for _, ack := range m.release(it) {
+		ack(nil)
+	}
 	if !it.in.received.IsZero() {
 		m.b.cfg.Metrics.ack.WithLabelValues(string(KindMessage)).Observe(time.Since(it.in.received).Seconds())
 	}
 }
 
+// release ends its time as the waiting copy of its event, so that a later
+// redelivery is queued again, and returns the acks of the copies folded
+// into it. It is harmless to call twice.
+func (m *mirror) release(it mirrorItem) []func(any) {
+	if it.copies == nil {
+		return nil
+	}
+	m.queuedMu.Lock()
+	defer m.queuedMu.Unlock()
+	if m.queued[it.in.EventID] == it.copies {
+		delete(m.queued, it.in.EventID)
+	}
+	acks := it.copies.acks
+	it.copies.acks = nil
+	return acks
+}
+
 func newMirror(b *Bot, shards int) *mirror {
-	m := &mirror{b: b, shards: make([]chan mirrorItem, shards)}
+	m := &mirror{b: b, shards: make([]chan mirrorItem, shards), queued: map[string]*foldedCopies{}}
 	for i := range m.shards {
 		m.shards[i] = make(chan mirrorItem, maxMirrorBatch)
 	}
@@ -63,13 +95,27 @@ func (m *mirror) start(ctx context.Context) {
 // wait blocks until every worker has stopped.
 func (m *mirror) wait() { m.wg.Wait() }
 
-// enqueue hands a message to its channel's worker.
+// enqueue hands a message to its channel's worker, or folds a
+// redelivery into the copy of it that is still waiting.
 func (m *mirror) enqueue(ctx context.Context, in *Incoming, ack func(any)) {
+	it := mirrorItem{in: in, ack: ack}
+	if in.EventID != "" {
+		m.queuedMu.Lock()
+		if waiting := m.queued[in.EventID]; waiting != nil {
+			waiting.acks = append(waiting.acks, ack)
+			m.queuedMu.Unlock()
+			return
+		}
+		it.copies = &foldedCopies{}
+		m.queued[in.EventID] = it.copies
+		m.queuedMu.Unlock()
+	}
 	h := fnv.New32a()
 	_, _ = h.Write([]byte(in.Channel)) // a hash.Hash never returns an error
 	select {
-	case m.shards[h.Sum32()%uint32(len(m.shards))] <- mirrorItem{in: in, ack: ack}:
+	case m.shards[h.Sum32()%uint32(len(m.shards))] <- it:
 	case <-ctx.Done():
+		m.release(it) // not queued: Slack redelivers it, and its copies
 	}
 }
 
@@ -104,7 +150,14 @@ type jobBatch struct {
 }
 
 // flush appends a batch, one call per job, then acks what is durable.
+// Whatever it did not ack (a failed lookup or append) is released
+// unacked, with the copies folded into it: Slack redelivers them.
 func (m *mirror) flush(ctx context.Context, batch []mirrorItem) {
+	defer func() {
+		for _, it := range batch {
+			m.release(it)
+		}
+	}()
 	var groups []*jobBatch
 	byJob := map[string]*jobBatch{}
 	for _, it := range batch {

@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -262,4 +263,47 @@ func redelivered(emu *slackemu.Emulator) int {
 		}
 	}
 	return n
+}
+
+// TestMirror_FoldsRedeliveries: a redelivery of a message still waiting
+// for its append takes no place in the queue; every copy is acked once
+// the one append is durable, and a redelivery after that is queued again.
+func TestMirror_FoldsRedeliveries(t *testing.T) {
+	h := newHarness(t, slackemu.Config{})
+	ch := h.bound("qa-fold")
+	m := newMirror(h.bot, 1) // its worker starts below, after the copies are in
+	acked := make(chan string, 8)
+	ackAs := func(name string) func(any) { return func(any) { acked <- name } }
+	msg := func() *Incoming {
+		return &Incoming{Kind: KindMessage, EventID: "Ev-fold", Channel: ch.ID, User: h.alice.ID, TS: "1700000000.000100", Text: "disk swapped"}
+	}
+	ctx := h.ctx()
+	m.enqueue(ctx, msg(), ackAs("first"))
+	m.enqueue(ctx, msg(), ackAs("retry 1"))
+	m.enqueue(ctx, msg(), ackAs("retry 2"))
+	require.Len(t, m.shards[0], 1, "the redeliveries were folded into the waiting copy")
+
+	workers, stop := context.WithCancel(ctx)
+	defer func() { stop(); m.wait() }()
+	m.start(workers)
+	var got []string
+	for range 3 {
+		select {
+		case name := <-acked:
+			got = append(got, name)
+		case <-ctx.Done():
+			t.Fatalf("acked only %v", got)
+		}
+	}
+	require.ElementsMatch(t, []string{"first", "retry 1", "retry 2"}, got)
+	require.Len(t, h.messages("qa-fold"), 1)
+
+	m.enqueue(ctx, msg(), ackAs("after"))
+	select {
+	case name := <-acked:
+		require.Equal(t, "after", name, "a redelivery after the append is queued and acked again")
+	case <-ctx.Done():
+		t.Fatal("a redelivery after the append was never acked")
+	}
+	require.Len(t, h.messages("qa-fold"), 1, "and appended once")
 }
