@@ -354,9 +354,12 @@ func TestAnnouncer_HungCallStallsNothingElse(t *testing.T) {
 	require.NoError(t, err)
 	_, err = e.emu.WaitCall(e.ctx, "chat.update", nil) // hung-1's update has reached Slack and hangs
 	require.NoError(t, err)
-	_, err = e.emu.ClickButton(e.ctx, alice, m2.Channel, m2.TS, blocks.ActionComplete)
+	// Resolved through the API, hung-2's message is rewritten by the
+	// announcer alone (a click's own handler would rewrite it too), while
+	// hung-1's rewrite still hangs.
+	_, _, err = e.svc.Resolve(e.ctx, identities[0], jobs.ViaAPI, "hung-2", jobs.Resolution{Action: jobs.ActComplete})
 	require.NoError(t, err)
 	e.waitMessage(m2, func(x slackemu.Message) bool {
-		return strings.Contains(text(x.Blocks), "Completed by <@U0ALICE> via slack")
+		return strings.Contains(text(x.Blocks), "Completed by <@U0ALICE> via api")
 	})
 }
