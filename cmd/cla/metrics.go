@@ -38,7 +38,7 @@ func registerStoreMetrics(reg prometheus.Registerer, db *store.DB) {
 			func(s store.CommitStats) float64 { return float64(s.Commits) }),
 		counter("cla_store_commit_changes_total", "Changes those transactions carried (each shares its commit's fsync).",
 			func(s store.CommitStats) float64 { return float64(s.Changes) }),
-		counter("cla_store_pages_written_total", "Database pages written by all write transactions.",
+		counter("cla_store_pages_written_total", "Page writes of all write transactions (one per page, or per run of overflow pages).",
 			func(s store.CommitStats) float64 { return float64(s.PagesWritten) }),
 		counter("cla_store_commit_seconds_total", "Time the one writer spent in transactions, their commit included.",
 			func(s store.CommitStats) float64 { return s.Busy.Seconds() }),

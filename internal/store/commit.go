@@ -44,7 +44,7 @@ type committer struct {
 type CommitStats struct {
 	Commits      uint64        // write transactions committed
 	Changes      uint64        // changes they carried
-	PagesWritten uint64        // page writes of all transactions (bbolt's count)
+	PagesWritten uint64        // page writes of all transactions: one per page, or per run of overflow pages (bbolt's count)
 	Busy         time.Duration // time the writer spent in transactions, their commit included
 	Write        time.Duration // of which writing pages and syncing them (bbolt's count)
 }
