@@ -111,6 +111,12 @@ func (e *Emulator) serveAPI(w http.ResponseWriter, r *http.Request) {
 func (e *Emulator) answer(r *http.Request, name string, a *args, perr error) (int, []byte, http.Header) {
 	hdr := http.Header{}
 	f := e.takeFault(name)
+	if f != nil && f.Applied != nil {
+		select {
+		case f.Applied <- name:
+		default:
+		}
+	}
 	if f != nil && f.AfterEffect {
 		st, body, hdr := e.answerMethod(name, a, perr)
 		if st, fbody, ok := f.apply(r.Context(), hdr); ok {

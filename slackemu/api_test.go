@@ -218,11 +218,20 @@ func TestEmulator_Faults(t *testing.T) {
 	_, err = api.AuthTest()
 	require.EqualError(t, err, "fatal_error")
 
-	emu.InjectFault("auth.test", Fault{Latency: 5 * time.Second, Times: 1})
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	applied := make(chan string, 1)
+	emu.InjectFault("auth.test", Fault{Latency: time.Hour, Times: 1, Applied: applied})
+	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	_, err = api.AuthTestContext(ctx)
-	require.True(t, errors.Is(err, context.DeadlineExceeded), "%v", err)
+	answered := make(chan error, 1)
+	go func() { _, err := api.AuthTestContext(ctx); answered <- err }()
+	require.Equal(t, "auth.test", <-applied, "told while the call waits out its latency")
+	select {
+	case err := <-answered:
+		t.Fatalf("answered before its latency: %v", err)
+	default:
+	}
+	cancel() // the request's own cancellation cuts the latency short
+	require.True(t, errors.Is(<-answered, context.Canceled))
 
 	calls := emu.Calls("chat.postMessage")
 	require.Len(t, calls, 2)

@@ -27,6 +27,10 @@ type Fault struct {
 	// but the caller never learned it, as when a reply is lost or the
 	// caller dies before reading it.
 	AfterEffect bool
+	// Applied, if not nil, is sent the method's name (without blocking:
+	// give it room) as the fault begins on a call, so that a test can act
+	// while that call is still waiting out its Latency.
+	Applied chan<- string
 }
 
 // InjectFault adds a fault to method ("*" for every method). Faults are used

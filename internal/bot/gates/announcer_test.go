@@ -347,13 +347,17 @@ func TestAnnouncer_ResyncAfterDrops(t *testing.T) {
 func TestAnnouncer_HungCallStallsNothingElse(t *testing.T) {
 	e := newEnv(t, slackemu.Config{})
 	cfg := jobs.GateConfig{Kind: jobs.KindAction, Name: "Swap", Assignees: []string{"alice"}}
-	e.open("hung-1", cfg)
+	m1 := e.open("hung-1", cfg)
 	m2 := e.open("hung-2", cfg)
-	e.emu.InjectFault("chat.update", slackemu.Fault{Latency: time.Hour, Times: 1}) // the next update hangs
+	hanging := make(chan string, 1)
+	e.emu.InjectFault("chat.update", slackemu.Fault{Latency: time.Hour, Times: 1, Applied: hanging}) // the next update hangs
 	_, _, err := e.svc.Resolve(e.ctx, identities[0], jobs.ViaAPI, "hung-1", jobs.Resolution{Action: jobs.ActComplete})
 	require.NoError(t, err)
-	_, err = e.emu.WaitCall(e.ctx, "chat.update", nil) // hung-1's update has reached Slack and hangs
-	require.NoError(t, err)
+	select {
+	case <-hanging: // hung-1's update has reached Slack and hangs
+	case <-e.ctx.Done():
+		t.Fatal("hung-1's update never reached Slack")
+	}
 	// Resolved through the API, hung-2's message is rewritten by the
 	// announcer alone (a click's own handler would rewrite it too), while
 	// hung-1's rewrite still hangs.
@@ -362,4 +366,7 @@ func TestAnnouncer_HungCallStallsNothingElse(t *testing.T) {
 	e.waitMessage(m2, func(x slackemu.Message) bool {
 		return strings.Contains(text(x.Blocks), "Completed by <@U0ALICE> via api")
 	})
+	for _, c := range e.emu.Calls("chat.update") { // recorded once answered
+		require.NotEqual(t, m1.TS, c.Arg("ts"), "hung-1's update was still hanging meanwhile")
+	}
 }
