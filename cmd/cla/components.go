@@ -73,6 +73,11 @@ func newComponents(ctx context.Context, cfg *config.Config, svc *jobs.Service, d
 // without TalkBack a SIGHUP is only logged (it never stops the server).
 func (c *components) buildTalkback() error {
 	c.talkback = talkback.NewRegistry(nil, c.log.With("component", "talkback"))
+	_, templates, _, err := c.cfg.Limits.Limits()
+	if err != nil {
+		return err
+	}
+	c.talkback.SetArgvLimits(templates) // argv templates are templates: limits.template* apply
 	if c.cfg.Talkback != "" {
 		if err := c.talkback.Reload(c.cfg.Talkback); err != nil {
 			return fmt.Errorf("talkback allowlist: %w", err)

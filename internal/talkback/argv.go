@@ -143,11 +143,13 @@ func (w *fieldWalker) fail(err error) {
 	}
 }
 
-// ArgvLimits bound the rendering of one argv element: argv templates are
-// the allowlist's, but the values they print come from jobs and people.
-// The time limit is every template's (1 s, as the README says): it is wall
-// time, a safety net beside the iteration and size limits, and 100 ms was
-// within reach of a GC pause or a busy CPU (a plain argv was refused).
+// ArgvLimits bound the rendering of one argv element unless the server's
+// configured limits are given (LoadLimited, Registry.SetArgvLimits): argv
+// templates are the allowlist's, but the values they print come from jobs
+// and people. The time limit is every template's (1 s, as the README
+// says): it is wall time, a safety net beside the iteration and size
+// limits, and 100 ms was within reach of a GC pause or a busy CPU (a plain
+// argv was refused).
 var ArgvLimits = jobs.TemplateLimits{MaxOutput: 64 << 10, MaxTime: jobs.DefaultTemplateMaxTime}
 
 // argText is a value as a template would print it: a number from a job

@@ -2,6 +2,9 @@ package talkback
 
 import (
 	"encoding/json"
+	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -61,4 +64,38 @@ func TestAllowlist_Prepare_RootVariable(t *testing.T) {
 `))
 		require.ErrorContains(t, err, "unknown field .job.stauts")
 	})
+}
+
+// TestArgvLimits_Configured: the server's template limits (limits.template*)
+// reach argv templates, through ParseLimited and through the registry.
+func TestArgvLimits_Configured(t *testing.T) {
+	const file = `actions:
+  - name: tag
+    command: ["tag", "{{.job.context.release}}"]
+`
+	prepare := func(l *Allowlist) error {
+		env := opsEnv()
+		env.Job.Context["release"] = strings.Repeat("v", 2048)
+		_, err := l.Prepare(Request{Action: "tag"}, env)
+		return err
+	}
+	defaults, err := Parse("talkback.yaml", []byte(file))
+	require.NoError(t, err)
+	require.NoError(t, prepare(defaults), "2 KiB is within the default 64 KiB")
+
+	small := jobs.TemplateLimits{MaxOutput: 1024}
+	limited, err := ParseLimited("talkback.yaml", []byte(file), small)
+	require.NoError(t, err)
+	r, ok := IsRefusal(prepare(limited))
+	require.True(t, ok)
+	require.Contains(t, r.Reason, "size limit of 1024 bytes")
+
+	path := filepath.Join(t.TempDir(), "talkback.yaml")
+	require.NoError(t, os.WriteFile(path, []byte(file), 0o600))
+	reg := NewRegistry(nil, slog.New(slog.DiscardHandler))
+	reg.SetArgvLimits(small)
+	require.NoError(t, reg.Reload(path))
+	r, ok = IsRefusal(prepare(reg.Current()))
+	require.True(t, ok)
+	require.Contains(t, r.Reason, "size limit of 1024 bytes")
 }

@@ -178,7 +178,7 @@ func (d *actionDecoder) command(n, action *yaml.Node) {
 			d.errorf(e, "%s[%d]: %v", what, i, err)
 			continue
 		}
-		lt, err := jobs.LimitTemplate(t, ArgvLimits)
+		lt, err := jobs.LimitTemplate(t, d.argv)
 		if err != nil {
 			d.errorf(e, "%s[%d]: %v", what, i, err)
 			continue

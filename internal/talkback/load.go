@@ -8,17 +8,23 @@ import (
 	"regexp"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/cla-ops/cla/jobs"
 )
 
 // Load reads and compiles an allowlist file. Every mistake found is returned
 // at once, each as a *ConfigError "file:line: reason" (joined with
 // errors.Join); nothing partial is ever returned.
-func Load(path string) (*Allowlist, error) {
+func Load(path string) (*Allowlist, error) { return LoadLimited(path, ArgvLimits) }
+
+// LoadLimited is Load with argv templates rendered within argv, the
+// server's configured template limits (zero fields: the defaults).
+func LoadLimited(path string, argv jobs.TemplateLimits) (*Allowlist, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read talkback allowlist: %w", err)
 	}
-	return Parse(path, data)
+	return ParseLimited(path, data, argv)
 }
 
 // Check validates an allowlist file without keeping it; it backs the
@@ -31,7 +37,12 @@ func Check(path string) error {
 // Parse compiles allowlist YAML. name is used in error messages and to
 // resolve relative workdirs (against its directory).
 func Parse(name string, data []byte) (*Allowlist, error) {
-	l := &loader{file: name, dir: filepath.Dir(name)}
+	return ParseLimited(name, data, ArgvLimits)
+}
+
+// ParseLimited is Parse with argv templates rendered within argv.
+func ParseLimited(name string, data []byte, argv jobs.TemplateLimits) (*Allowlist, error) {
+	l := &loader{file: name, dir: filepath.Dir(name), argv: argv}
 	actions := l.document(data)
 	if len(l.errs) > 0 {
 		return nil, errors.Join(l.errs...)
@@ -44,6 +55,7 @@ func Parse(name string, data []byte) (*Allowlist, error) {
 type loader struct {
 	file string
 	dir  string
+	argv jobs.TemplateLimits // what one argv element may cost to render
 	errs []error
 }
 
