@@ -59,7 +59,9 @@ type DB struct {
 	pool  *pgxpool.Pool
 	where string // user@host/db, never the password
 	owner string // this instance's outbox lease owner
-	lease time.Duration
+	// changes is the LISTEN/NOTIFY channel of this store's schema.
+	changes string
+	lease   time.Duration
 	// timerLease is how long a claim on due jobs lasts.
 	timerLease time.Duration
 	log        *slog.Logger
@@ -133,6 +135,12 @@ func Open(ctx context.Context, rawURL string, opts Options) (*DB, error) {
 		pool.Close()
 		return nil, err
 	}
+	var schema string
+	if err := pool.QueryRow(pctx, "SELECT coalesce(current_schema(), '')").Scan(&schema); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres store %s: read current schema: %w", where, err)
+	}
+	db.changes = changeChannel(schema)
 	return db, nil
 }
 

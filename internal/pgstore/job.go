@@ -7,14 +7,28 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 
 	"github.com/cla-ops/cla/jobs"
 	"github.com/jackc/pgx/v5"
 )
 
 // ChangeChannel is the LISTEN/NOTIFY channel on which every committed
-// change announces its job id: a hint for other replicas to wake.
+// change announces its job id, a hint for other replicas to wake, when
+// the store lives in the public schema. A store in another schema has a
+// channel of its own (changeChannel): LISTEN/NOTIFY is database-wide, and
+// deployments in other schemas of the same database must not wake it.
 const ChangeChannel = "cla_changes"
+
+// changeChannel is the change channel of a store in schema.
+func changeChannel(schema string) string {
+	if schema == "public" {
+		return ChangeChannel // the name replicas of earlier versions use
+	}
+	h := fnv.New64a()
+	_, _ = h.Write([]byte(schema)) // a hash.Hash never returns an error
+	return fmt.Sprintf("%s_%016x", ChangeChannel, h.Sum64())
+}
 
 // CreateJob stores a new job with its first effects in one transaction.
 func (db *DB) CreateJob(ctx context.Context, job *jobs.Job, fx jobs.Effects) error {
@@ -181,7 +195,7 @@ func (db *DB) JobByMessage(ctx context.Context, channelID, ts string) (string, e
 
 // notifyChange announces, at commit, that this instance changed job id.
 func (db *DB) notifyChange(ctx context.Context, tx pgx.Tx, id string) error {
-	if _, err := tx.Exec(ctx, `SELECT pg_notify($1, $2)`, ChangeChannel, db.owner+" "+id); err != nil {
+	if _, err := tx.Exec(ctx, `SELECT pg_notify($1, $2)`, db.changes, db.owner+" "+id); err != nil {
 		return fmt.Errorf("notify change %s: %w", id, err)
 	}
 	return nil

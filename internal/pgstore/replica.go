@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // Secret returns the shared random secret called name, creating it once
@@ -29,7 +31,7 @@ func (db *DB) Secret(ctx context.Context, name string) (string, error) {
 }
 
 // Listen delivers the ids of jobs changed by other replicas (LISTEN on
-// ChangeChannel) to changed until ctx ends. Notifications are a hint and
+// the store's change channel) to changed until ctx ends. Notifications are a hint and
 // are not replayed: after a lost connection, and every resync interval in
 // any case, it calls resync so that waiters re-read the store.
 func (db *DB) Listen(ctx context.Context, resyncEvery time.Duration, changed func(jobID string), resync func()) error {
@@ -60,7 +62,7 @@ func (db *DB) listenOnce(ctx context.Context, resyncEvery time.Duration, changed
 		return err
 	}
 	defer conn.Release()
-	if _, err := conn.Exec(ctx, "LISTEN "+ChangeChannel); err != nil {
+	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{db.changes}.Sanitize()); err != nil {
 		conn.Conn().Close(context.Background()) //nolint:errcheck // a broken connection is dropped
 		return err
 	}
