@@ -15,6 +15,9 @@ type AssigneeChecker interface {
 // checkGateAssignees refuses a gate whose assignees or escalation tiers
 // name nobody, unless the gate allows unknown assignees.
 func (s *Service) checkGateAssignees(ctx context.Context, cfg *GateConfig) error {
+	if err := s.limits.checkAssigneeCount("assignees", cfg.Assignees, cfg.Escalation); err != nil {
+		return err
+	}
 	if err := s.checkAssignees(ctx, "assignees", cfg.Assignees, cfg.AllowUnknownAssignees); err != nil {
 		return err
 	}

@@ -134,6 +134,9 @@ func (s *Service) Reassign(ctx context.Context, actor Identity, via, id string, 
 	if err := validateAssignees("assignees", assignees); err != nil {
 		return nil, nil, err
 	}
+	if err := s.limits.checkAssigneeCount("assignees", assignees, nil); err != nil {
+		return nil, nil, err
+	}
 	if err := s.checkAssignees(ctx, "assignees", assignees, false); err != nil {
 		return nil, nil, err
 	}

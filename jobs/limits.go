@@ -24,6 +24,10 @@ type Limits struct {
 	// GatesPerMinute caps the gates one identity may open per minute;
 	// 30 by default. Admins and cla itself are exempt.
 	GatesPerMinute int
+	// MaxAssignees caps the assignees of one gate, its escalation tiers'
+	// included (and of a reassignment); 100 by default. Each one may cost
+	// a Slack call when the gate is checked and announced.
+	MaxAssignees int
 }
 
 // Limit defaults.
@@ -33,6 +37,7 @@ const (
 	DefaultMaxEscalations      = 10
 	DefaultMaxChannels         = 20
 	DefaultGatesPerMinute      = 30
+	DefaultMaxAssignees        = 100
 )
 
 // WithDefaults fills zero fields with the defaults.
@@ -51,6 +56,9 @@ func (l Limits) WithDefaults() Limits {
 	}
 	if l.GatesPerMinute <= 0 {
 		l.GatesPerMinute = DefaultGatesPerMinute
+	}
+	if l.MaxAssignees <= 0 {
+		l.MaxAssignees = DefaultMaxAssignees
 	}
 	return l
 }
@@ -81,6 +89,19 @@ func (l Limits) applyLimits(cfg *GateConfig, now time.Time) error {
 	}
 	if n > l.MaxChannels {
 		return Errorf(EINVALID, "%d notification channels exceed limits.maxChannels (%d per gate)", n, l.MaxChannels)
+	}
+	return nil
+}
+
+// checkAssigneeCount refuses more than MaxAssignees assignees (a gate's
+// own and its escalation tiers'), before any of them is looked up.
+func (l Limits) checkAssigneeCount(field string, assignees []string, tiers []Escalation) error {
+	n := len(assignees)
+	for _, e := range tiers {
+		n += len(e.Assignees)
+	}
+	if n > l.MaxAssignees {
+		return Errorf(EINVALID, "%d %s exceed limits.maxAssignees (%d per gate, escalation tiers included); name a group instead", n, field, l.MaxAssignees)
 	}
 	return nil
 }

@@ -262,3 +262,80 @@ func TestService_UnassignedGates(t *testing.T) {
 		require.NoError(t, err)
 	})
 }
+
+// countingChecker knows every assignee and counts the look-ups, each of
+// which costs cla serve a Slack call (users.info, usergroups.list).
+type countingChecker struct {
+	mu sync.Mutex
+	n  int
+}
+
+func (c *countingChecker) KnownAssignee(context.Context, string) (bool, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.n++
+	return true, nil
+}
+
+func (c *countingChecker) calls() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.n
+}
+
+// TestService_AssigneeLimit: one request naming thousands of Slack users
+// as assignees must not turn into thousands of Slack look-ups (paced at
+// Slack's tier, they held the request for hours and starved every other
+// caller of the same Slack method), nor into a gate whose announcement does
+// as many. limits.maxAssignees refuses it before anything is looked up.
+func TestService_AssigneeLimit(t *testing.T) {
+	ctx := context.Background()
+	checker := &countingChecker{}
+	svc, _ := newServiceWith(t, jobs.Options{Assignees: checker})
+	users := func(n int) []string {
+		out := make([]string, n)
+		for i := range out {
+			out[i] = fmt.Sprintf("U%08d", i)
+		}
+		return out
+	}
+	root := jobs.Identity{Name: "root", Admin: true}
+	_, err := svc.CreateJob(ctx, root, jobs.ViaAPI, jobs.NewJob{ID: "many", Name: "n"})
+	require.NoError(t, err)
+	cases := []struct {
+		name string
+		cfg  jobs.GateConfig
+		want string
+	}{
+		{"ten thousand users", jobs.GateConfig{Assignees: users(10000)}, "10000 assignees exceed limits.maxAssignees (100 per gate"},
+		{"tiers count", jobs.GateConfig{Assignees: users(60), Escalation: []jobs.Escalation{{After: "1h", Assignees: users(41)}}}, "101 assignees"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			c.cfg.Kind, c.cfg.Name = jobs.KindAction, "g"
+			_, _, err := svc.OpenGate(ctx, root, jobs.ViaAPI, "many", c.cfg)
+			require.Equal(t, jobs.EINVALID, jobs.ErrorCode(err))
+			require.ErrorContains(t, err, c.want)
+			_, err = svc.CreateJob(ctx, root, jobs.ViaAPI, jobs.NewJob{ID: "many-dispatch", Gate: &c.cfg})
+			require.Equal(t, jobs.EINVALID, jobs.ErrorCode(err), "a dispatch opens a gate too")
+			require.ErrorContains(t, err, c.want)
+			require.Zero(t, checker.calls(), "refused before any look-up")
+		})
+	}
+	j, err := svc.GetJob(ctx, "many")
+	require.NoError(t, err)
+	require.Empty(t, j.Gates)
+
+	_, _, err = svc.OpenGate(ctx, root, jobs.ViaAPI, "many", jobs.GateConfig{Kind: jobs.KindAction, Name: "g", Assignees: users(jobs.DefaultMaxAssignees)})
+	require.NoError(t, err, "the limit itself is allowed")
+	require.Equal(t, jobs.DefaultMaxAssignees, checker.calls())
+	_, _, err = svc.Reassign(ctx, root, jobs.ViaAPI, "many", users(jobs.DefaultMaxAssignees+1))
+	require.Equal(t, jobs.EINVALID, jobs.ErrorCode(err), "reassign is bounded too")
+	require.ErrorContains(t, err, "limits.maxAssignees")
+	require.Equal(t, jobs.DefaultMaxAssignees, checker.calls(), "and looks nobody up")
+
+	small, _ := newServiceWith(t, jobs.Options{Limits: jobs.Limits{MaxAssignees: 2}})
+	_, err = small.CreateJob(ctx, root, jobs.ViaAPI, jobs.NewJob{ID: "small", Name: "n",
+		Gate: &jobs.GateConfig{Kind: jobs.KindAction, Name: "g", Assignees: []string{"a", "b", "c"}}})
+	require.ErrorContains(t, err, "3 assignees exceed limits.maxAssignees (2 per gate")
+}

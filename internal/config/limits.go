@@ -18,6 +18,7 @@ type LimitsConfig struct {
 	MaxEscalations      int    `yaml:"maxEscalations"`
 	MaxChannels         int    `yaml:"maxChannels"`
 	GatesPerMinute      int    `yaml:"gatesPerMinute"`
+	MaxAssignees        int    `yaml:"maxAssignees"`
 	TemplateOutputBytes int    `yaml:"templateOutputBytes"`
 	TemplateTime        string `yaml:"templateTime"`
 	TemplateNesting     int    `yaml:"templateNesting"`
@@ -41,13 +42,13 @@ func (l LimitsConfig) Limits() (jobs.Limits, jobs.TemplateLimits, web.Config, er
 	dur := func(name, v string) time.Duration { return positiveDuration("limits."+name, v, "1m", &errs) }
 	for name, n := range map[string]int{"maxReminders": l.MaxReminders, "maxEscalations": l.MaxEscalations, "maxChannels": l.MaxChannels,
 		"gatesPerMinute": l.GatesPerMinute, "templateOutputBytes": l.TemplateOutputBytes, "templateNesting": l.TemplateNesting,
-		"templateIterations": l.TemplateIterations, "connsPerClient": l.ConnsPerClient} {
+		"templateIterations": l.TemplateIterations, "connsPerClient": l.ConnsPerClient, "maxAssignees": l.MaxAssignees} {
 		if n < 0 {
 			errs = append(errs, fmt.Errorf("limits.%s must not be negative", name))
 		}
 	}
 	jl := jobs.Limits{MinReminderInterval: dur("minReminderInterval", l.MinReminderInterval), MaxReminders: l.MaxReminders,
-		MaxEscalations: l.MaxEscalations, MaxChannels: l.MaxChannels, GatesPerMinute: l.GatesPerMinute}
+		MaxEscalations: l.MaxEscalations, MaxChannels: l.MaxChannels, GatesPerMinute: l.GatesPerMinute, MaxAssignees: l.MaxAssignees}
 	tl := jobs.TemplateLimits{MaxOutput: l.TemplateOutputBytes, MaxTime: dur("templateTime", l.TemplateTime),
 		MaxNesting: l.TemplateNesting, MaxIterations: l.TemplateIterations}
 	wc := web.Config{BodyTimeout: dur("bodyTimeout", l.BodyTimeout), ReadHeaderTimeout: dur("headerTimeout", l.HeaderTimeout),

@@ -1,0 +1,19 @@
+package config
+
+import (
+	"testing"
+
+	"github.com/cla-ops/cla/jobs"
+	"github.com/stretchr/testify/require"
+)
+
+func TestLimitsConfig_MaxAssignees(t *testing.T) {
+	l, _, _, err := LimitsConfig{}.Limits()
+	require.NoError(t, err)
+	require.Equal(t, jobs.DefaultMaxAssignees, l.WithDefaults().MaxAssignees, "absent is the default")
+	l, _, _, err = LimitsConfig{MaxAssignees: 7}.Limits()
+	require.NoError(t, err)
+	require.Equal(t, 7, l.MaxAssignees)
+	_, _, _, err = LimitsConfig{MaxAssignees: -1}.Limits()
+	require.ErrorContains(t, err, "limits.maxAssignees must not be negative")
+}
