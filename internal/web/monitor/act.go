@@ -39,7 +39,10 @@ func (m *Monitor) resolve(w http.ResponseWriter, r *http.Request) {
 		m.renderJob(w, r, http.StatusConflict, form, nil)
 		return
 	}
-	res := jobs.Resolution{Action: act, Message: form.Message}
+	// The gate the page showed goes into the domain too, which checks it
+	// in the transaction that writes: the look above is only a snapshot,
+	// and a newer gate opened since must not take the click.
+	res := jobs.Resolution{Action: act, Message: form.Message, Gate: r.PostFormValue("gate")}
 	if form.EvidenceMessage != "" || form.EvidenceURL != "" {
 		res.Evidence = &jobs.Evidence{Message: form.EvidenceMessage, URL: form.EvidenceURL}
 	}

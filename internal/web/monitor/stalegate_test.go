@@ -1,0 +1,94 @@
+package monitor
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/cla-ops/cla/internal/store"
+	"github.com/cla-ops/cla/jobs"
+	"github.com/stretchr/testify/require"
+)
+
+// racingStore is a real bbolt store whose next GetJob, once armed, returns
+// what it read and only then lets a hook change the job: the monitor's
+// page check sees the old gate open while the store moves on, exactly as
+// when another door resolves the gate between the check and the write.
+type racingStore struct {
+	*store.DB
+	mu   sync.Mutex
+	hook func()
+}
+
+func (s *racingStore) arm(hook func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.hook = hook
+}
+
+func (s *racingStore) GetJob(ctx context.Context, id string) (*jobs.Job, error) {
+	job, err := s.DB.GetJob(ctx, id)
+	s.mu.Lock()
+	hook := s.hook
+	s.hook = nil
+	s.mu.Unlock()
+	if hook != nil {
+		hook()
+	}
+	return job, err
+}
+
+// A click meant for approval g1 that arrives after g1 was approved by
+// someone else and a second approval g2 opened must not approve g2, which
+// the clicker never saw: the gate the form names is checked in the
+// transaction that writes, not only on a snapshot read before it.
+func TestMonitor_resolveNeverLandsOnANewerGate(t *testing.T) {
+	ctx := context.Background()
+	db, err := store.Open(filepath.Join(t.TempDir(), "cla.db"))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = db.Close() })
+	rs := &racingStore{DB: db}
+	f := &fixture{t: t, svc: jobs.NewService(rs, jobs.NewBroker(), jobs.Options{MaxFileBytes: 64 << 10}),
+		dir: jobs.NewDirectory(testIdentities)}
+	f.mon, err = New(Config{
+		Service:      f.svc,
+		Authenticate: func(tok string) (jobs.Identity, bool) { return f.dir.ByName(strings.TrimPrefix(tok, "tok-")) },
+		Identity:     f.dir.ByName,
+		SessionKey:   []byte("0123456789abcdef0123456789abcdef"),
+		MaxFileBytes: 64 << 10,
+	})
+	require.NoError(t, err)
+	f.srv = httptest.NewServer(f.mon)
+	t.Cleanup(f.srv.Close)
+	t.Cleanup(f.mon.Close)
+	f.mon.cfg.PublicURL = f.srv.URL
+
+	staging := &jobs.GateConfig{Kind: jobs.KindApproval, Name: "Staging", Assignees: []string{"ops"}}
+	f.createJob("qa-1", "Release", nil)
+	_, _, err = f.svc.OpenGate(ctx, f.id("ci"), jobs.ViaAPI, "qa-1", *staging)
+	require.NoError(t, err)
+	alice := f.signIn("alice")
+
+	rs.arm(func() { // bob approves g1 and the pipeline opens g2 meanwhile
+		_, _, err := f.svc.Resolve(ctx, f.id("bob"), jobs.ViaAPI, "qa-1", jobs.Resolution{Action: jobs.ActApprove})
+		require.NoError(t, err)
+		_, _, err = f.svc.OpenGate(ctx, f.id("ci"), jobs.ViaAPI, "qa-1",
+			jobs.GateConfig{Kind: jobs.KindApproval, Name: "Production", Assignees: []string{"ops"}})
+		require.NoError(t, err)
+	})
+	resp, body := alice.act("/jobs/qa-1/resolve", url.Values{"action": {"approve"}, "gate": {"g1"}})
+	require.Equal(t, http.StatusConflict, resp.StatusCode, body)
+	require.Contains(t, body, "already resolved (approved) by bob")
+
+	job := f.job("qa-1")
+	g2 := job.Gate("g2")
+	require.NotNil(t, g2)
+	require.Equal(t, jobs.GateOpen, g2.State, "the production approval stays open")
+	require.Empty(t, g2.Approvals, "alice never saw g2 and must not have voted on it")
+	require.Equal(t, jobs.StatusAwaitingApproval, job.Status)
+}
