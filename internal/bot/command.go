@@ -66,7 +66,8 @@ func (b *Bot) handleMention(ctx context.Context, in *Incoming) {
 	if err != nil {
 		cmd = Command{Name: "help"}
 	}
-	m := &Mention{In: in, Command: cmd, Actor: b.actor(ctx, in.User)}
+	actor, known := b.actor(ctx, in.User)
+	m := &Mention{In: in, Command: cmd, Actor: actor}
 	if job, err := b.svc.JobForChannel(ctx, in.Channel); err == nil {
 		m.Job = job
 	} else if jobs.ErrorCode(err) != jobs.ENOTFOUND {
@@ -75,6 +76,10 @@ func (b *Bot) handleMention(ctx context.Context, in *Incoming) {
 	spec, ok := b.command(cmd.Name)
 	if !ok {
 		spec, _ = b.command("help")
+	}
+	if !known && (spec.Use == 0 || spec.Use >= people.Act) {
+		b.answer(ctx, in, Answer{Text: "Sorry, I could not look you up in Slack; please try again."}, nil)
+		return
 	}
 	if no := b.people.Refusal(m.Actor, spec.Use); no != "" {
 		b.answer(ctx, in, Answer{Text: "⚠️ " + no}, nil)

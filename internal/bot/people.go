@@ -15,15 +15,18 @@ const lookupWait = 2 * time.Second
 
 // actor is who a Slack user acts as in a command: their identity with
 // their Slack user groups. When Slack cannot say, they act as the bare
-// "slack:<U…>" identity rather than being refused.
-func (b *Bot) actor(ctx context.Context, userID string) jobs.Identity {
+// "slack:<U…>" identity rather than being refused, and known is false:
+// such an identity may read and talk but not decide, since a configured
+// person would otherwise act under a second name (approving a job they
+// requested, or voting twice toward a quorum).
+func (b *Bot) actor(ctx context.Context, userID string) (id jobs.Identity, known bool) {
 	ctx, cancel := context.WithTimeout(ctx, lookupWait)
 	defer cancel()
 	id, err := b.people.Identity(ctx, userID)
 	if err != nil {
 		b.log.Warn("users.info failed; acting as the bare slack user", "user", userID, "err", err)
 	}
-	return id
+	return id, err == nil
 }
 
 // actorName is the log actor of a message: the bot itself is "cla", other
