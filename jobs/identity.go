@@ -29,15 +29,12 @@ var Webhook = Identity{Name: "webhook"}
 // one of its groups, its email, its Slack user id (bare or "slack:U…"), or a
 // Slack user-group handle the adapter put in Groups.
 func (id Identity) Matches(assignee string) bool {
+	if id.Is(assignee) {
+		return true
+	}
 	a := strings.TrimPrefix(strings.TrimSpace(assignee), "@")
 	if a == "" {
 		return false
-	}
-	if a == id.Name || (id.Email != "" && strings.EqualFold(a, id.Email)) {
-		return true
-	}
-	if id.Slack != "" && (a == id.Slack || a == "slack:"+id.Slack) {
-		return true
 	}
 	for _, g := range id.Groups {
 		if a == strings.TrimPrefix(g, "@") {
@@ -45,6 +42,20 @@ func (id Identity) Matches(assignee string) bool {
 		}
 	}
 	return false
+}
+
+// Is reports whether a name given to a person (a job's requester, say)
+// names this identity itself: its name, its email in any case, or its
+// Slack user id (bare or "slack:U…"); unlike Matches, never a group.
+func (id Identity) Is(name string) bool {
+	a := strings.TrimPrefix(strings.TrimSpace(name), "@")
+	if a == "" {
+		return false
+	}
+	if a == id.Name || (id.Email != "" && strings.EqualFold(a, id.Email)) {
+		return true
+	}
+	return id.Slack != "" && (a == id.Slack || a == "slack:"+id.Slack)
 }
 
 // MatchesAny reports whether any assignee names the identity.

@@ -217,7 +217,7 @@ func (s *Service) authorizeActor(j *Job, g *Gate, actor Identity, via string, a 
 	}
 	switch a {
 	case ActApprove:
-		if actor.Name == j.Requester && !g.AllowSelfApproval {
+		if actor.Is(j.Requester) && !g.AllowSelfApproval { // by any of their names: an admin may name the requester by email or Slack id
 			return Forbidden("someone else must approve; or open the gate with --allow-self-approval "+
 				`("allowSelfApproval": true); configure more identities under identities: in the server config`,
 				"%s requested job %s and may not approve it", actor.Name, j.ID)

@@ -339,3 +339,32 @@ func TestService_AssigneeLimit(t *testing.T) {
 		Gate: &jobs.GateConfig{Kind: jobs.KindAction, Name: "g", Assignees: []string{"a", "b", "c"}}})
 	require.ErrorContains(t, err, "3 assignees exceed limits.maxAssignees (2 per gate")
 }
+
+// TestService_SelfApprovalByAnyOfTheRequestersNames: an admin (a
+// pipeline dispatching on someone's behalf) may name the requester by
+// email or Slack user id, as ctrlplane knows them; that person may still
+// not approve the job under their configured name, whatever the case of
+// the email. Someone else still may.
+func TestService_SelfApprovalByAnyOfTheRequestersNames(t *testing.T) {
+	ctx := context.Background()
+	svc := newService(t)
+	root := jobs.Identity{Name: "root", Admin: true}
+	dana := jobs.Identity{Name: "dana", Email: "dana@example.com", Slack: "U0DANA", Groups: []string{"ops"}}
+	for i, requester := range []string{"dana", "Dana@Example.COM", "@dana@example.com", "U0DANA", "slack:U0DANA", " dana "} {
+		t.Run(requester, func(t *testing.T) {
+			id := fmt.Sprintf("self-%d", i)
+			_, err := svc.CreateJob(ctx, root, jobs.ViaAPI, jobs.NewJob{ID: id, Name: "n", Requester: requester})
+			require.NoError(t, err)
+			_, _, err = svc.OpenGate(ctx, root, jobs.ViaAPI, id, jobs.GateConfig{Kind: jobs.KindApproval, Name: "Ship",
+				Assignees: []string{"ops"}})
+			require.NoError(t, err)
+			_, _, err = svc.Resolve(ctx, dana, jobs.ViaAPI, id, jobs.Resolution{Action: jobs.ActApprove})
+			require.Equal(t, jobs.EFORBIDDEN, jobs.ErrorCode(err), "dana approved her own job (requester %q)", requester)
+			j, err := svc.GetJob(ctx, id)
+			require.NoError(t, err)
+			require.Empty(t, j.OpenGate().Approvals)
+			_, _, err = svc.Resolve(ctx, bob, jobs.ViaAPI, id, jobs.Resolution{Action: jobs.ActApprove})
+			require.NoError(t, err, "someone else approves")
+		})
+	}
+}
