@@ -77,7 +77,8 @@ func checkEvidence(act jobs.Action, g *jobs.Gate, ev *jobs.Evidence) string {
 	return ""
 }
 
-// checklist ticks or unticks one item of the open gate.
+// checklist ticks or unticks one item of the gate the page showed (the
+// open gate when the form names none), checked in the transaction.
 func (m *Monitor) checklist(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	item, err := strconv.Atoi(r.PostFormValue("item"))
@@ -86,7 +87,7 @@ func (m *Monitor) checklist(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	checked := r.PostFormValue("checked") == "1"
-	_, g, err := m.svc.ToggleChecklist(r.Context(), viewerOf(r.Context()).Identity, jobs.ViaWeb, id, item, checked)
+	_, g, err := m.svc.ToggleChecklistOf(r.Context(), viewerOf(r.Context()).Identity, jobs.ViaWeb, id, r.PostFormValue("gate"), item, checked)
 	m.cfg.Metrics.actions.WithLabelValues("checklist", result(err)).Inc()
 	if err != nil {
 		m.logIfInternal(r, err)

@@ -92,3 +92,33 @@ func TestMonitor_resolveNeverLandsOnANewerGate(t *testing.T) {
 	require.Empty(t, g2.Approvals, "alice never saw g2 and must not have voted on it")
 	require.Equal(t, jobs.StatusAwaitingApproval, job.Status)
 }
+
+// A checklist tick from a page showing gate g1 must not tick the same
+// item of g2, opened since: g2's checklist is a condition of completing
+// it, and the person never saw it. The page's form names its gate.
+func TestMonitor_checklistTickNeverLandsOnANewerGate(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	f.createJob("qa-1", "Deploy", nil)
+	first := jobs.GateConfig{Kind: jobs.KindAction, Name: "Drain", Assignees: []string{"ops"}, Checklist: []string{"Drain node"}}
+	_, _, err := f.svc.OpenGate(ctx, f.id("ci"), jobs.ViaAPI, "qa-1", first)
+	require.NoError(t, err)
+	alice := f.signIn("alice")
+	_, page := alice.get("/jobs/qa-1")
+	require.Regexp(t, `action="/jobs/qa-1/checklist">\s*<input type="hidden" name="csrf" value="[^"]+">\s*<input type="hidden" name="gate" value="g1">`, page)
+
+	_, _, err = f.svc.ToggleChecklist(ctx, f.id("bob"), jobs.ViaAPI, "qa-1", 0, true)
+	require.NoError(t, err)
+	_, _, err = f.svc.Resolve(ctx, f.id("bob"), jobs.ViaAPI, "qa-1", jobs.Resolution{Action: jobs.ActComplete})
+	require.NoError(t, err)
+	second := jobs.GateConfig{Kind: jobs.KindAction, Name: "Wipe", Assignees: []string{"ops"}, Checklist: []string{"Wipe disk"}}
+	_, _, err = f.svc.OpenGate(ctx, f.id("ci"), jobs.ViaAPI, "qa-1", second)
+	require.NoError(t, err)
+
+	resp, body := alice.act("/jobs/qa-1/checklist", url.Values{"gate": {"g1"}, "item": {"0"}, "checked": {"0"}})
+	require.Equal(t, http.StatusConflict, resp.StatusCode, body)
+	require.Contains(t, body, "already resolved (successful) by bob")
+	resp, _ = alice.act("/jobs/qa-1/checklist", url.Values{"gate": {"g1"}, "item": {"0"}, "checked": {"1"}})
+	require.Equal(t, http.StatusConflict, resp.StatusCode)
+	require.Empty(t, f.job("qa-1").Gate("g2").Ticks, "g2's checklist is untouched")
+}
