@@ -79,9 +79,7 @@ func (h *Handler) Click(ctx context.Context, c Click) error {
 // the same transaction that writes. A refusal is answered to the person
 // alone; the announcement (late attempts included) is the Announcer's.
 func (h *Handler) resolve(ctx context.Context, who jobs.Identity, c Click, r jobs.Resolution) error {
-	if jobID, gateID, _, ok := blocks.ParseBlockID(c.BlockID); ok && jobID == c.Value {
-		r.Gate = gateID
-	}
+	r.Gate = clickedGate(c)
 	r.SlackUserID, r.SlackChannelID = c.UserID, c.ChannelID
 	if _, _, err := h.svc.Resolve(ctx, who, jobs.ViaSlack, c.Value, r); err != nil {
 		h.tell(ctx, c.ChannelID, c.UserID, h.failureText(err, "resolve"))
@@ -89,6 +87,15 @@ func (h *Handler) resolve(ctx context.Context, who jobs.Identity, c Click, r job
 	}
 	h.refreshHomeOf(ctx, c)
 	return nil
+}
+
+// clickedGate is the gate the clicked message was rendered for, from its
+// block id ("" when the block id names none).
+func clickedGate(c Click) string {
+	if jobID, gateID, _, ok := blocks.ParseBlockID(c.BlockID); ok && jobID == c.Value {
+		return gateID
+	}
+	return ""
 }
 
 // needsEvidence reports whether completing the job's open gate needs the
@@ -106,7 +113,7 @@ func (h *Handler) needsEvidence(ctx context.Context, jobID string) bool {
 // with the click's trigger_id, after the checks that would otherwise only
 // fail once the person has typed everything.
 func (h *Handler) openModal(ctx context.Context, who jobs.Identity, c Click, act jobs.Action) error {
-	job, g, problem := h.precheck(ctx, who, c.Value, act)
+	job, g, problem := h.precheck(ctx, who, c.Value, clickedGate(c), act)
 	if problem != "" {
 		h.tell(ctx, c.ChannelID, c.UserID, problem)
 		return nil
@@ -138,13 +145,22 @@ func (h *Handler) showModal(ctx context.Context, trigger string, job *jobs.Job, 
 }
 
 // precheck finds the open action gate and says, in words, why the person
-// cannot act on it yet ("" when they can).
-func (h *Handler) precheck(ctx context.Context, who jobs.Identity, jobID string, act jobs.Action) (*jobs.Job, *jobs.Gate, string) {
+// cannot act on it yet ("" when they can). gateID, when set, is the gate
+// the clicked message showed: a form opens only for that gate, never for
+// a newer one the person has not seen (the submission is checked again
+// in the transaction that writes).
+func (h *Handler) precheck(ctx context.Context, who jobs.Identity, jobID, gateID string, act jobs.Action) (*jobs.Job, *jobs.Gate, string) {
 	job, err := h.svc.GetJob(ctx, jobID)
 	if err != nil {
 		return nil, nil, h.failureText(err, "get job")
 	}
 	g := job.OpenGate()
+	if named := job.Gate(gateID); gateID != "" && (g == nil || g.ID != gateID) {
+		if named != nil && named.State == jobs.GateClosed {
+			return nil, nil, fmt.Sprintf("%s (%s) of job %s was %s.", named.ID, escape(named.Name), job.ID, escape(named.ResolvedText()))
+		}
+		return nil, nil, fmt.Sprintf("This message is for gate %s, which is not the open gate of job %s.", escape(gateID), job.ID)
+	}
 	switch {
 	case g == nil || g.Kind != jobs.KindAction:
 		if last := job.LastGate(); last != nil && last.State == jobs.GateClosed {

@@ -113,7 +113,7 @@ func (h *Handler) act(ctx context.Context, who jobs.Identity, c Command, jobID s
 	case a == jobs.ActFail && text == "":
 		return Reply{Text: escape(fmt.Sprintf("Say why: `/manual-action fail %s <reason>`.", jobID))}, nil
 	case a == jobs.ActComplete && text == "" && h.needsEvidence(ctx, jobID):
-		job, g, problem := h.precheck(ctx, who, jobID, a)
+		job, g, problem := h.precheck(ctx, who, jobID, "", a)
 		if problem != "" {
 			return Reply{Text: problem}, nil
 		}
