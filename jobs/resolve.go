@@ -97,6 +97,9 @@ func (s *Service) Resolve(ctx context.Context, actor Identity, via, id string, r
 		if r.Gate != "" && r.Gate != g.ID {
 			return nil, staleGate(j, r.Gate)
 		}
+		if err := s.pastDeadline(j, g, now); err != nil {
+			return nil, err
+		}
 		if r.BreakGlass != nil {
 			if err := s.checkBreakGlass(actor, r.BreakGlass); err != nil {
 				return nil, err
@@ -148,6 +151,19 @@ func openGateOf(j *Job, kind GateKind) (*Gate, error) {
 		return nil, Errorf(ECONFLICT, "job %s's open gate %s is %s gate, not %s gate", j.ID, g.ID, g.Kind.article(), kind.article())
 	}
 	return g, nil
+}
+
+// pastDeadline refuses a resolution of a gate whose timeout has passed:
+// it is timed out whether or not the timer has fired yet (the server was
+// down, or its timers are catching up), so nobody, break-glass included,
+// may resolve it any more. The timers are woken to close it.
+func (s *Service) pastDeadline(j *Job, g *Gate, now time.Time) error {
+	if g.Deadline == nil || now.Before(*g.Deadline) {
+		return nil
+	}
+	s.pokeTimers()
+	return Errorf(ECONFLICT, "%s of job %s timed out at %s (timeout %s); it can no longer be resolved",
+		gateLabel(g), j.ID, g.Deadline.UTC().Format(time.RFC3339), g.Timeout)
 }
 
 // staleGate refuses a resolution meant for a gate that is no longer the

@@ -368,3 +368,72 @@ func TestService_SelfApprovalByAnyOfTheRequestersNames(t *testing.T) {
 		})
 	}
 }
+
+// TestService_NoResolutionPastTheDeadline: a gate whose timeout has passed
+// is timed out, whether or not the timer has fired yet (the server was
+// down, or its timers are catching up after a restart): an approval, a
+// completion or a break-glass that arrives after the deadline is refused
+// and changes nothing, and the timer then times the gate out. Just before
+// the deadline, the approval stands.
+func TestService_NoResolutionPastTheDeadline(t *testing.T) {
+	ctx := context.Background()
+	db, err := store.Open(filepath.Join(t.TempDir(), "cla.db"))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = db.Close() })
+	var mu sync.Mutex
+	now := time.Date(2026, 3, 13, 14, 0, 0, 0, time.UTC)
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	set := func(t time.Time) { mu.Lock(); defer mu.Unlock(); now = t }
+	svc := jobs.NewService(db, jobs.NewBroker(), jobs.Options{Now: clock})
+	root := jobs.Identity{Name: "root", Admin: true}
+	start := now
+
+	cases := []struct {
+		name string
+		kind jobs.GateKind
+		res  jobs.Resolution
+	}{
+		{"approve", jobs.KindApproval, jobs.Resolution{Action: jobs.ActApprove}},
+		{"complete", jobs.KindAction, jobs.Resolution{Action: jobs.ActComplete}},
+		{"break-glass", jobs.KindApproval, jobs.Resolution{Action: jobs.ActApprove, BreakGlass: &jobs.BreakGlass{Reason: "urgent"}}},
+	}
+	for i, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			set(start)
+			id := fmt.Sprintf("late-%d", i)
+			_, err := svc.CreateJob(ctx, ci, jobs.ViaAPI, jobs.NewJob{ID: id, Name: "n"})
+			require.NoError(t, err)
+			_, _, err = svc.OpenGate(ctx, ci, jobs.ViaAPI, id, jobs.GateConfig{Kind: c.kind, Name: "Ship",
+				Assignees: []string{"ops", "root"}, Timeout: "1h"})
+			require.NoError(t, err)
+			actor := bob
+			if c.res.BreakGlass != nil {
+				actor = root
+			}
+			set(start.Add(time.Hour)) // the deadline itself: timed out, timer fired or not
+			_, _, err = svc.Resolve(ctx, actor, jobs.ViaAPI, id, c.res)
+			require.Equal(t, jobs.ECONFLICT, jobs.ErrorCode(err), "resolved past the deadline: %v", err)
+			require.ErrorContains(t, err, "timed out")
+			j, err := svc.GetJob(ctx, id)
+			require.NoError(t, err)
+			require.Equal(t, jobs.GateOpen, j.Gate("g1").State)
+			require.Empty(t, j.Gate("g1").Approvals)
+
+			require.NoError(t, svc.FireTimers(ctx, id))
+			j, err = svc.GetJob(ctx, id)
+			require.NoError(t, err)
+			require.Equal(t, jobs.OutcomeTimedOut, *j.Gate("g1").Outcome)
+		})
+	}
+	t.Run("just before the deadline", func(t *testing.T) {
+		set(start)
+		_, err := svc.CreateJob(ctx, ci, jobs.ViaAPI, jobs.NewJob{ID: "late-ok", Name: "n"})
+		require.NoError(t, err)
+		_, _, err = svc.OpenGate(ctx, ci, jobs.ViaAPI, "late-ok", jobs.GateConfig{Kind: jobs.KindApproval, Name: "Ship",
+			Assignees: []string{"ops"}, Timeout: "1h"})
+		require.NoError(t, err)
+		set(start.Add(time.Hour - time.Second))
+		_, _, err = svc.Resolve(ctx, bob, jobs.ViaAPI, "late-ok", jobs.Resolution{Action: jobs.ActApprove})
+		require.NoError(t, err)
+	})
+}
