@@ -84,11 +84,14 @@ func (c *Callbacks) Verify(token string) (jobID, gateID string, err error) {
 	if len(parts) != 3 || len(parts[0]) != 8 {
 		return "", "", ErrTokenMalformed
 	}
-	sig, err := base64.RawURLEncoding.DecodeString(parts[2])
+	// Strict: a token has one spelling. Its text is its single-use key, so
+	// a second spelling (other unused low bits in the last character)
+	// would be an unspent copy of a spent token.
+	sig, err := base64.RawURLEncoding.Strict().DecodeString(parts[2])
 	if err != nil || len(sig) != sha256.Size {
 		return "", "", ErrTokenMalformed
 	}
-	raw, err := base64.RawURLEncoding.DecodeString(parts[1])
+	raw, err := base64.RawURLEncoding.Strict().DecodeString(parts[1])
 	if err != nil {
 		return "", "", ErrTokenMalformed
 	}

@@ -123,3 +123,26 @@ func FuzzCallbacks_Verify(f *testing.F) {
 		require.NotEmpty(t, gate)
 	})
 }
+
+// TestCallbacks_OneSpellingPerToken: a token has exactly one spelling. The
+// single-use key is the token's text, so a second spelling that verified
+// (base64's unused low bits of the last signature character changed)
+// would be a fresh, unspent token for the same gate.
+func TestCallbacks_OneSpellingPerToken(t *testing.T) {
+	now := t0
+	cb := newCallbacks(t, "s3cret-webhook-key", &now)
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	for range 8 { // tokens differ by nonce, so their last characters vary
+		tok := cb.Sign("qa-1234", "g1", t0.Add(time.Hour))
+		_, _, err := cb.Verify(tok)
+		require.NoError(t, err)
+		for _, c := range alphabet {
+			sibling := tok[:len(tok)-1] + string(c)
+			if sibling == tok {
+				continue
+			}
+			_, _, err := cb.Verify(sibling)
+			require.Error(t, err, "%s verified as well as %s", sibling, tok)
+		}
+	}
+}
