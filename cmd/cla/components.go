@@ -171,7 +171,7 @@ func (c *components) buildSlack() error {
 	var tb *talkbot.Handler
 	if c.cfg.Talkback != "" {
 		tb = talkbot.New(talkbot.Config{Service: c.svc, Directory: c.dir, People: ppl, Registry: c.talkback, Slack: b.Client(),
-			Executor: talkback.NewExecutor(talkback.ExecutorConfig{MaxPerJob: 1, MaxTotal: 4, Logger: c.log.With("component", "talkback")}),
+			Executor: talkback.NewExecutor(talkback.ExecutorConfig{MaxPerJob: 1, MaxTotal: 4, MaxQueued: c.cfg.Limits.TalkbackQueue, Logger: c.log.With("component", "talkback")}),
 			Logger:   c.log.With("component", "slack-talkback"), Metrics: talkbot.NewMetrics(c.reg)})
 	}
 	b.UseGates(handler, tb)

@@ -34,6 +34,9 @@ type harness struct {
 	botHTTP *http.Client
 	// grace, when set before start, is the bot's ShutdownGrace.
 	grace time.Duration
+	// setup, when set before start, runs on each new Bot before Run
+	// (routes, commands).
+	setup func(*Bot)
 
 	mu     sync.Mutex
 	bot    *Bot
@@ -52,6 +55,18 @@ func newHarness(t testing.TB, cfg slackemu.Config) *harness {
 // newPolicyHarness is newHarness under a slack.unknownUsers policy.
 func newPolicyHarness(t testing.TB, cfg slackemu.Config, policy people.UnknownUsers) *harness {
 	t.Helper()
+	return newHarnessWith(t, cfg, policy, nil)
+}
+
+// newSetupHarness is newHarness whose bots get setup (routes, commands)
+// before they run.
+func newSetupHarness(t testing.TB, cfg slackemu.Config, setup func(*Bot)) *harness {
+	t.Helper()
+	return newHarnessWith(t, cfg, people.UnknownAllow, setup)
+}
+
+func newHarnessWith(t testing.TB, cfg slackemu.Config, policy people.UnknownUsers, setup func(*Bot)) *harness {
+	t.Helper()
 	if cfg.RedeliveryDelay == 0 {
 		cfg.RedeliveryDelay = 2 * time.Second
 	}
@@ -63,7 +78,8 @@ func newPolicyHarness(t testing.TB, cfg slackemu.Config, policy people.UnknownUs
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = db.Close() })
 	h := &harness{t: t, emu: emu, db: db, svc: jobs.NewService(db, jobs.NewBroker(), jobs.Options{}),
-		dir: jobs.NewDirectory([]jobs.Identity{{Name: "alice", Email: "alice@example.com", Groups: []string{"ops"}}}), unknownUsers: policy}
+		dir: jobs.NewDirectory([]jobs.Identity{{Name: "alice", Email: "alice@example.com", Groups: []string{"ops"}}}), unknownUsers: policy,
+		setup: setup}
 	h.alice = emu.AddUser(slackemu.User{Email: "alice@example.com"})
 	h.bob = emu.AddUser(slackemu.User{Email: "bob@example.com"})
 	emu.AddChannel(slackemu.Channel{Name: "general", Members: []string{h.alice.ID, h.bob.ID, emu.BotUserID()}})
@@ -83,6 +99,9 @@ func (h *harness) start() {
 		APIURL: h.emu.APIURL(), PublicURL: "http://cla.test", Logger: lg, HTTPClient: h.botHTTP, ShutdownGrace: h.grace,
 		UnknownUsers: h.unknownUsers})
 	require.NoError(h.t, err)
+	if h.setup != nil {
+		h.setup(b)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	before := h.emu.TotalConnections()

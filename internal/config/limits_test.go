@@ -16,4 +16,6 @@ func TestLimitsConfig_MaxAssignees(t *testing.T) {
 	require.Equal(t, 7, l.MaxAssignees)
 	_, _, _, err = LimitsConfig{MaxAssignees: -1}.Limits()
 	require.ErrorContains(t, err, "limits.maxAssignees must not be negative")
+	_, _, _, err = LimitsConfig{TalkbackQueue: -1}.Limits()
+	require.ErrorContains(t, err, "limits.talkbackQueue must not be negative")
 }

@@ -12,6 +12,9 @@ import (
 	"time"
 )
 
+// DefaultMaxQueued is how many commands may wait for a slot by default.
+const DefaultMaxQueued = 4
+
 // ExecutorConfig sets the limits of an Executor. Zero values take defaults.
 type ExecutorConfig struct {
 	// MaxPerJob is how many commands may run at once for one job (default 1).
@@ -20,6 +23,11 @@ type ExecutorConfig struct {
 	// MaxTotal is how many commands may run at once on the server (default 4).
 	// One more waits for a slot until its context ends (then it is refused).
 	MaxTotal int
+	// MaxQueued is how many commands may wait for a slot at once
+	// (DefaultMaxQueued); one more is refused at once. A waiting command
+	// holds the Slack handler that asked for it, so an unbounded queue let
+	// a burst of requests take every handler until the commands ended.
+	MaxQueued int
 	// Path is the PATH commands get (default: the server's PATH at start).
 	// No other variable is inherited.
 	Path   string
@@ -50,6 +58,9 @@ func NewExecutor(cfg ExecutorConfig) *Executor {
 	}
 	if cfg.MaxTotal <= 0 {
 		cfg.MaxTotal = 4
+	}
+	if cfg.MaxQueued <= 0 {
+		cfg.MaxQueued = DefaultMaxQueued
 	}
 	if cfg.Path == "" {
 		cfg.Path = os.Getenv("PATH")
@@ -90,7 +101,8 @@ func (e *Executor) Run(ctx context.Context, jobID string, inv *Invocation) (*Res
 }
 
 // acquire takes a per-job slot (refusing when full) and then a global slot
-// (waiting); the returned func gives both back.
+// (waiting, unless MaxQueued already wait); the returned func gives both
+// back.
 func (e *Executor) acquire(ctx context.Context, jobID string) (func(), error) {
 	e.mu.Lock()
 	if n := e.perJob[jobID]; n >= e.cfg.MaxPerJob {
@@ -109,7 +121,11 @@ func (e *Executor) acquire(ctx context.Context, jobID string) (func(), error) {
 	select {
 	case e.slots <- struct{}{}:
 	default:
-		e.queued.Add(1)
+		if e.queued.Add(1) > int64(e.cfg.MaxQueued) {
+			e.queued.Add(-1)
+			releaseJob()
+			return nil, refusef("too many commands are running or waiting on this server (%d may wait; limits.talkbackQueue); try again later", e.cfg.MaxQueued)
+		}
 		defer e.queued.Add(-1)
 		select {
 		case e.slots <- struct{}{}:
