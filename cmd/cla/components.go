@@ -189,7 +189,8 @@ func (c *components) buildMonitor() error {
 		return err
 	}
 	mc := monitor.Config{Service: c.svc, Authenticate: c.keyring.Lookup, Identity: c.dir.ByName, MaxFileBytes: c.svc.MaxFileBytes(),
-		SessionKey: []byte(key), PublicURL: c.publicURL, Logger: c.log.With("component", "monitor"), Metrics: monitor.NewMetrics(c.reg)}
+		SessionKey: []byte(key), PublicURL: c.publicURL, Logger: c.log.With("component", "monitor"), Metrics: monitor.NewMetrics(c.reg),
+		MarkdownBytes: c.cfg.Limits.MarkdownBytes}
 	if c.sandbox != nil {
 		mc.Banner, mc.BannerLink = "This server has no Slack tokens: its Slack is the built-in sandbox.", "/sandbox"
 	}

@@ -21,7 +21,10 @@ type LimitsConfig struct {
 	MaxAssignees        int    `yaml:"maxAssignees"`
 	// TalkbackQueue is how many TalkBack commands may wait for one of
 	// the server's four slots (talkback.DefaultMaxQueued when 0).
-	TalkbackQueue       int    `yaml:"talkbackQueue"`
+	TalkbackQueue int `yaml:"talkbackQueue"`
+	// MarkdownBytes is the longest gate description the web monitor
+	// renders as Markdown (monitor.DefaultMarkdownBytes when 0).
+	MarkdownBytes       int    `yaml:"markdownBytes"`
 	TemplateOutputBytes int    `yaml:"templateOutputBytes"`
 	TemplateTime        string `yaml:"templateTime"`
 	TemplateNesting     int    `yaml:"templateNesting"`
@@ -45,7 +48,7 @@ func (l LimitsConfig) Limits() (jobs.Limits, jobs.TemplateLimits, web.Config, er
 	dur := func(name, v string) time.Duration { return positiveDuration("limits."+name, v, "1m", &errs) }
 	for name, n := range map[string]int{"maxReminders": l.MaxReminders, "maxEscalations": l.MaxEscalations, "maxChannels": l.MaxChannels,
 		"gatesPerMinute": l.GatesPerMinute, "templateOutputBytes": l.TemplateOutputBytes, "templateNesting": l.TemplateNesting,
-		"templateIterations": l.TemplateIterations, "connsPerClient": l.ConnsPerClient, "maxAssignees": l.MaxAssignees, "talkbackQueue": l.TalkbackQueue} {
+		"templateIterations": l.TemplateIterations, "connsPerClient": l.ConnsPerClient, "maxAssignees": l.MaxAssignees, "talkbackQueue": l.TalkbackQueue, "markdownBytes": l.MarkdownBytes} {
 		if n < 0 {
 			errs = append(errs, fmt.Errorf("limits.%s must not be negative", name))
 		}

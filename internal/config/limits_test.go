@@ -18,4 +18,6 @@ func TestLimitsConfig_MaxAssignees(t *testing.T) {
 	require.ErrorContains(t, err, "limits.maxAssignees must not be negative")
 	_, _, _, err = LimitsConfig{TalkbackQueue: -1}.Limits()
 	require.ErrorContains(t, err, "limits.talkbackQueue must not be negative")
+	_, _, _, err = LimitsConfig{MarkdownBytes: -1}.Limits()
+	require.ErrorContains(t, err, "limits.markdownBytes must not be negative")
 }

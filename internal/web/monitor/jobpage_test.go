@@ -154,3 +154,25 @@ func TestTimeline(t *testing.T) {
 	}
 	require.NotContains(t, svg, "<it>")
 }
+
+// TestMonitor_LongDescriptionIsPlainText: goldmark's time grows with the
+// square of some inputs (64 KiB of "[a](" took 3.4 s; the API accepts 1 MiB
+// descriptions, a minute or more), and every view of the job page and
+// every live refresh rendered every gate's description again. A
+// description over limits.markdownBytes is shown as plain text instead.
+func TestMonitor_LongDescriptionIsPlainText(t *testing.T) {
+	f := newFixture(t)
+	long := strings.Repeat("[a](", DefaultMarkdownBytes/4+1)
+	f.createJob("qa-long", "Deploy", &jobs.GateConfig{Kind: jobs.KindAction, Name: "Gate", Description: long, Assignees: []string{"ops"}})
+	f.createJob("qa-short", "Deploy", &jobs.GateConfig{Kind: jobs.KindAction, Name: "Gate",
+		Description: strings.Repeat("x", DefaultMarkdownBytes-len("**Bold**")) + "**Bold**", Assignees: []string{"ops"}})
+	b := f.signIn("alice")
+	for _, path := range []string{"/jobs/qa-long", "/jobs/qa-long?fragment=live"} {
+		resp, page := b.get(path)
+		require.Equal(t, http.StatusOK, resp.StatusCode)
+		require.True(t, strings.Contains(page, `<div class="md"><p class="plain">[a]([a](`), "%s: shown as text, not parsed", path)
+		requireInert(t, page)
+	}
+	_, page := b.get("/jobs/qa-short")
+	require.True(t, strings.Contains(page, "<strong>Bold</strong>"), "a description within the limit is Markdown")
+}

@@ -46,6 +46,9 @@ type Config struct {
 	MaxFileBytes int
 	// SessionTTL is how long a sign-in lasts; 12 hours by default.
 	SessionTTL time.Duration
+	// MarkdownBytes is the longest gate description shown as Markdown;
+	// a longer one is shown as plain text (DefaultMarkdownBytes when 0).
+	MarkdownBytes int
 	// MaxSessions caps one identity's live sessions; signing in beyond it
 	// revokes the oldest. 20 by default.
 	MaxSessions int
@@ -106,7 +109,7 @@ func New(cfg Config) (*Monitor, error) {
 		return nil, err
 	}
 	m := &Monitor{cfg: cfg, svc: cfg.Service, log: cfg.Logger.With("component", "monitor"), pages: pages,
-		secure: strings.HasPrefix(cfg.PublicURL, "https://"), md: newMarkdown(), done: make(chan struct{}),
+		secure: strings.HasPrefix(cfg.PublicURL, "https://"), md: newMarkdown(cfg.MarkdownBytes), done: make(chan struct{}),
 		sessions: cfg.Service.Store()}
 	m.routes()
 	return m, nil
