@@ -28,6 +28,10 @@ type Limits struct {
 	// included (and of a reassignment); 100 by default. Each one may cost
 	// a Slack call when the gate is checked and announced.
 	MaxAssignees int
+	// MaxChecklistItems caps the checklist of one gate; 300 by default,
+	// as many as a Slack message shows. Every page view, announcement and
+	// resolution walks the whole list.
+	MaxChecklistItems int
 }
 
 // Limit defaults.
@@ -38,6 +42,7 @@ const (
 	DefaultMaxChannels         = 20
 	DefaultGatesPerMinute      = 30
 	DefaultMaxAssignees        = 100
+	DefaultMaxChecklistItems   = 300
 )
 
 // WithDefaults fills zero fields with the defaults.
@@ -60,6 +65,9 @@ func (l Limits) WithDefaults() Limits {
 	if l.MaxAssignees <= 0 {
 		l.MaxAssignees = DefaultMaxAssignees
 	}
+	if l.MaxChecklistItems <= 0 {
+		l.MaxChecklistItems = DefaultMaxChecklistItems
+	}
 	return l
 }
 
@@ -79,6 +87,9 @@ func (l Limits) applyLimits(cfg *GateConfig, now time.Time) error {
 		// reminder is unbounded: every one is within limits.maxReminders.
 		rc := *r
 		cfg.Reminder = &rc
+	}
+	if n := len(cfg.Checklist); n > l.MaxChecklistItems {
+		return Errorf(EINVALID, "%d checklist items exceed limits.maxChecklistItems (%d)", n, l.MaxChecklistItems)
 	}
 	if n := len(cfg.Escalation); n > l.MaxEscalations {
 		return Errorf(EINVALID, "%d escalation tiers exceed limits.maxEscalations (%d)", n, l.MaxEscalations)

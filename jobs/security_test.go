@@ -122,6 +122,15 @@ func TestService_GateLimits(t *testing.T) {
 		}
 		return chs
 	}
+	// A 200,000-item checklist (a 1 MiB request) made each job page view
+	// 95 MB of HTML (4.4 s), each tick 73 ms of the store's writer.
+	items := func(n int) []string {
+		out := make([]string, n)
+		for i := range out {
+			out[i] = "x"
+		}
+		return out
+	}
 	tiers := func(n int) []jobs.Escalation {
 		var es []jobs.Escalation
 		for range n {
@@ -139,6 +148,8 @@ func TestService_GateLimits(t *testing.T) {
 		{"too many reminders", jobs.GateConfig{Reminder: &jobs.Reminder{Interval: "1h", MaxReminders: 101}}, "exceeds limits.maxReminders (100)"},
 		{"too many tiers", jobs.GateConfig{Escalation: tiers(11)}, "11 escalation tiers exceed limits.maxEscalations (10)"},
 		{"160 hanging webhooks", jobs.GateConfig{Channels: hooks(160)}, "160 notification channels exceed limits.maxChannels (20 per gate)"},
+		{"a 200,000-item checklist", jobs.GateConfig{Checklist: items(200000)}, "200000 checklist items exceed limits.maxChecklistItems (300)"},
+		{"one item too many", jobs.GateConfig{Checklist: items(jobs.DefaultMaxChecklistItems + 1)}, "301 checklist items"},
 		{"channels in tiers count", jobs.GateConfig{Channels: hooks(15), Escalation: []jobs.Escalation{{After: "1h", Channels: hooks(6)}}}, "21 notification channels"},
 	}
 	for i, c := range cases {
@@ -161,6 +172,9 @@ func TestService_GateLimits(t *testing.T) {
 		_, g, err := svc.OpenGate(ctx, ci, jobs.ViaAPI, "lim-ok", jobs.GateConfig{Kind: jobs.KindAction, Name: "g", Reminder: &jobs.Reminder{Interval: "1m"}})
 		require.NoError(t, err)
 		require.Zero(t, g.Reminder.MaxReminders, "maxReminders omitted is 0: no reminders (ctrlplane's RFC)")
+		_, err = svc.CreateJob(ctx, ci, jobs.ViaAPI, jobs.NewJob{ID: "lim-items", Name: "n",
+			Gate: &jobs.GateConfig{Kind: jobs.KindAction, Name: "g", Checklist: items(jobs.DefaultMaxChecklistItems)}})
+		require.NoError(t, err, "the limit itself is allowed")
 		require.Nil(t, g.NextReminderAt)
 		// A jobAgentConfig dispatch passes the same limits as a gate.
 		_, err = svc.CreateJob(ctx, ci, jobs.ViaAPI, jobs.NewJob{ID: "lim-agent", JobAgentConfig: &jobs.GateConfig{Name: "g",

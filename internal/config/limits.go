@@ -19,6 +19,7 @@ type LimitsConfig struct {
 	MaxChannels         int    `yaml:"maxChannels"`
 	GatesPerMinute      int    `yaml:"gatesPerMinute"`
 	MaxAssignees        int    `yaml:"maxAssignees"`
+	MaxChecklistItems   int    `yaml:"maxChecklistItems"`
 	// TalkbackQueue is how many TalkBack commands may wait for one of
 	// the server's four slots (talkback.DefaultMaxQueued when 0).
 	TalkbackQueue int `yaml:"talkbackQueue"`
@@ -48,13 +49,13 @@ func (l LimitsConfig) Limits() (jobs.Limits, jobs.TemplateLimits, web.Config, er
 	dur := func(name, v string) time.Duration { return positiveDuration("limits."+name, v, "1m", &errs) }
 	for name, n := range map[string]int{"maxReminders": l.MaxReminders, "maxEscalations": l.MaxEscalations, "maxChannels": l.MaxChannels,
 		"gatesPerMinute": l.GatesPerMinute, "templateOutputBytes": l.TemplateOutputBytes, "templateNesting": l.TemplateNesting,
-		"templateIterations": l.TemplateIterations, "connsPerClient": l.ConnsPerClient, "maxAssignees": l.MaxAssignees, "talkbackQueue": l.TalkbackQueue, "markdownBytes": l.MarkdownBytes} {
+		"templateIterations": l.TemplateIterations, "connsPerClient": l.ConnsPerClient, "maxAssignees": l.MaxAssignees, "talkbackQueue": l.TalkbackQueue, "markdownBytes": l.MarkdownBytes, "maxChecklistItems": l.MaxChecklistItems} {
 		if n < 0 {
 			errs = append(errs, fmt.Errorf("limits.%s must not be negative", name))
 		}
 	}
 	jl := jobs.Limits{MinReminderInterval: dur("minReminderInterval", l.MinReminderInterval), MaxReminders: l.MaxReminders,
-		MaxEscalations: l.MaxEscalations, MaxChannels: l.MaxChannels, GatesPerMinute: l.GatesPerMinute, MaxAssignees: l.MaxAssignees}
+		MaxEscalations: l.MaxEscalations, MaxChannels: l.MaxChannels, GatesPerMinute: l.GatesPerMinute, MaxAssignees: l.MaxAssignees, MaxChecklistItems: l.MaxChecklistItems}
 	tl := jobs.TemplateLimits{MaxOutput: l.TemplateOutputBytes, MaxTime: dur("templateTime", l.TemplateTime),
 		MaxNesting: l.TemplateNesting, MaxIterations: l.TemplateIterations}
 	wc := web.Config{BodyTimeout: dur("bodyTimeout", l.BodyTimeout), ReadHeaderTimeout: dur("headerTimeout", l.HeaderTimeout),

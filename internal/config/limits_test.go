@@ -18,6 +18,9 @@ func TestLimitsConfig_MaxAssignees(t *testing.T) {
 	require.ErrorContains(t, err, "limits.maxAssignees must not be negative")
 	_, _, _, err = LimitsConfig{TalkbackQueue: -1}.Limits()
 	require.ErrorContains(t, err, "limits.talkbackQueue must not be negative")
+	l, _, _, err = LimitsConfig{MaxChecklistItems: 9}.Limits()
+	require.NoError(t, err)
+	require.Equal(t, 9, l.MaxChecklistItems)
 	_, _, _, err = LimitsConfig{MarkdownBytes: -1}.Limits()
 	require.ErrorContains(t, err, "limits.markdownBytes must not be negative")
 }
