@@ -31,6 +31,9 @@ type Quotas struct {
 	// LogPageBytes caps the text of one page of a job's log (at least one
 	// entry is always returned); 1 MiB by default.
 	LogPageBytes int
+	// JobPageBytes caps the (estimated) size of one page of the job list
+	// (at least one job is always returned); 4 MiB by default.
+	JobPageBytes int
 }
 
 // Quota defaults.
@@ -40,6 +43,7 @@ const (
 	DefaultJobFiles           = 1000
 	DefaultJobLogEntries      = 200_000
 	DefaultLogPageBytes       = 1 << 20
+	DefaultJobPageBytes       = 4 << 20
 )
 
 // WithDefaults fills zero fields with the defaults.
@@ -58,6 +62,9 @@ func (q Quotas) WithDefaults() Quotas {
 	}
 	if q.LogPageBytes <= 0 {
 		q.LogPageBytes = DefaultLogPageBytes
+	}
+	if q.JobPageBytes <= 0 {
+		q.JobPageBytes = DefaultJobPageBytes
 	}
 	return q
 }
@@ -100,4 +107,42 @@ func entrySize(e LogEntry) int {
 		n += len(k) + len(v)
 	}
 	return n
+}
+
+// jobSize estimates the bytes a job takes in a list answer: its context,
+// names, descriptions and checklists, plus a fixed share per record, gate
+// and annotation. It walks the job without encoding it.
+func jobSize(j *Job) int {
+	n := 512 + len(j.Name) + valueSize(j.Context) + 128*len(j.Annotations) + 64*len(j.Channels)
+	for _, g := range j.Gates {
+		n += 512 + len(g.Name) + len(g.Description) + 32*(len(g.Ticks)+len(g.Approvals)+len(g.Messages))
+		for _, s := range g.Checklist {
+			n += len(s) + 8
+		}
+		for _, s := range g.Assignees {
+			n += len(s) + 4
+		}
+	}
+	return n
+}
+
+// valueSize estimates the JSON size of a decoded JSON value.
+func valueSize(v any) int {
+	switch x := v.(type) {
+	case string:
+		return len(x) + 2
+	case map[string]any:
+		n := 2
+		for k, e := range x {
+			n += len(k) + 4 + valueSize(e)
+		}
+		return n
+	case []any:
+		n := 2
+		for _, e := range x {
+			n += 1 + valueSize(e)
+		}
+		return n
+	}
+	return 8
 }

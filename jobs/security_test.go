@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -450,4 +451,51 @@ func TestService_NoResolutionPastTheDeadline(t *testing.T) {
 		_, _, err = svc.Resolve(ctx, bob, jobs.ViaAPI, "late-ok", jobs.Resolution{Action: jobs.ActApprove})
 		require.NoError(t, err)
 	})
+}
+
+// TestService_ListJobsPageBytes: a page of the job list is capped by size
+// as well as count, as log pages are: 500 jobs of 1 MiB context each made
+// one GET /v1/jobs?limit=500 read, hold and encode 500 MiB. The next
+// cursor carries on where the page stopped, and a job larger than the cap
+// is still listed.
+func TestService_ListJobsPageBytes(t *testing.T) {
+	ctx := context.Background()
+	svc, _ := newServiceWith(t, jobs.Options{Quotas: jobs.Quotas{JobPageBytes: 1 << 20}})
+	big := strings.Repeat("x", 300<<10)
+	const n = 12
+	for i := range n {
+		_, err := svc.CreateJob(ctx, ci, jobs.ViaAPI, jobs.NewJob{ID: fmt.Sprintf("big-%02d", i), Name: "n",
+			Context: map[string]any{"blob": map[string]any{"data": []any{big}}}})
+		require.NoError(t, err)
+	}
+	var seen []string
+	q := jobs.ListQuery{Limit: 500}
+	for pages := 0; ; pages++ {
+		require.Less(t, pages, n+1, "pages end")
+		page, err := svc.ListJobs(ctx, q)
+		require.NoError(t, err)
+		require.NotEmpty(t, page.Jobs, "every page holds at least one job")
+		require.LessOrEqual(t, len(page.Jobs), 4, "about 1 MiB of 300 KiB jobs, not all %d", n)
+		for _, j := range page.Jobs {
+			seen = append(seen, j.ID)
+		}
+		if page.Next == "" {
+			break
+		}
+		q.Cursor = page.Next
+	}
+	want := make([]string, n)
+	for i := range want {
+		want[i] = fmt.Sprintf("big-%02d", n-1-i)
+	}
+	require.Equal(t, want, seen, "every job once, newest first")
+
+	huge := strings.Repeat("y", 2<<20)
+	_, err := svc.CreateJob(ctx, ci, jobs.ViaAPI, jobs.NewJob{ID: "huge", Name: "n", Context: map[string]any{"blob": huge}})
+	require.NoError(t, err)
+	page, err := svc.ListJobs(ctx, jobs.ListQuery{Limit: 500})
+	require.NoError(t, err)
+	require.LessOrEqual(t, len(page.Jobs), 4, "a job over the cap ends the page at its chunk")
+	require.Equal(t, "huge", page.Jobs[0].ID)
+	require.NotEmpty(t, page.Next)
 }

@@ -263,7 +263,28 @@ func (s *Service) ListJobs(ctx context.Context, q ListQuery) (JobPage, error) {
 	if q.Limit <= 0 || q.Limit > 500 {
 		q.Limit = 50
 	}
-	return s.store.ListJobs(ctx, q)
+	// Read in chunks sized to what is left of limits.jobPageBytes, so a
+	// page of large jobs stops early (with the cursor of where it stopped)
+	// instead of reading hundreds of them.
+	out := JobPage{Jobs: []*Job{}}
+	used, want := 0, min(q.Limit, 4)
+	for {
+		page, err := s.store.ListJobs(ctx, ListQuery{Status: q.Status, Cursor: q.Cursor, Limit: want})
+		if err != nil {
+			return JobPage{}, err
+		}
+		for _, j := range page.Jobs {
+			used += jobSize(j)
+		}
+		out.Jobs, out.Next, q.Cursor = append(out.Jobs, page.Jobs...), page.Next, page.Next
+		left := q.Limit - len(out.Jobs)
+		if page.Next == "" || left <= 0 || used >= s.quotas.JobPageBytes {
+			return out, nil
+		}
+		// As many as the bytes left hold at the average size so far.
+		avg := max(used/len(out.Jobs), 1)
+		want = min(left, max((s.quotas.JobPageBytes-used)/avg, 1))
+	}
 }
 
 // Wait returns the job as soon as its version is greater than since, or the

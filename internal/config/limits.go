@@ -40,6 +40,7 @@ type LimitsConfig struct {
 	JobFiles           int   `yaml:"jobFiles"`
 	JobLogEntries      int   `yaml:"jobLogEntries"`
 	LogPageBytes       int   `yaml:"logPageBytes"`
+	JobPageBytes       int   `yaml:"jobPageBytes"`
 }
 
 // Limits turns the section into the domain's and the API's limits, or

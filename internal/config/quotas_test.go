@@ -14,10 +14,10 @@ func TestLimitsConfig_Quotas(t *testing.T) {
 	require.Zero(t, annotation)
 	require.Equal(t, jobs.DefaultJobFiles, q.WithDefaults().JobFiles)
 
-	q, annotation, err = LimitsConfig{AnnotationBytes: 2 << 20, JobFiles: 5, JobLogEntries: 7, LogPageBytes: 4096}.Quotas()
+	q, annotation, err = LimitsConfig{AnnotationBytes: 2 << 20, JobFiles: 5, JobLogEntries: 7, LogPageBytes: 4096, JobPageBytes: 8192}.Quotas()
 	require.NoError(t, err)
 	require.Equal(t, 2<<20, annotation)
-	require.Equal(t, jobs.Quotas{JobFiles: 5, JobLogEntries: 7, LogPageBytes: 4096}, q)
+	require.Equal(t, jobs.Quotas{JobFiles: 5, JobLogEntries: 7, LogPageBytes: 4096, JobPageBytes: 8192}, q)
 
 	for name, tc := range map[string]struct {
 		l    LimitsConfig
@@ -25,6 +25,7 @@ func TestLimitsConfig_Quotas(t *testing.T) {
 	}{
 		"negative":              {LimitsConfig{JobFiles: -1}, "limits.jobFiles must not be negative"},
 		"negative bytes":        {LimitsConfig{JobAnnotationBytes: -5}, "limits.jobAnnotationBytes must not be negative"},
+		"negative page":         {LimitsConfig{JobPageBytes: -1}, "limits.jobPageBytes must not be negative"},
 		"one above the job's":   {LimitsConfig{AnnotationBytes: 4096, JobAnnotationBytes: 1024}, "limits.annotationBytes (4096) exceeds limits.jobAnnotationBytes (1024)"},
 		"one above the default": {LimitsConfig{AnnotationBytes: 512 << 20}, "exceeds limits.jobAnnotationBytes"},
 	} {
