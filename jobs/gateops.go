@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -184,7 +185,10 @@ func (s *Service) ToggleChecklistOf(ctx context.Context, actor Identity, via, id
 		if !s.mayResolve(g, actor) {
 			return nil, Forbidden(notAssigneeHint(actor), "%s is not an assignee of %s", actor.Name, gateLabel(g))
 		}
-		g.Ticks = append(g.Ticks, Tick{Item: item, Checked: checked, By: actor.Name, Via: via, At: now})
+		// Only an item's latest tick decides (its state, who ticked it);
+		// the log keeps the history, so the gate keeps one tick per item.
+		g.Ticks = append(slices.DeleteFunc(g.Ticks, func(t Tick) bool { return t.Item == item }),
+			Tick{Item: item, Checked: checked, By: actor.Name, Via: via, At: now})
 		verb := "ticked"
 		if !checked {
 			verb = "unticked"

@@ -499,3 +499,38 @@ func TestService_ListJobsPageBytes(t *testing.T) {
 	require.Equal(t, "huge", page.Jobs[0].ID)
 	require.NotEmpty(t, page.Next)
 }
+
+// TestService_TicksKeepTheLatestPerItem: every tick was appended to the
+// gate for good, so ticking one item back and forth grew the job record
+// (about 100 bytes a tick, re-encoded in the store's writer on every later
+// change) and made Gate.Checked scan them all, without any bound. Only the
+// latest tick of each item decides anything (its state, who ticked it);
+// the job log keeps the history.
+func TestService_TicksKeepTheLatestPerItem(t *testing.T) {
+	ctx := context.Background()
+	svc := newService(t)
+	createWithGate(t, svc, "ticks", jobs.GateConfig{Kind: jobs.KindAction, Name: "g", Checklist: []string{"a", "b"}})
+	for i := range 200 {
+		_, _, err := svc.ToggleChecklist(ctx, ci, jobs.ViaAPI, "ticks", i%2, i%4 < 2)
+		require.NoError(t, err)
+	}
+	_, _, err := svc.ToggleChecklist(ctx, alice, jobs.ViaCLI, "ticks", 1, true)
+	require.NoError(t, err)
+	job, err := svc.GetJob(ctx, "ticks")
+	require.NoError(t, err)
+	g := job.OpenGate()
+	require.LessOrEqual(t, len(g.Ticks), len(g.Checklist), "one tick per item")
+	require.False(t, g.Checked(0), "the 199th change unticked item a")
+	require.True(t, g.Checked(1))
+	last := g.Ticks[len(g.Ticks)-1]
+	require.Equal(t, jobs.Tick{Item: 1, Checked: true, By: "alice", Via: jobs.ViaCLI, At: last.At}, last)
+	page, _, err := svc.LogPage(ctx, "ticks", 0, 1000)
+	require.NoError(t, err)
+	n := 0
+	for _, e := range page {
+		if strings.Contains(e.Text, "checklist item") {
+			n++
+		}
+	}
+	require.Equal(t, 201, n, "the log keeps every tick")
+}
