@@ -150,7 +150,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, pointer st
 		sb.announce(ln, publicURL, log)
 	}
 	api := web.New(web.Config{Service: svc, Keyring: keyring, Logger: log, Slack: slackMode, Registry: reg,
-		BodyTimeout: webLimits.BodyTimeout, ReadHeaderTimeout: webLimits.ReadHeaderTimeout, MaxConnsPerClient: webLimits.MaxConnsPerClient,
+		BodyTimeout: webLimits.BodyTimeout, ReadHeaderTimeout: webLimits.ReadHeaderTimeout, SendTimeout: webLimits.SendTimeout, MaxConnsPerClient: webLimits.MaxConnsPerClient,
 		ReloadTalkback: c.reloadTalkback(), Callbacks: c.callbacks, Monitor: c.monitor, LoginLink: c.loginLink})
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return api.Run(gctx, ln) })

@@ -32,6 +32,7 @@ type LimitsConfig struct {
 	TemplateIterations  int    `yaml:"templateIterations"`
 	BodyTimeout         string `yaml:"bodyTimeout"`
 	HeaderTimeout       string `yaml:"headerTimeout"`
+	SendTimeout         string `yaml:"sendTimeout"`
 	ConnsPerClient      int    `yaml:"connsPerClient"`
 	// Sizes and per-job quotas (quotas.go).
 	AnnotationBytes    int   `yaml:"annotationBytes"`
@@ -60,8 +61,8 @@ func (l LimitsConfig) Limits() (jobs.Limits, jobs.TemplateLimits, web.Config, er
 	tl := jobs.TemplateLimits{MaxOutput: l.TemplateOutputBytes, MaxTime: dur("templateTime", l.TemplateTime),
 		MaxNesting: l.TemplateNesting, MaxIterations: l.TemplateIterations}
 	wc := web.Config{BodyTimeout: dur("bodyTimeout", l.BodyTimeout), ReadHeaderTimeout: dur("headerTimeout", l.HeaderTimeout),
-		MaxConnsPerClient: l.ConnsPerClient}
-	for name, d := range map[string]time.Duration{"bodyTimeout": wc.BodyTimeout, "headerTimeout": wc.ReadHeaderTimeout} {
+		SendTimeout: dur("sendTimeout", l.SendTimeout), MaxConnsPerClient: l.ConnsPerClient}
+	for name, d := range map[string]time.Duration{"bodyTimeout": wc.BodyTimeout, "headerTimeout": wc.ReadHeaderTimeout, "sendTimeout": wc.SendTimeout} {
 		if d > 60*time.Second {
 			errs = append(errs, fmt.Errorf("limits.%s %s exceeds 60s: a stalled client must be cut off within a minute", name, d))
 		}

@@ -4,6 +4,7 @@ import (
 	"mime"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/cla-ops/cla/jobs"
 )
@@ -43,5 +44,29 @@ func (s *Server) annotationContent(w http.ResponseWriter, r *http.Request, _ cal
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Content-Security-Policy", "sandbox; default-src 'none'")
 	h.Set("Content-Length", strconv.Itoa(len(content)))
-	_, _ = w.Write(content)
+	s.send(w, content)
+}
+
+// sendChunk is how much of a download one write deadline covers.
+const sendChunk = 64 << 10
+
+// send writes a large answer in chunks, each within the send timeout: a
+// client that stops reading is cut off instead of holding the handler and
+// the bytes for as long as it keeps the connection; a slow reader that
+// keeps reading gets everything.
+func (s *Server) send(w http.ResponseWriter, content []byte) {
+	rc := http.NewResponseController(w)
+	defer func() { _ = rc.SetWriteDeadline(time.Time{}) }()
+	for len(content) > 0 {
+		n := min(len(content), sendChunk)
+		if err := rc.SetWriteDeadline(time.Now().Add(s.sendTimeout)); err != nil {
+			_, _ = w.Write(content)
+			return
+		}
+		if _, err := w.Write(content[:n]); err != nil {
+			s.log.Debug("download cut off", "err", err)
+			return
+		}
+		content = content[n:]
+	}
 }

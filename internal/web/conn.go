@@ -16,6 +16,7 @@ const (
 	DefaultReadHeaderTimeout = 10 * time.Second
 	DefaultBodyTimeout       = 30 * time.Second
 	DefaultMaxConnsPerClient = 128
+	DefaultSendTimeout       = 30 * time.Second
 )
 
 // bodyDeadline gives a request body BodyTimeout to arrive. The deadline is

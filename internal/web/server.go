@@ -59,6 +59,9 @@ type Config struct {
 	// BodyTimeout cuts off a client whose request body stalls;
 	// DefaultBodyTimeout when zero. Long-polls and streams are unaffected.
 	BodyTimeout time.Duration
+	// SendTimeout cuts off a client that takes none of a file download's
+	// next chunk for this long; DefaultSendTimeout when zero.
+	SendTimeout time.Duration
 	// MaxConnsPerClient caps the open connections of one IP address;
 	// DefaultMaxConnsPerClient when zero.
 	MaxConnsPerClient int
@@ -83,6 +86,7 @@ type Server struct {
 	grace       time.Duration
 	hdrTime     time.Duration
 	bodyTimeout time.Duration
+	sendTimeout time.Duration
 	maxConns    int
 	slack       string
 	mux         *http.ServeMux
@@ -97,7 +101,7 @@ type Server struct {
 func New(cfg Config) *Server {
 	s := &Server{svc: cfg.Service, keys: cfg.Keyring, log: cfg.Logger, verifier: cfg.Callbacks,
 		reload: cfg.ReloadTalkback, login: cfg.LoginLink, maxBody: cfg.MaxBody, grace: cfg.ShutdownTimeout,
-		hdrTime: cfg.ReadHeaderTimeout, bodyTimeout: cfg.BodyTimeout, maxConns: cfg.MaxConnsPerClient,
+		hdrTime: cfg.ReadHeaderTimeout, bodyTimeout: cfg.BodyTimeout, sendTimeout: cfg.SendTimeout, maxConns: cfg.MaxConnsPerClient,
 		slack: cfg.Slack, mux: http.NewServeMux()}
 	s.stopping, s.stop = context.WithCancel(context.Background())
 	if s.log == nil {
@@ -115,6 +119,9 @@ func New(cfg Config) *Server {
 	}
 	if s.bodyTimeout <= 0 {
 		s.bodyTimeout = DefaultBodyTimeout
+	}
+	if s.sendTimeout <= 0 {
+		s.sendTimeout = DefaultSendTimeout
 	}
 	if s.maxConns <= 0 {
 		s.maxConns = DefaultMaxConnsPerClient
