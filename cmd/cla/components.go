@@ -191,6 +191,9 @@ func (c *components) buildMonitor() error {
 	mc := monitor.Config{Service: c.svc, Authenticate: c.keyring.Lookup, Identity: c.dir.ByName, MaxFileBytes: c.svc.MaxFileBytes(),
 		SessionKey: []byte(key), PublicURL: c.publicURL, Logger: c.log.With("component", "monitor"), Metrics: monitor.NewMetrics(c.reg),
 		MarkdownBytes: c.cfg.Limits.MarkdownBytes}
+	if _, _, wl, err := c.cfg.Limits.Limits(); err == nil {
+		mc.SendTimeout = wl.SendTimeout
+	}
 	if c.sandbox != nil {
 		mc.Banner, mc.BannerLink = "This server has no Slack tokens: its Slack is the built-in sandbox.", "/sandbox"
 	}

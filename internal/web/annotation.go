@@ -44,29 +44,35 @@ func (s *Server) annotationContent(w http.ResponseWriter, r *http.Request, _ cal
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Content-Security-Policy", "sandbox; default-src 'none'")
 	h.Set("Content-Length", strconv.Itoa(len(content)))
-	s.send(w, content)
+	if err := SendChunked(w, content, s.sendTimeout); err != nil {
+		s.log.Debug("download cut off", "err", err)
+	}
 }
 
 // sendChunk is how much of a download one write deadline covers.
 const sendChunk = 64 << 10
 
-// send writes a large answer in chunks, each within the send timeout: a
-// client that stops reading is cut off instead of holding the handler and
-// the bytes for as long as it keeps the connection; a slow reader that
-// keeps reading gets everything.
-func (s *Server) send(w http.ResponseWriter, content []byte) {
+// SendChunked writes a large answer in 64 KiB chunks, each within timeout
+// (DefaultSendTimeout when zero): a client that stops reading is cut off
+// instead of holding the handler and the bytes for as long as it keeps the
+// connection; a slow reader that keeps reading gets everything. The web
+// monitor's downloads use it too.
+func SendChunked(w http.ResponseWriter, content []byte, timeout time.Duration) error {
+	if timeout <= 0 {
+		timeout = DefaultSendTimeout
+	}
 	rc := http.NewResponseController(w)
 	defer func() { _ = rc.SetWriteDeadline(time.Time{}) }()
 	for len(content) > 0 {
 		n := min(len(content), sendChunk)
-		if err := rc.SetWriteDeadline(time.Now().Add(s.sendTimeout)); err != nil {
-			_, _ = w.Write(content)
-			return
+		if err := rc.SetWriteDeadline(time.Now().Add(timeout)); err != nil {
+			_, err = w.Write(content)
+			return err
 		}
 		if _, err := w.Write(content[:n]); err != nil {
-			s.log.Debug("download cut off", "err", err)
-			return
+			return err
 		}
 		content = content[n:]
 	}
+	return nil
 }

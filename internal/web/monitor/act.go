@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/cla-ops/cla/internal/web"
 	"github.com/cla-ops/cla/jobs"
 )
 
@@ -168,7 +169,9 @@ func (m *Monitor) file(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/octet-stream")
 	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name}))
 	w.Header().Set("Content-Length", strconv.Itoa(len(content)))
-	_, _ = w.Write(content)
+	if err := web.SendChunked(w, content, m.cfg.SendTimeout); err != nil {
+		m.log.Debug("download cut off", "err", err)
+	}
 }
 
 func (m *Monitor) logIfInternal(r *http.Request, err error) {

@@ -46,6 +46,9 @@ type Config struct {
 	MaxFileBytes int
 	// SessionTTL is how long a sign-in lasts; 12 hours by default.
 	SessionTTL time.Duration
+	// SendTimeout cuts off a download whose client takes none of the next
+	// chunk for this long (limits.sendTimeout; web.DefaultSendTimeout when 0).
+	SendTimeout time.Duration
 	// MarkdownBytes is the longest gate description shown as Markdown;
 	// a longer one is shown as plain text (DefaultMarkdownBytes when 0).
 	MarkdownBytes int
