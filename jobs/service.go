@@ -278,8 +278,8 @@ func (s *Service) ListJobs(ctx context.Context, q ListQuery) (JobPage, error) {
 		}
 		out.Jobs, out.Next, q.Cursor = append(out.Jobs, page.Jobs...), page.Next, page.Next
 		left := q.Limit - len(out.Jobs)
-		if page.Next == "" || left <= 0 || used >= s.quotas.JobPageBytes {
-			return out, nil
+		if page.Next == "" || left <= 0 || used >= s.quotas.JobPageBytes || len(out.Jobs) == 0 {
+			return out, nil // (a store page with a cursor but no job: the client follows it)
 		}
 		// As many as the bytes left hold at the average size so far.
 		avg := max(used/len(out.Jobs), 1)
