@@ -188,13 +188,10 @@ func TestService_GateLimits(t *testing.T) {
 // TestService_GatesPerMinute: issue 17 item 5, per identity, admins exempt.
 func TestService_GatesPerMinute(t *testing.T) {
 	ctx := context.Background()
-	db, err := store.Open(filepath.Join(t.TempDir(), "cla.db"))
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = db.Close() })
 	var mu sync.Mutex
 	now := time.Date(2026, 3, 13, 14, 0, 0, 0, time.UTC)
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	svc := jobs.NewService(db, jobs.NewBroker(), jobs.Options{Now: clock, Limits: jobs.Limits{GatesPerMinute: 3}})
+	svc, _ := newServiceWith(t, jobs.Options{Now: clock, Limits: jobs.Limits{GatesPerMinute: 3}})
 	root := jobs.Identity{Name: "root", Admin: true}
 	open := func(actor jobs.Identity, id string) error {
 		_, err := svc.CreateJob(ctx, actor, jobs.ViaAPI, jobs.NewJob{ID: id, Name: "n"})
@@ -205,7 +202,7 @@ func TestService_GatesPerMinute(t *testing.T) {
 	for i := range 3 {
 		require.NoError(t, open(carol, fmt.Sprintf("rate-c%d", i)))
 	}
-	err = open(carol, "rate-c3")
+	err := open(carol, "rate-c3")
 	require.Equal(t, jobs.ERATELIMIT, jobs.ErrorCode(err))
 	require.ErrorContains(t, err, "limits.gatesPerMinute is 3")
 	_, err = svc.CreateJob(ctx, carol, jobs.ViaAPI, jobs.NewJob{ID: "rate-d", Name: "n", Gate: &jobs.GateConfig{Kind: jobs.KindPause, Name: "g"}})
@@ -392,14 +389,11 @@ func TestService_SelfApprovalByAnyOfTheRequestersNames(t *testing.T) {
 // the deadline, the approval stands.
 func TestService_NoResolutionPastTheDeadline(t *testing.T) {
 	ctx := context.Background()
-	db, err := store.Open(filepath.Join(t.TempDir(), "cla.db"))
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = db.Close() })
 	var mu sync.Mutex
 	now := time.Date(2026, 3, 13, 14, 0, 0, 0, time.UTC)
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	set := func(t time.Time) { mu.Lock(); defer mu.Unlock(); now = t }
-	svc := jobs.NewService(db, jobs.NewBroker(), jobs.Options{Now: clock})
+	svc, _ := newServiceWith(t, jobs.Options{Now: clock})
 	root := jobs.Identity{Name: "root", Admin: true}
 	start := now
 

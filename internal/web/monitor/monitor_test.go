@@ -44,8 +44,16 @@ func newFixtureClock(t *testing.T, now func() time.Time) *fixture {
 	db, err := store.Open(filepath.Join(t.TempDir(), "cla.db"))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = db.Close() })
-	f := &fixture{t: t, svc: jobs.NewService(db, jobs.NewBroker(), jobs.Options{MaxFileBytes: 64 << 10, Now: now}),
+	return newFixtureOn(t, db, now)
+}
+
+// newFixtureOn is a monitor on its own server over the store st (a real
+// store, possibly wrapped by a test), with the service's clock now.
+func newFixtureOn(t *testing.T, st jobs.Store, now func() time.Time) *fixture {
+	t.Helper()
+	f := &fixture{t: t, svc: jobs.NewService(st, jobs.NewBroker(), jobs.Options{MaxFileBytes: 64 << 10, Now: now}),
 		dir: jobs.NewDirectory(testIdentities)}
+	var err error
 	f.mon, err = New(Config{
 		Service:      f.svc,
 		Authenticate: func(tok string) (jobs.Identity, bool) { return f.dir.ByName(strings.TrimPrefix(tok, "tok-")) },

@@ -3,10 +3,8 @@ package monitor
 import (
 	"context"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 
@@ -53,20 +51,7 @@ func TestMonitor_resolveNeverLandsOnANewerGate(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = db.Close() })
 	rs := &racingStore{DB: db}
-	f := &fixture{t: t, svc: jobs.NewService(rs, jobs.NewBroker(), jobs.Options{MaxFileBytes: 64 << 10}),
-		dir: jobs.NewDirectory(testIdentities)}
-	f.mon, err = New(Config{
-		Service:      f.svc,
-		Authenticate: func(tok string) (jobs.Identity, bool) { return f.dir.ByName(strings.TrimPrefix(tok, "tok-")) },
-		Identity:     f.dir.ByName,
-		SessionKey:   []byte("0123456789abcdef0123456789abcdef"),
-		MaxFileBytes: 64 << 10,
-	})
-	require.NoError(t, err)
-	f.srv = httptest.NewServer(f.mon)
-	t.Cleanup(f.srv.Close)
-	t.Cleanup(f.mon.Close)
-	f.mon.cfg.PublicURL = f.srv.URL
+	f := newFixtureOn(t, rs, nil)
 
 	staging := &jobs.GateConfig{Kind: jobs.KindApproval, Name: "Staging", Assignees: []string{"ops"}}
 	f.createJob("qa-1", "Release", nil)
