@@ -3,8 +3,10 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"math"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/cla-ops/cla/jobs"
 	jsonv1 "github.com/go-json-experiment/json/v1"
@@ -137,4 +139,27 @@ func BenchmarkJobCodec(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestEncodeLog_WithSeqAsMarshal checks that an entry encoded before the
+// transaction, its number written in by withSeq, is byte for byte what
+// encoding/json writes for the entry with that number.
+func TestEncodeLog_WithSeqAsMarshal(t *testing.T) {
+	at := time.Date(2026, 12, 2, 9, 30, 0, 123456789, time.UTC)
+	entries := []jobs.LogEntry{
+		{At: at, Kind: jobs.LogKind("gate"), Text: "done"},
+		{Seq: 77, At: at, Kind: jobs.LogKind("chat"), Actor: "slack:U1", Via: "slack", Text: "a \"quoted\" <b>line</b>\n\u2028 é",
+			Gate: "g1", Fields: map[string]string{"z": "1", "a": "{\"seq\":0,"}, Key: "slack:C1/1.2"},
+		{},
+	}
+	log, err := encodeLog(entries)
+	require.NoError(t, err)
+	for i, e := range entries {
+		for _, seq := range []uint64{1, 9, 10, 12345, math.MaxUint64} {
+			e.Seq = seq
+			want, err := json.Marshal(e)
+			require.NoError(t, err)
+			require.Equal(t, string(want), string(withSeq(log.data[i], seq)), "entry %d, seq %d", i, seq)
+		}
+	}
 }

@@ -13,6 +13,10 @@ import (
 
 // CreateJob stores a new job with its first effects in one transaction.
 func (db *DB) CreateJob(ctx context.Context, job *jobs.Job, fx jobs.Effects) error {
+	log, err := encodeLog(fx.Log)
+	if err != nil {
+		return err
+	}
 	return db.batch(ctx, func(tx *bolt.Tx) error {
 		if tx.Bucket(bucketJobs).Get([]byte(job.ID)) != nil {
 			return jobs.Errorf(jobs.ECONFLICT, "job %s already exists", job.ID)
@@ -23,7 +27,7 @@ func (db *DB) CreateJob(ctx context.Context, job *jobs.Job, fx jobs.Effects) err
 		if err := putAnnotations(tx, job.ID, fx.Annotations); err != nil {
 			return err
 		}
-		if _, err := appendLog(tx, job.ID, fx.Log, db.now()); err != nil {
+		if _, err := appendLog(tx, job.ID, log, db.now()); err != nil {
 			return err
 		}
 		return enqueue(tx, fx.Notify, db.now())
@@ -83,6 +87,10 @@ func (db *DB) updateOptimistic(ctx context.Context, id string, fn func(*jobs.Job
 	if err != nil {
 		return nil, nil, false, err
 	}
+	log, err := encodeLog(fx.Log)
+	if err != nil {
+		return nil, nil, false, err
+	}
 	err = db.batchPrepared(ctx, prep, func(tx *bolt.Tx) error {
 		ok = false
 		if !bytes.Equal(tx.Bucket(bucketJobs).Get([]byte(id)), raw) {
@@ -103,7 +111,7 @@ func (db *DB) updateOptimistic(ctx context.Context, id string, fn func(*jobs.Job
 			return err
 		}
 		var err error
-		if added, err = appendLog(tx, id, fx.Log, db.now()); err != nil {
+		if added, err = appendLog(tx, id, log, db.now()); err != nil {
 			return err
 		}
 		if err := enqueue(tx, fx.Notify, db.now()); err != nil {
@@ -150,7 +158,11 @@ func (db *DB) updateLocked(ctx context.Context, id string, fn func(*jobs.Job) (j
 		if err := putAnnotations(tx, id, fx.Annotations); err != nil {
 			return err
 		}
-		if added, err = appendLog(tx, id, fx.Log, db.now()); err != nil {
+		log, err := encodeLog(fx.Log)
+		if err != nil {
+			return err
+		}
+		if added, err = appendLog(tx, id, log, db.now()); err != nil {
 			return err
 		}
 		job = j

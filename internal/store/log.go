@@ -1,6 +1,8 @@
 package store
 
 import (
+	"bytes"
+	"strconv"
 	"context"
 	"encoding/binary"
 	"fmt"
@@ -14,23 +16,63 @@ import (
 // AppendLog appends entries to a job's log through group commit, dropping
 // entries whose Key was seen for the job before.
 func (db *DB) AppendLog(ctx context.Context, jobID string, entries []jobs.LogEntry) ([]jobs.LogEntry, error) {
+	log, err := encodeLog(entries)
+	if err != nil {
+		return nil, err
+	}
 	var added []jobs.LogEntry
-	err := db.batch(ctx, func(tx *bolt.Tx) error {
+	err = db.batch(ctx, func(tx *bolt.Tx) error {
 		if tx.Bucket(bucketJobs).Get([]byte(jobID)) == nil {
 			return jobs.Errorf(jobs.ENOTFOUND, "job %s not found", jobID)
 		}
 		var err error
-		added, err = appendLog(tx, jobID, entries, db.now())
+		added, err = appendLog(tx, jobID, log, db.now())
 		return err
 	})
 	return added, err
 }
 
-// appendLog writes entries under the job's log bucket with the next
-// sequence numbers, skipping keys already seen; a new key is recorded
-// with its time (now) so that maintenance can prune it.
-func appendLog(tx *bolt.Tx, jobID string, entries []jobs.LogEntry, now time.Time) ([]jobs.LogEntry, error) {
-	if len(entries) == 0 {
+// encodedLog is new log entries encoded before the write transaction, each
+// with sequence number 0: the one writer then only writes each entry's
+// number in (withSeq) instead of encoding it.
+type encodedLog struct {
+	entries []jobs.LogEntry
+	data    [][]byte
+}
+
+// seqZero is how every encoded entry begins: Seq is LogEntry's first field.
+const seqZero = `{"seq":0,`
+
+// encodeLog encodes entries with sequence number 0.
+func encodeLog(entries []jobs.LogEntry) (encodedLog, error) {
+	log := encodedLog{entries: entries, data: make([][]byte, len(entries))}
+	for i, e := range entries {
+		e.Seq = 0
+		data, err := jsonv1.Marshal(e) // as encoding/json
+		if err != nil {
+			return encodedLog{}, fmt.Errorf("encode log entry: %w", err)
+		}
+		if !bytes.HasPrefix(data, []byte(seqZero)) {
+			return encodedLog{}, fmt.Errorf("encode log entry: %.20q does not begin with its sequence number", data)
+		}
+		log.data[i] = data
+	}
+	return log, nil
+}
+
+// withSeq is an entry encoded by encodeLog with seq as its number: the
+// bytes jsonv1.Marshal writes for the entry with Seq set.
+func withSeq(zero []byte, seq uint64) []byte {
+	out := make([]byte, 0, len(zero)+20)
+	out = strconv.AppendUint(append(out, `{"seq":`...), seq, 10)
+	return append(out, zero[len(seqZero)-1:]...)
+}
+
+// appendLog writes a job's new entries under its log bucket with the next
+// sequence numbers, skipping keys already seen; a new key is recorded with
+// its time (now) so that maintenance can prune it.
+func appendLog(tx *bolt.Tx, jobID string, log encodedLog, now time.Time) ([]jobs.LogEntry, error) {
+	if len(log.entries) == 0 {
 		return nil, nil
 	}
 	logs, err := tx.Bucket(bucketLogs).CreateBucketIfNotExists([]byte(jobID))
@@ -38,8 +80,8 @@ func appendLog(tx *bolt.Tx, jobID string, entries []jobs.LogEntry, now time.Time
 		return nil, fmt.Errorf("log bucket %s: %w", jobID, err)
 	}
 	keys := tx.Bucket(bucketLogKeys)
-	out := make([]jobs.LogEntry, 0, len(entries))
-	for _, e := range entries {
+	out := make([]jobs.LogEntry, 0, len(log.entries))
+	for i, e := range log.entries {
 		var dedupe []byte
 		if e.Key != "" {
 			dedupe = append(append([]byte(jobID), 0), e.Key...)
@@ -52,11 +94,7 @@ func appendLog(tx *bolt.Tx, jobID string, entries []jobs.LogEntry, now time.Time
 			return nil, fmt.Errorf("log sequence %s: %w", jobID, err)
 		}
 		e.Seq = seq
-		data, err := jsonv1.Marshal(e) // as encoding/json, inside the commit: the faster the better
-		if err != nil {
-			return nil, fmt.Errorf("encode log entry: %w", err)
-		}
-		if err := logs.Put(u64(seq), data); err != nil {
+		if err := logs.Put(u64(seq), withSeq(log.data[i], seq)); err != nil {
 			return nil, fmt.Errorf("write log entry %s/%d: %w", jobID, seq, err)
 		}
 		if dedupe != nil {
