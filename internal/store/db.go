@@ -17,6 +17,7 @@ import (
 	"github.com/cla-ops/cla/jobs"
 	jsonv1 "github.com/go-json-experiment/json/v1"
 	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
 )
 
 var _ jobs.Store = (*DB)(nil)
@@ -84,8 +85,25 @@ func Open(path string) (*DB, error) {
 	return &DB{bolt: b, now: time.Now, commit: newCommitter(b)}, nil
 }
 
-// Close closes the file; pending batches are committed first.
-func (db *DB) Close() error { return db.bolt.Close() }
+// Close closes the file; pending batches are committed first. Its last
+// commit writes bbolt's free-page list, which commits do not (Open sets
+// NoFreelistSync), so that the next Open reads that list instead of
+// walking every page of the file to rebuild it: after a clean stop the
+// store opens in milliseconds; after a crash, Open walks the file as
+// before (README "Performance", session 6).
+func (db *DB) Close() error {
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		tx.DB().NoFreelistSync = false // this commit writes the list
+		return nil
+	})
+	if errors.Is(err, bolterrors.ErrDatabaseNotOpen) {
+		return nil // closed before
+	}
+	if err != nil {
+		err = fmt.Errorf("write the free-page list of %s: %w", db.bolt.Path(), err)
+	}
+	return errors.Join(err, db.bolt.Close())
+}
 
 // Path returns the file the store lives in.
 func (db *DB) Path() string { return db.bolt.Path() }

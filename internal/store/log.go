@@ -2,10 +2,10 @@ package store
 
 import (
 	"bytes"
-	"strconv"
 	"context"
 	"encoding/binary"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/cla-ops/cla/jobs"
