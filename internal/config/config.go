@@ -133,7 +133,7 @@ type NotifyConfig struct {
 type ConcurrencyConfig struct {
 	Webhook BudgetConfig `yaml:"webhook"` // default 8 in all, 2 per host
 	Email   BudgetConfig `yaml:"email"`   // default 4 in all, 4 per SMTP server
-	Slack   BudgetConfig `yaml:"slack"`   // default 4 in all, 1 per channel
+	Slack   BudgetConfig `yaml:"slack"`   // default 16 in all, 1 per channel
 }
 
 // BudgetConfig is one channel type's concurrency: deliveries at once in

@@ -22,7 +22,7 @@ type Budget struct {
 type Budgets struct {
 	Webhook Budget // default 8 in all, 2 per host
 	Email   Budget // default 4 in all, 4 per SMTP server (there is one)
-	Slack   Budget // default 4 in all, 1 per channel (a lane is a channel)
+	Slack   Budget // default 16 in all, 1 per channel (a lane is a channel)
 	// Other is the budget of any other channel type; default 2 and 1.
 	Other Budget
 }
@@ -31,7 +31,7 @@ type Budgets struct {
 var defaultBudgets = Budgets{
 	Webhook: Budget{Total: 8, PerTarget: 2},
 	Email:   Budget{Total: 4, PerTarget: 4},
-	Slack:   Budget{Total: 4, PerTarget: 1},
+	Slack:   Budget{Total: 16, PerTarget: 1},
 	Other:   Budget{Total: 2, PerTarget: 1},
 }
 

@@ -11,7 +11,7 @@ func TestBudgets_WithDefaults(t *testing.T) {
 	b := Budgets{Webhook: Budget{Total: 1}, Email: Budget{PerTarget: 9}}.WithDefaults()
 	require.Equal(t, Budget{Total: 1, PerTarget: 1}, b.Webhook, "per target never above the type's total")
 	require.Equal(t, Budget{Total: 4, PerTarget: 4}, b.Email)
-	require.Equal(t, 18, defaultBudgets.total())
+	require.Equal(t, 30, defaultBudgets.total())
 }
 
 func TestBudgetKeys(t *testing.T) {

@@ -141,3 +141,73 @@ func TestOutbox_WebhooksCannotStarveEmail(t *testing.T) {
 	default:
 	}
 }
+
+// pacedSlack is a Slack notifier whose every post waits for its channel's
+// pace (as chat.postMessage's one message a second per channel does)
+// until released, counting the posts waiting at once.
+type pacedSlack struct {
+	started chan string
+	release chan struct{}
+	mu      sync.Mutex
+	now     int
+	peak    int
+}
+
+func (p *pacedSlack) Notify(ctx context.Context, n jobs.Notification, _ *jobs.Job) error {
+	p.mu.Lock()
+	p.now++
+	p.peak = max(p.peak, p.now)
+	p.mu.Unlock()
+	p.started <- n.Channel.ChannelID
+	select {
+	case <-p.release:
+	case <-ctx.Done():
+	}
+	p.mu.Lock()
+	p.now--
+	p.mu.Unlock()
+	return nil
+}
+
+// A Slack delivery holds its slot while it waits for its channel's pace,
+// so the Slack budget bounds how many channels are announced each second:
+// 16 channels wait at once, not 4 (with 4, 10,000 gates in 2,500 channels
+// took 21 minutes to announce instead of 5: BenchmarkSlackBurst).
+func TestOutbox_SlackChannelsPaceInParallel(t *testing.T) {
+	const channels = 20
+	budget := notify.DefaultBudgets().Slack
+	require.Equal(t, 16, budget.Total)
+	slack := &pacedSlack{started: make(chan string, channels), release: make(chan struct{})}
+	db, err := store.Open(filepath.Join(t.TempDir(), "cla.db"))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = db.Close() })
+	svc := jobs.NewService(db, jobs.NewBroker(), jobs.Options{})
+	box := notify.NewOutbox(svc, map[jobs.ChannelType]jobs.Notifier{jobs.ChannelSlack: slack}, slog.New(slog.DiscardHandler))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = box.Run(ctx) }()
+	t.Cleanup(func() { close(slack.release); cancel(); <-done })
+
+	for i := range channels {
+		_, err := svc.CreateJob(ctx, jobs.Identity{Name: "ci", Admin: true}, jobs.ViaAPI, jobs.NewJob{ID: fmt.Sprintf("j-%d", i), Name: "n",
+			Gate: &jobs.GateConfig{Kind: jobs.KindAction, Name: "step",
+				Channels: []jobs.NotifyChannel{{Type: jobs.ChannelSlack, ChannelID: fmt.Sprintf("C%03d", i)}}}})
+		require.NoError(t, err)
+	}
+	deadline := time.After(60 * time.Second)
+	seen := map[string]bool{}
+	for range budget.Total {
+		select {
+		case ch := <-slack.started:
+			require.False(t, seen[ch], "channel %s posted twice at once", ch)
+			seen[ch] = true
+		case <-deadline:
+			t.Fatalf("only %d Slack channels were announced at once, want %d", len(seen), budget.Total)
+		}
+	}
+	select {
+	case ch := <-slack.started:
+		t.Fatalf("a post to %s started past the Slack budget", ch)
+	default:
+	}
+}
