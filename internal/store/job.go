@@ -144,6 +144,10 @@ func (db *DB) updateLocked(ctx context.Context, id string, fn func(*jobs.Job) (j
 		if err != nil {
 			return err
 		}
+		log, err := encodeLog(fx.Log)
+		if err != nil {
+			return err
+		}
 		// The channel check refuses before the keys are spent: a domain
 		// error must leave nothing behind in the shared transaction.
 		if err := checkChannels(tx, &old, j); err != nil {
@@ -156,10 +160,6 @@ func (db *DB) updateLocked(ctx context.Context, id string, fn func(*jobs.Job) (j
 			return err
 		}
 		if err := putAnnotations(tx, id, fx.Annotations); err != nil {
-			return err
-		}
-		log, err := encodeLog(fx.Log)
-		if err != nil {
 			return err
 		}
 		if added, err = appendLog(tx, id, log, db.now()); err != nil {
