@@ -1,6 +1,8 @@
 package jobs
 
 import (
+	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -64,9 +66,23 @@ func TestStatusAfter(t *testing.T) {
 
 func TestValidID(t *testing.T) {
 	for id, want := range map[string]bool{"qa-1234": true, "a": true, "x.y_z-1": true, "": false, "-a": false, "A1": false,
-		"a b": false, "a/../b": false, string(make([]byte, 65)): false} {
+		"a b": false, "a/../b": false, string(make([]byte, 65)): false, strings.Repeat("a", 64): true,
+		strings.Repeat("a", 65): false, ".a": false, "_a": false, "a\n": false, "é": false} {
 		require.Equal(t, want, ValidID(id), id)
 	}
+}
+
+// FuzzValidID holds the hand-written check to the regexp it replaced.
+func FuzzValidID(f *testing.F) {
+	pattern := regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
+	for _, s := range []string{"qa-1234", "-a", "a\n", strings.Repeat("z", 64), strings.Repeat("z", 65), "a.b_c-d", "A"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, id string) {
+		if got, want := ValidID(id), pattern.MatchString(id); got != want {
+			t.Fatalf("ValidID(%q) = %v, the regexp says %v", id, got, want)
+		}
+	})
 }
 
 func TestParseDuration(t *testing.T) {
