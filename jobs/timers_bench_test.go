@@ -58,29 +58,21 @@ func BenchmarkTimers_Rearm100k(b *testing.B) {
 	shift := time.Until(v0.Add(time.Hour - 3*time.Second))
 	clock := func() time.Time { return time.Now().Add(shift) }
 	b.ResetTimer()
-	began := time.Now()
-	db, err := store.Open(path)
-	require.NoError(b, err)
-	spy := &firstDue{Store: db, armed: make(chan struct{})}
-	svc := jobs.NewService(spy, jobs.NewBroker(), jobs.Options{Now: clock})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); _ = svc.RunTimers(ctx, slog.New(slog.DiscardHandler)) }()
-	<-spy.armed
-	rearm := time.Since(began)
+	db, stop, rearm := armTimers(b, path, clock)
 	b.StopTimer()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	rss, anon, file := vmRSS(), procStatus("RssAnon:"), procStatus("RssFile:")
 
 	time.Sleep(window) // reminders fall due every 36 ms meanwhile
-	cancel()
-	<-done
+	stop()
 	drifts := reminderDrifts(b, db, v0, spacing)
 	crashed := filepath.Join(b.TempDir(), "crashed.db")
 	copyFile(b, path, crashed) // nothing writes now: the file as a kill -9 would leave it
 	require.NoError(b, db.Close())
-	crashRearm := rearmOnce(b, crashed, clock)
+	crashedDB, stop, crashRearm := armTimers(b, crashed, clock)
+	stop()
+	require.NoError(b, crashedDB.Close())
 	require.NotEmpty(b, drifts, "reminders fired during the window")
 	b.ReportMetric(float64(rearm)/float64(time.Millisecond), "rearm-ms")
 	b.ReportMetric(float64(crashRearm)/float64(time.Millisecond), "rearm-crash-ms")
@@ -100,9 +92,10 @@ func BenchmarkTimers_Rearm100k(b *testing.B) {
 	b.ReportMetric(pct(1), "drift-max-ms")
 }
 
-// rearmOnce opens the store at path, runs its timers until they are armed,
-// and returns how long that took.
-func rearmOnce(b *testing.B, path string, clock func() time.Time) time.Duration {
+// armTimers opens the store at path and runs its timers until they are
+// armed; it returns the store, a stop for the timers, and how long opening
+// and arming took.
+func armTimers(b *testing.B, path string, clock func() time.Time) (*store.DB, func(), time.Duration) {
 	began := time.Now()
 	db, err := store.Open(path)
 	require.NoError(b, err)
@@ -113,10 +106,7 @@ func rearmOnce(b *testing.B, path string, clock func() time.Time) time.Duration 
 	go func() { defer close(done); _ = svc.RunTimers(ctx, slog.New(slog.DiscardHandler)) }()
 	<-spy.armed
 	took := time.Since(began)
-	cancel()
-	<-done
-	require.NoError(b, db.Close())
-	return took
+	return db, func() { cancel(); <-done }, took
 }
 
 // copyFile copies the file at from to to.
