@@ -50,7 +50,7 @@ type Config struct {
 	// with the same token.
 	Budget *ratelimit.Budget
 	// Transport sends the Web API requests (default
-	// http.DefaultTransport); tests pass their own to close it.
+	// a transport keeping 32 idle connections to Slack); tests pass their own to close it.
 	Transport http.RoundTripper
 	// HTTPClient downloads files shared in job channels; nil uses
 	// http.DefaultClient (each download is bounded by its own timeout).

@@ -33,9 +33,20 @@ type Transport struct {
 	Budget *Budget
 	// Timeout bounds one request on the wire (default CallTimeout).
 	Timeout time.Duration
-	// Base sends the requests (default http.DefaultTransport).
+	// Base sends the requests (default webAPITransport).
 	Base http.RoundTripper
 }
+
+// webAPITransport is the default transport of Web API calls. Every call
+// goes to one host, and the outbox alone posts to 16 channels at once (its
+// Slack budget) besides the bot's own calls, so it keeps up to 32 idle
+// connections there; http.DefaultTransport keeps 2 per host and opens a
+// new connection, TLS handshake included, for every call beyond them.
+var webAPITransport http.RoundTripper = func() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = 32
+	return t
+}()
 
 // NewClient is the HTTP client for the Slack Web API: paced by budget,
 // with a deadline per request (CallTimeout) and per call (ClientTimeout).
@@ -47,7 +58,7 @@ func NewClient(budget *Budget, base http.RoundTripper) *http.Client {
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	base := t.Base
 	if base == nil {
-		base = http.DefaultTransport
+		base = webAPITransport
 	}
 	if t.Budget != nil && !isPaced(req.Context()) {
 		method := path.Base(req.URL.Path)
