@@ -49,8 +49,8 @@ type Config struct {
 	// ratelimit.WithHeadroom(ratelimit.SlackTiers()). Share it with everything that calls Slack
 	// with the same token.
 	Budget *ratelimit.Budget
-	// Transport sends the Web API requests (default
-	// a transport keeping 32 idle connections to Slack); tests pass their own to close it.
+	// Transport sends the Web API requests (default: one that keeps up to
+	// 32 idle connections to Slack); tests pass their own to close it.
 	Transport http.RoundTripper
 	// HTTPClient downloads files shared in job channels; nil uses
 	// http.DefaultClient (each download is bounded by its own timeout).
