@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -57,7 +58,7 @@ func TestNewClient_KeepsConnectionsForABurst(t *testing.T) {
 					_, err = io.Copy(io.Discard, resp.Body)
 					_ = resp.Body.Close()
 				}
-				require.NoError(t, err)
+				assert.NoError(t, err)
 			}()
 		}
 		wg.Wait()
