@@ -3,6 +3,7 @@ package jobs_test
 import (
 	"context"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -12,6 +13,24 @@ import (
 )
 
 var root = jobs.Identity{Name: "root", Admin: true}
+
+// testClock is a settable clock for Options.Now, safe to read from the
+// service's own goroutines while a test moves it.
+type testClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newTestClock() *testClock { return &testClock{now: time.Date(2026, 3, 13, 14, 0, 0, 0, time.UTC)} }
+
+// Now is the clock's time.
+func (c *testClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+
+// Set moves the clock to t.
+func (c *testClock) Set(t time.Time) { c.mu.Lock(); defer c.mu.Unlock(); c.now = t }
+
+// Advance moves the clock on by d.
+func (c *testClock) Advance(d time.Duration) { c.mu.Lock(); defer c.mu.Unlock(); c.now = c.now.Add(d) }
 
 func newServiceWith(t *testing.T, opts jobs.Options) (*jobs.Service, *store.DB) {
 	t.Helper()

@@ -188,11 +188,8 @@ func TestService_GateLimits(t *testing.T) {
 // TestService_GatesPerMinute: issue 17 item 5, per identity, admins exempt.
 func TestService_GatesPerMinute(t *testing.T) {
 	ctx := context.Background()
-	var mu sync.Mutex
-	now := time.Date(2026, 3, 13, 14, 0, 0, 0, time.UTC)
-	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	svc, _ := newServiceWith(t, jobs.Options{Now: clock, Limits: jobs.Limits{GatesPerMinute: 3}})
-	root := jobs.Identity{Name: "root", Admin: true}
+	clock := newTestClock()
+	svc, _ := newServiceWith(t, jobs.Options{Now: clock.Now, Limits: jobs.Limits{GatesPerMinute: 3}})
 	open := func(actor jobs.Identity, id string) error {
 		_, err := svc.CreateJob(ctx, actor, jobs.ViaAPI, jobs.NewJob{ID: id, Name: "n"})
 		require.NoError(t, err)
@@ -211,9 +208,7 @@ func TestService_GatesPerMinute(t *testing.T) {
 	for i := range 5 {
 		require.NoError(t, open(root, fmt.Sprintf("rate-r%d", i)), "admins are exempt")
 	}
-	mu.Lock()
-	now = now.Add(61 * time.Second)
-	mu.Unlock()
+	clock.Advance(61 * time.Second)
 	_, _, err = svc.OpenGate(ctx, carol, jobs.ViaAPI, "rate-c3", jobs.GateConfig{Kind: jobs.KindPause, Name: "g"})
 	require.NoError(t, err, "the window moved on")
 }
@@ -311,7 +306,6 @@ func TestService_AssigneeLimit(t *testing.T) {
 		}
 		return out
 	}
-	root := jobs.Identity{Name: "root", Admin: true}
 	_, err := svc.CreateJob(ctx, root, jobs.ViaAPI, jobs.NewJob{ID: "many", Name: "n"})
 	require.NoError(t, err)
 	cases := []struct {
@@ -360,7 +354,6 @@ func TestService_AssigneeLimit(t *testing.T) {
 func TestService_SelfApprovalByAnyOfTheRequestersNames(t *testing.T) {
 	ctx := context.Background()
 	svc := newService(t)
-	root := jobs.Identity{Name: "root", Admin: true}
 	dana := jobs.Identity{Name: "dana", Email: "dana@example.com", Slack: "U0DANA", Groups: []string{"ops"}}
 	for i, requester := range []string{"dana", "Dana@Example.COM", "@dana@example.com", "U0DANA", "slack:U0DANA", " dana "} {
 		t.Run(requester, func(t *testing.T) {
@@ -389,13 +382,10 @@ func TestService_SelfApprovalByAnyOfTheRequestersNames(t *testing.T) {
 // the deadline, the approval stands.
 func TestService_NoResolutionPastTheDeadline(t *testing.T) {
 	ctx := context.Background()
-	var mu sync.Mutex
-	now := time.Date(2026, 3, 13, 14, 0, 0, 0, time.UTC)
-	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	set := func(t time.Time) { mu.Lock(); defer mu.Unlock(); now = t }
-	svc, _ := newServiceWith(t, jobs.Options{Now: clock})
-	root := jobs.Identity{Name: "root", Admin: true}
-	start := now
+	clock := newTestClock()
+	set := clock.Set
+	svc, _ := newServiceWith(t, jobs.Options{Now: clock.Now})
+	start := clock.Now()
 
 	cases := []struct {
 		name string

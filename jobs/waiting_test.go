@@ -68,14 +68,9 @@ func TestService_WaitingOnMatchesLikeAssigned(t *testing.T) {
 // escalation tier reached, newest first and the limit.
 func TestService_WaitingOnFollowsChanges(t *testing.T) {
 	ctx := context.Background()
-	var mu sync.Mutex
-	now := time.Date(2026, 3, 13, 14, 0, 0, 0, time.UTC)
-	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	db, err := store.Open(filepath.Join(t.TempDir(), "cla.db"))
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = db.Close() })
-	svc := jobs.NewService(db, jobs.NewBroker(), jobs.Options{Now: clock})
-	step := func() { mu.Lock(); now = now.Add(time.Second); mu.Unlock() }
+	clock := newTestClock()
+	svc, _ := newServiceWith(t, jobs.Options{Now: clock.Now})
+	step := func() { clock.Advance(time.Second) }
 
 	createWithGate(t, svc, "w-1", jobs.GateConfig{Kind: jobs.KindAction, Name: "x", Assignees: []string{"ops", "alice"}})
 	step()
@@ -87,14 +82,12 @@ func TestService_WaitingOnFollowsChanges(t *testing.T) {
 	require.Equal(t, []string{"w-3"}, waitingIDs(t, svc, alice, 1))
 	require.Equal(t, []string{"w-1"}, waitingIDs(t, svc, bob, 0))
 
-	_, _, err = svc.Reassign(ctx, alice, jobs.ViaAPI, "w-1", []string{"carol"})
+	_, _, err := svc.Reassign(ctx, alice, jobs.ViaAPI, "w-1", []string{"carol"})
 	require.NoError(t, err)
 	require.Equal(t, []string{"w-3"}, waitingIDs(t, svc, alice, 0), "reassigned away")
 	require.Equal(t, []string{"w-2", "w-1"}, waitingIDs(t, svc, carol, 0))
 
-	mu.Lock()
-	now = now.Add(2 * time.Hour)
-	mu.Unlock()
+	clock.Advance(2 * time.Hour)
 	require.NoError(t, svc.FireTimers(ctx, "w-2"))
 	require.Equal(t, []string{"w-3", "w-2"}, waitingIDs(t, svc, alice, 0), "the escalation tier adds alice")
 
