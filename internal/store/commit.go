@@ -192,6 +192,7 @@ func (c *committer) commit(group []*pendingChange) {
 					return err
 				}
 			}
+			writeSmallFreelist(tx)
 			return nil
 		})
 		if failed >= 0 {

@@ -79,6 +79,7 @@ func (db *DB) PruneKeys(ctx context.Context, before time.Time, limit int) (jobs.
 		now := db.now()
 		err = db.bolt.Update(func(tx *bolt.Tx) error {
 			res = jobs.PruneResult{}
+			writeSmallFreelist(tx)
 			return applyPrune(tx, acts, now, &res)
 		})
 		if err != nil {

@@ -6,9 +6,10 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// releaseOpenScan gives back the pages that opening the file read. With
-// NoFreelistSync, bbolt finds the free pages by walking every page of the
-// file, so after Open the whole file sits in this process's resident set
+// releaseOpenScan gives back the pages that opening the file read. When
+// the last commit did not write the free-page list (see
+// writeSmallFreelist), bbolt finds the free pages by walking every page of
+// the file, so after Open the whole file sits in this process's resident set
 // (as clean, file-backed pages). MADV_DONTNEED on bbolt's read-only shared
 // mapping drops them from the process only: the bytes stay in the page
 // cache, and a page the store reads again is mapped again on first touch.
