@@ -213,7 +213,7 @@ func (c *committer) commit(group []*pendingChange) {
 		// next commit would otherwise keep this processor first (its
 		// page writes and fsync hand it over late): they came back for
 		// the commit after next, groups stayed small and every fsync
-		// carried fewer changes (README "Performance", session 6).
+		// carried fewer changes (docs/performance-history.md, session 6).
 		runtime.Gosched()
 		return
 	}

@@ -110,8 +110,7 @@ func freelistBytes(n int) int { return 16 + 8*n }
 // Close closes the file; pending batches are committed first. Its last
 // commit writes bbolt's free-page list, whatever its size, so that the
 // next Open reads that list instead of walking every page of the file to
-// rebuild it: after a clean stop the store opens in milliseconds (README
-// "Performance", session 6).
+// rebuild it: after a clean stop the store opens in milliseconds.
 func (db *DB) Close() error {
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
 		tx.DB().NoFreelistSync = false // this commit writes the list
