@@ -287,10 +287,7 @@ func (s *Service) AppendLog(ctx context.Context, id string, entries []LogEntry) 
 			entries[i].At = now
 		}
 	}
-	if err := s.checkLogQuota(ctx, id, len(entries)); err != nil {
-		return nil, err
-	}
-	added, err := s.store.AppendLog(ctx, id, entries)
+	added, err := s.store.AppendLog(ctx, id, entries, uint64(s.quotas.JobLogEntries))
 	if err != nil || len(added) == 0 {
 		return added, err
 	}

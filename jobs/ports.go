@@ -23,8 +23,12 @@ type Store interface {
 	ListJobs(ctx context.Context, q ListQuery) (JobPage, error)
 	// AppendLog appends entries to an existing job's log with group commit,
 	// dropping entries whose Key was seen before for the job. It returns
-	// the entries actually appended, with their sequence numbers.
-	AppendLog(ctx context.Context, jobID string, entries []LogEntry) ([]LogEntry, error)
+	// the entries actually appended, with their sequence numbers. A limit
+	// above 0 is the most entries the job's log may hold: an append that
+	// would take it past (entries it drops do not count) is refused with
+	// EQUOTA and writes nothing, checked in the append's own transaction so
+	// that concurrent appends cannot pass it together.
+	AppendLog(ctx context.Context, jobID string, entries []LogEntry, limit uint64) ([]LogEntry, error)
 	// Log returns up to limit entries with Seq > after, in order.
 	Log(ctx context.Context, jobID string, after uint64, limit int) ([]LogEntry, error)
 	// WaitingOn returns the jobs whose open gate names any of the keys

@@ -1,10 +1,5 @@
 package jobs
 
-import (
-	"context"
-	"fmt"
-)
-
 // Error codes of the size limits: one payload too large (HTTP 413) and a
 // job's quota used up (HTTP 429).
 const (
@@ -25,8 +20,10 @@ type Quotas struct {
 	// by default.
 	JobFiles int
 	// JobLogEntries caps the entries appended to one job's log by
-	// AppendLog (mirrored chat, TalkBack output); 200,000 by default. The
-	// audit entries of state changes are never refused.
+	// AppendLog (mirrored chat, TalkBack output); 200,000 by default,
+	// checked in the append's transaction; attempts on a closed gate stop
+	// being logged then. The audit entries of state changes are never
+	// refused.
 	JobLogEntries int
 	// LogPageBytes caps the text of one page of a job's log (at least one
 	// entry is always returned); 1 MiB by default.
@@ -85,18 +82,11 @@ func (q Quotas) checkAnnotation(j *Job, size int, file bool) error {
 	return nil
 }
 
-// checkLogQuota refuses n more log entries for a job whose log is full.
-// It reads the count before the append, so concurrent appenders may pass
-// it together: the overshoot is at most one batch each.
-func (s *Service) checkLogQuota(ctx context.Context, id string, n int) error {
-	count, err := s.store.LogCount(ctx, id)
-	if err != nil {
-		return fmt.Errorf("log quota of %s: %w", id, err)
-	}
-	if count+uint64(n) > uint64(s.quotas.JobLogEntries) {
-		return Errorf(EQUOTA, "job %s has %d log entries, the most limits.jobLogEntries allows (%d)", id, count, s.quotas.JobLogEntries)
-	}
-	return nil
+// LogFull is the refusal of n more entries for a job whose log holds
+// count of at most limit (limits.jobLogEntries). Stores return it from
+// AppendLog, whose transaction checks the limit.
+func LogFull(jobID string, count, n, limit uint64) *Error {
+	return Errorf(EQUOTA, "job %s has %d log entries; %d more would pass the most limits.jobLogEntries allows (%d)", jobID, count, n, limit)
 }
 
 // entrySize is what an entry weighs in a log page: its text, fields and

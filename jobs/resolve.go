@@ -309,12 +309,17 @@ func StatusAfter(g *Gate, o Outcome) Status {
 }
 
 // noteLateAttempt logs that someone tried to resolve a closed gate, so the
-// announcement can say "@bob also tried". It never changes the job.
+// announcement can say "@bob also tried". It never changes the job. Once
+// the job's log is full (limits.jobLogEntries) attempts are no longer
+// logged, so repeated clicks cannot grow it without bound.
 func (s *Service) noteLateAttempt(ctx context.Context, actor Identity, via, id string, g *Gate, a Action) error {
 	now := s.Now()
 	entry := audit(now, actor, via, g.ID, fmt.Sprintf("%s also tried to %s %s; it was %s", actor.Name, a, gateLabel(g), g.ResolvedText()))
 	entry.Fields = map[string]string{"attempt": string(a)}
-	entries, err := s.store.AppendLog(ctx, id, []LogEntry{entry})
+	entries, err := s.store.AppendLog(ctx, id, []LogEntry{entry}, uint64(s.quotas.JobLogEntries))
+	if ErrorCode(err) == EQUOTA {
+		return nil // the answer to the caller stands; the log is full
+	}
 	if err != nil {
 		return fmt.Errorf("append late attempt to %s: %w", id, err)
 	}

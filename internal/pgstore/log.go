@@ -12,8 +12,9 @@ import (
 
 // AppendLog appends entries to a job's log in one transaction, dropping
 // entries whose Key was seen for the job before. Concurrent appends to one
-// job serialize on its row; PostgreSQL's WAL flush shares their commits.
-func (db *DB) AppendLog(ctx context.Context, jobID string, entries []jobs.LogEntry) ([]jobs.LogEntry, error) {
+// job serialize on its row, which is also what makes the limit exact;
+// PostgreSQL's WAL flush shares their commits.
+func (db *DB) AppendLog(ctx context.Context, jobID string, entries []jobs.LogEntry, limit uint64) ([]jobs.LogEntry, error) {
 	var added []jobs.LogEntry
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
 		var seq uint64
@@ -24,7 +25,7 @@ func (db *DB) AppendLog(ctx context.Context, jobID string, entries []jobs.LogEnt
 		if err != nil {
 			return fmt.Errorf("lock job %s: %w", jobID, err)
 		}
-		if added, err = appendLog(ctx, tx, jobID, seq, entries); err != nil {
+		if added, err = appendLogWithin(ctx, tx, jobID, seq, entries, limit); err != nil {
 			return err
 		}
 		if len(added) == 0 {
@@ -41,22 +42,45 @@ func (db *DB) AppendLog(ctx context.Context, jobID string, entries []jobs.LogEnt
 // appendLog writes entries after sequence seq (the job's row is locked by
 // the caller), skipping keys already seen, and moves the job's counter.
 func appendLog(ctx context.Context, tx pgx.Tx, jobID string, seq uint64, entries []jobs.LogEntry) ([]jobs.LogEntry, error) {
+	return appendLogWithin(ctx, tx, jobID, seq, entries, 0)
+}
+
+// appendLogWithin is appendLog refusing, before it writes anything, new
+// entries that would take the log past limit entries (0: no limit).
+func appendLogWithin(ctx context.Context, tx pgx.Tx, jobID string, seq uint64, entries []jobs.LogEntry, limit uint64) ([]jobs.LogEntry, error) {
 	if len(entries) == 0 {
 		return nil, nil
 	}
-	out := make([]jobs.LogEntry, 0, len(entries))
+	fresh := make([]jobs.LogEntry, 0, len(entries))
+	var seen map[string]bool
 	for _, e := range entries {
+		if e.Key != "" {
+			if seen[e.Key] {
+				continue
+			}
+			var stored bool
+			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM cla_logs WHERE job_id = $1 AND key = $2)`, jobID, e.Key).Scan(&stored); err != nil {
+				return nil, fmt.Errorf("log key %s: %w", jobID, err)
+			}
+			if stored {
+				continue
+			}
+			if seen == nil {
+				seen = map[string]bool{}
+			}
+			seen[e.Key] = true
+		}
+		fresh = append(fresh, e)
+	}
+	if n := uint64(len(fresh)); limit > 0 && n > 0 && seq+n > limit {
+		return nil, jobs.LogFull(jobID, seq, n, limit)
+	}
+	out := make([]jobs.LogEntry, 0, len(fresh))
+	for _, e := range fresh {
 		var key *string
 		if e.Key != "" {
 			k := e.Key
 			key = &k
-			var seen bool
-			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM cla_logs WHERE job_id = $1 AND key = $2)`, jobID, k).Scan(&seen); err != nil {
-				return nil, fmt.Errorf("log key %s: %w", jobID, err)
-			}
-			if seen {
-				continue
-			}
 		}
 		seq++
 		e.Seq = seq

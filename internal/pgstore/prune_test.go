@@ -56,7 +56,7 @@ func TestMigration7_StampsExistingRows(t *testing.T) {
 	u := pgtest.FreshURL(t)
 	db := open(t, u, pgstore.Options{})
 	require.NoError(t, db.CreateJob(ctx, storetest.NewJob("m7", storetest.T0, jobs.StatusPending), jobs.Effects{}))
-	_, err := db.AppendLog(ctx, "m7", []jobs.LogEntry{{Kind: jobs.LogAudit, Text: "x", Key: "line"}})
+	_, err := db.AppendLog(ctx, "m7", []jobs.LogEntry{{Kind: jobs.LogAudit, Text: "x", Key: "line"}}, 0)
 	require.NoError(t, err)
 	storetest.Enqueue(t, db, []jobs.Notification{storetest.Note("n1", "m7", "webhook", "http://h", 0)})
 	require.NoError(t, db.SettleNotification(ctx, "n1"))
@@ -78,7 +78,7 @@ func TestMigration7_StampsExistingRows(t *testing.T) {
 	db = open(t, u, pgstore.Options{})
 	require.Equal(t, 1, storetest.PruneAll(t, db, upgrade, 100), "only the Once key is older than the upgrade")
 	require.Equal(t, 2, storetest.PruneAll(t, db, time.Now().Add(time.Hour), 100), "the stamped rows go a window later")
-	added, err := db.AppendLog(ctx, "m7", []jobs.LogEntry{{Kind: jobs.LogAudit, Text: "x again", Key: "line"}})
+	added, err := db.AppendLog(ctx, "m7", []jobs.LogEntry{{Kind: jobs.LogAudit, Text: "x again", Key: "line"}}, 0)
 	require.NoError(t, err)
 	require.Len(t, added, 1, "the pruned log key is free again")
 }

@@ -29,7 +29,7 @@ func BenchmarkDB_AppendLog(b *testing.B) {
 				for pb.Next() {
 					i := n.Add(1)
 					entry := jobs.LogEntry{Kind: jobs.LogMessage, Actor: "alice", Text: "a mirrored message", Key: fmt.Sprint(i)}
-					if _, err := db.AppendLog(ctx, "bench", []jobs.LogEntry{entry}); err != nil {
+					if _, err := db.AppendLog(ctx, "bench", []jobs.LogEntry{entry}, 0); err != nil {
 						b.Error(err)
 						return
 					}

@@ -144,7 +144,7 @@ func TestDB_Growth(t *testing.T) {
 			}
 			_, err := db.AppendLog(ctx, "deploy-web", []jobs.LogEntry{{Kind: jobs.LogMessage, Actor: "Olga Ops", Via: jobs.ViaSlack,
 				At: time.Now(), Text: "rolled out to eu-west-1, watching the error rate for ten minutes",
-				Fields: map[string]string{"user": "U0OLGA", "ts": ts, "channel": "C0DEPLOYS"}, Key: "slack:C0DEPLOYS:" + ts}})
+				Fields: map[string]string{"user": "U0OLGA", "ts": ts, "channel": "C0DEPLOYS"}, Key: "slack:C0DEPLOYS:" + ts}}, 0)
 			return err
 		})
 	}

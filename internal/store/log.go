@@ -15,7 +15,7 @@ import (
 
 // AppendLog appends entries to a job's log through group commit, dropping
 // entries whose Key was seen for the job before.
-func (db *DB) AppendLog(ctx context.Context, jobID string, entries []jobs.LogEntry) ([]jobs.LogEntry, error) {
+func (db *DB) AppendLog(ctx context.Context, jobID string, entries []jobs.LogEntry, limit uint64) ([]jobs.LogEntry, error) {
 	log, err := encodeLog(entries)
 	if err != nil {
 		return nil, err
@@ -25,11 +25,46 @@ func (db *DB) AppendLog(ctx context.Context, jobID string, entries []jobs.LogEnt
 		if tx.Bucket(bucketJobs).Get([]byte(jobID)) == nil {
 			return jobs.Errorf(jobs.ENOTFOUND, "job %s not found", jobID)
 		}
+		if err := checkLogRoom(tx, jobID, entries, limit); err != nil {
+			return err // before anything is written: the shared transaction goes on
+		}
 		var err error
 		added, err = appendLog(tx, jobID, log, db.now())
 		return err
 	})
 	return added, err
+}
+
+// checkLogRoom refuses entries that would take a job's log past limit
+// entries (0: no limit). Entries whose key was seen, which appendLog
+// drops, take no room.
+func checkLogRoom(tx *bolt.Tx, jobID string, entries []jobs.LogEntry, limit uint64) error {
+	if limit == 0 {
+		return nil
+	}
+	var count uint64
+	if logs := tx.Bucket(bucketLogs).Bucket([]byte(jobID)); logs != nil {
+		count = logs.Sequence()
+	}
+	keys := tx.Bucket(bucketLogKeys)
+	var seen map[string]bool
+	var n uint64
+	for _, e := range entries {
+		if e.Key != "" {
+			if seen[e.Key] || keys.Get(append(append([]byte(jobID), 0), e.Key...)) != nil {
+				continue
+			}
+			if seen == nil {
+				seen = map[string]bool{}
+			}
+			seen[e.Key] = true
+		}
+		n++
+	}
+	if n > 0 && count+n > limit {
+		return jobs.LogFull(jobID, count, n, limit)
+	}
+	return nil
 }
 
 // encodedLog is new log entries encoded before the write transaction, each

@@ -60,7 +60,7 @@ func testPruneKeys(t *testing.T, db jobs.Store) {
 		require.NoError(t, err)
 		require.True(t, fresh)
 		require.NoError(t, spend("callback:"+age))
-		added, err := db.AppendLog(ctx, "qa-prune", []jobs.LogEntry{{Kind: jobs.LogAudit, Text: age, Key: "line-" + age}})
+		added, err := db.AppendLog(ctx, "qa-prune", []jobs.LogEntry{{Kind: jobs.LogAudit, Text: age, Key: "line-" + age}}, 0)
 		require.NoError(t, err)
 		require.Len(t, added, 1)
 		Enqueue(t, db, []jobs.Notification{Note("n-"+age, "qa-prune", "webhook", "http://h/"+age, 0),
@@ -91,7 +91,7 @@ func testPruneKeys(t *testing.T, db jobs.Store) {
 		} else {
 			require.Equal(t, jobs.ECONFLICT, jobs.ErrorCode(err), "a kept token stays spent")
 		}
-		added, err := db.AppendLog(ctx, "qa-prune", []jobs.LogEntry{{Kind: jobs.LogAudit, Text: "again", Key: "line-" + c.age}})
+		added, err := db.AppendLog(ctx, "qa-prune", []jobs.LogEntry{{Kind: jobs.LogAudit, Text: "again", Key: "line-" + c.age}}, 0)
 		require.NoError(t, err)
 		require.Len(t, added, map[bool]int{true: 1, false: 0}[c.fresh], "log key %s", c.age)
 		Enqueue(t, db, []jobs.Notification{Note("n-"+c.age, "qa-prune", "webhook", "http://h/"+c.age, 0),

@@ -37,6 +37,8 @@ func Run(t *testing.T, newStore NewStore) {
 		{"StatusIndexMoves", testStatusIndexMoves},
 		{"AppendLogDedupe", testAppendLogDedupe},
 		{"ConcurrentAppendsKeepOrder", testConcurrentAppendsKeepOrder},
+		{"AppendLogLimit", testAppendLogLimit},
+		{"ConcurrentAppendsStopAtLimit", testConcurrentAppendsStopAtLimit},
 		{"ConcurrentUpdatesLoseNothing", testConcurrentUpdatesLoseNothing},
 		{"TimersAndChannels", testTimersAndChannels},
 		{"DueJobsFarFuture", testDueJobsFarFuture},
@@ -217,17 +219,17 @@ func testStatusIndexMoves(t *testing.T, db jobs.Store) {
 func testAppendLogDedupe(t *testing.T, db jobs.Store) {
 	ctx := context.Background()
 	require.NoError(t, db.CreateJob(ctx, NewJob("a", T0, jobs.StatusPending), jobs.Effects{}))
-	added, err := db.AppendLog(ctx, "a", []jobs.LogEntry{{Text: "x", Key: "k1"}, {Text: "y", Key: "k2"}, {Text: "x twice", Key: "k1"}})
+	added, err := db.AppendLog(ctx, "a", []jobs.LogEntry{{Text: "x", Key: "k1"}, {Text: "y", Key: "k2"}, {Text: "x twice", Key: "k1"}}, 0)
 	require.NoError(t, err)
 	require.Len(t, added, 2, "a key repeated within one call is kept once")
-	added, err = db.AppendLog(ctx, "a", []jobs.LogEntry{{Text: "x again", Key: "k1"}, {Text: "z"}})
+	added, err = db.AppendLog(ctx, "a", []jobs.LogEntry{{Text: "x again", Key: "k1"}, {Text: "z"}}, 0)
 	require.NoError(t, err)
 	require.Len(t, added, 1)
 	require.Equal(t, "z", added[0].Text)
-	added, err = db.AppendLog(ctx, "a", []jobs.LogEntry{{Text: "dup only", Key: "k2"}})
+	added, err = db.AppendLog(ctx, "a", []jobs.LogEntry{{Text: "dup only", Key: "k2"}}, 0)
 	require.NoError(t, err)
 	require.Empty(t, added)
-	_, err = db.AppendLog(ctx, "nope", []jobs.LogEntry{{Text: "x"}})
+	_, err = db.AppendLog(ctx, "nope", []jobs.LogEntry{{Text: "x"}}, 0)
 	require.Equal(t, jobs.ENOTFOUND, jobs.ErrorCode(err))
 	log, err := db.Log(ctx, "a", 1, 10)
 	require.NoError(t, err)
@@ -241,10 +243,83 @@ func testAppendLogDedupe(t *testing.T, db jobs.Store) {
 
 	// Keys are per job: the same key on another job is new there.
 	require.NoError(t, db.CreateJob(ctx, NewJob("b", T0, jobs.StatusPending), jobs.Effects{}))
-	added, err = db.AppendLog(ctx, "b", []jobs.LogEntry{{Text: "x", Key: "k1"}})
+	added, err = db.AppendLog(ctx, "b", []jobs.LogEntry{{Text: "x", Key: "k1"}}, 0)
 	require.NoError(t, err)
 	require.Len(t, added, 1)
 	require.Equal(t, uint64(1), added[0].Seq, "each job has its own sequence")
+}
+
+// An append that would take a log past its limit is refused whole and
+// writes nothing, its keys included; entries whose key was seen take no
+// room, so a redelivery at a full log is answered as before; 0 is no limit.
+func testAppendLogLimit(t *testing.T, db jobs.Store) {
+	ctx := context.Background()
+	require.NoError(t, db.CreateJob(ctx, NewJob("a", T0, jobs.StatusPending), jobs.Effects{}))
+	line := func(text, key string) jobs.LogEntry {
+		return jobs.LogEntry{Kind: jobs.LogMessage, Text: text, Key: key}
+	}
+	count := func() uint64 {
+		n, err := db.LogCount(ctx, "a")
+		require.NoError(t, err)
+		return n
+	}
+	added, err := db.AppendLog(ctx, "a", []jobs.LogEntry{line("1", "k1"), line("2", "")}, 3)
+	require.NoError(t, err)
+	require.Len(t, added, 2)
+
+	_, err = db.AppendLog(ctx, "a", []jobs.LogEntry{line("3", ""), line("4", "k4")}, 3)
+	require.Equal(t, jobs.EQUOTA, jobs.ErrorCode(err))
+	require.Equal(t, "job a has 2 log entries; 2 more would pass the most limits.jobLogEntries allows (3)", jobs.ErrorMessage(err))
+	require.EqualValues(t, 2, count(), "a refused append writes nothing")
+
+	added, err = db.AppendLog(ctx, "a", []jobs.LogEntry{line("4", "k4"), line("1 again", "k1"), line("4 twice", "k4")}, 3)
+	require.NoError(t, err, "the refused key was not spent, and seen keys take no room")
+	require.Len(t, added, 1)
+	require.Equal(t, "4", added[0].Text)
+
+	added, err = db.AppendLog(ctx, "a", []jobs.LogEntry{line("1 again", "k1")}, 3)
+	require.NoError(t, err, "a redelivery at a full log is not refused")
+	require.Empty(t, added)
+	_, err = db.AppendLog(ctx, "a", []jobs.LogEntry{line("5", "")}, 3)
+	require.Equal(t, jobs.EQUOTA, jobs.ErrorCode(err))
+	require.EqualValues(t, 3, count())
+
+	_, err = db.AppendLog(ctx, "a", []jobs.LogEntry{line("5", "")}, 0)
+	require.NoError(t, err, "0 is no limit")
+	require.EqualValues(t, 4, count())
+}
+
+// Concurrent appends cannot pass a limit together: it is checked in the
+// append's own transaction.
+func testConcurrentAppendsStopAtLimit(t *testing.T, db jobs.Store) {
+	ctx := context.Background()
+	require.NoError(t, db.CreateJob(ctx, NewJob("a", T0, jobs.StatusPending), jobs.Effects{}))
+	const writers, each, limit = 8, 10, 25
+	var wg sync.WaitGroup
+	errs := make(chan error, writers*each)
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				_, err := db.AppendLog(ctx, "a", []jobs.LogEntry{{Kind: jobs.LogMessage, Text: fmt.Sprintf("w%d-%d", w, i)}}, limit)
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	refused := 0
+	for err := range errs {
+		if err != nil {
+			require.Equal(t, jobs.EQUOTA, jobs.ErrorCode(err), "%v", err)
+			refused++
+		}
+	}
+	n, err := db.LogCount(ctx, "a")
+	require.NoError(t, err)
+	require.EqualValues(t, limit, n, "the log stops exactly at its limit")
+	require.Equal(t, writers*each-limit, refused)
 }
 
 func testConcurrentAppendsKeepOrder(t *testing.T, db jobs.Store) {
@@ -257,7 +332,7 @@ func testConcurrentAppendsKeepOrder(t *testing.T, db jobs.Store) {
 		go func() {
 			defer wg.Done()
 			for i := 0; i < 50; i++ {
-				if _, err := db.AppendLog(ctx, "a", []jobs.LogEntry{{Text: fmt.Sprintf("w%d-%d", w, i)}}); err != nil {
+				if _, err := db.AppendLog(ctx, "a", []jobs.LogEntry{{Text: fmt.Sprintf("w%d-%d", w, i)}}, 0); err != nil {
 					errs <- err
 				}
 			}
