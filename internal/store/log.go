@@ -14,7 +14,9 @@ import (
 )
 
 // AppendLog appends entries to a job's log through group commit, dropping
-// entries whose Key was seen for the job before.
+// entries whose Key was seen for the job before, and refusing them all
+// (EQUOTA, nothing written) if the log would pass limit entries (0: no
+// limit), in the same transaction.
 func (db *DB) AppendLog(ctx context.Context, jobID string, entries []jobs.LogEntry, limit uint64) ([]jobs.LogEntry, error) {
 	log, err := encodeLog(entries)
 	if err != nil {
