@@ -91,12 +91,13 @@ func Open(path string) (*DB, error) {
 // free-page list: only if the list fits in one page. A commit that writes
 // it lets Open, after a crash too, read the list instead of walking every
 // page of the file to rebuild it (about 0.1 s at 100,000 open gates on
-// this machine, against 1–3 ms); the page costs the commit one page write. A longer list (a file that once
-// held a much larger backlog, whose pages are now free) is not written, so
-// that commits do not pay for past backlogs: bbolt writes the whole list
-// at each commit that writes it. Then Open after a crash walks the file.
-// It must run inside the write transaction, which is what makes setting
-// the DB's flag safe. The counts are those after the previous commit.
+// this machine, against 1–3 ms); the page costs the commit one page
+// write. A longer list (a file that once held a much larger backlog, whose
+// pages are now free) is not written, so that commits do not pay for past
+// backlogs: bbolt writes the whole list at each commit that writes it.
+// Then Open after a crash walks the file. It must run inside the write
+// transaction, which is what makes setting the DB's flag safe. The counts
+// are those after the previous commit.
 func writeSmallFreelist(tx *bolt.Tx) {
 	db := tx.DB()
 	s := db.Stats()
