@@ -53,6 +53,9 @@ const maxRemembered = 10000
 // rewriteTimeout bounds one rewrite of a gate's announcements.
 const rewriteTimeout = 30 * time.Second
 
+// callTimeout bounds one chat.update once its rate slot is granted.
+const callTimeout = 15 * time.Second
+
 // NewAnnouncer builds the announcer. Share one between the Notifier and
 // the Handler (Config.Announcer) and run it (Run) once.
 func NewAnnouncer(cfg Config) *Announcer {
@@ -177,15 +180,26 @@ func (a *Announcer) Sync(ctx context.Context, jobID, gateID string) error {
 	if err != nil {
 		return err
 	}
+	// From here the calls run to Slack's answer even if ctx ends (the
+	// rewrite's deadline, an outbox delivery's): only shutdown and
+	// callTimeout cut them short. A call cut off on its way may already
+	// have changed the message in Slack without the announcer recording
+	// it, and the other path would then send it again (SlackResolve saw
+	// 10,002 updates for 10,000 gates that way).
+	a.mu.Lock()
+	base := a.base
+	a.mu.Unlock()
+	calls, cancel := context.WithTimeout(base, callTimeout)
+	defer cancel()
 	for i, ref := range r.stale {
-		cctx := ctx
+		cctx := calls
 		if i == 0 {
-			cctx = ratelimit.Paced(ctx) // its budget was waited for above
+			cctx = ratelimit.Paced(calls) // its budget was waited for above
 		}
 		_, _, _, err := a.api.UpdateMessageContext(cctx, ref.Channel, ref.TS,
 			slack.MsgOptionText(r.text, false), slack.MsgOptionBlocks(r.blocks...))
 		if blockKitRefused(err) { // the announcement fell back to plain text: so does its rewrite
-			_, _, _, err = a.api.UpdateMessageContext(ctx, ref.Channel, ref.TS, slack.MsgOptionText(r.plain, false))
+			_, _, _, err = a.api.UpdateMessageContext(calls, ref.Channel, ref.TS, slack.MsgOptionText(r.plain, false))
 		}
 		switch {
 		case err == nil:

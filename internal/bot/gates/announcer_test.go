@@ -370,3 +370,34 @@ func TestAnnouncer_HungCallStallsNothingElse(t *testing.T) {
 		require.NotEqual(t, m1.TS, c.Arg("ts"), "hung-1's update was still hanging meanwhile")
 	}
 }
+
+// TestAnnouncer_CallOutlivesItsRewriteDeadline: a chat.update that got its
+// rate slot runs to Slack's answer even when its rewrite's own deadline
+// passes meanwhile, so the announcer records what the message shows and
+// the outbox's durable rewrite sends nothing more. (Cut off on its way,
+// the update was applied by Slack but not recorded, and the outbox sent
+// it again: BenchmarkSlackResolve saw 10,002 updates for 10,000 gates.)
+func TestAnnouncer_CallOutlivesItsRewriteDeadline(t *testing.T) {
+	e := newEnv(t, slackemu.Config{})
+	gates.SetRewriteTimeout(e.announcer, 50*time.Millisecond)
+	m := e.open("slow-1", jobs.GateConfig{Kind: jobs.KindAction, Name: "Swap", Assignees: []string{"alice"}})
+	e.emu.InjectFault("chat.update", slackemu.Fault{AfterEffect: true, Latency: 500 * time.Millisecond, Times: 1})
+	_, _, err := e.svc.Resolve(e.ctx, identities[0], jobs.ViaAPI, "slow-1", jobs.Resolution{Action: jobs.ActComplete})
+	require.NoError(t, err)
+	deadline := time.Now().Add(10 * time.Second)
+	for len(e.emu.Calls("chat.update")) == 0 { // recorded once Slack answered
+		require.True(t, time.Now().Before(deadline), "the announcer's update never reached Slack")
+		time.Sleep(5 * time.Millisecond) // polling a condition, not waiting for time
+	}
+	e.deliver() // the outbox's durable gate_resolved rewrite
+	updates := 0
+	for _, c := range e.emu.Calls("chat.update") {
+		if c.Arg("ts") == m.TS {
+			updates++
+		}
+	}
+	require.Equal(t, 1, updates, "the message was rewritten once")
+	e.waitMessage(m, func(x slackemu.Message) bool {
+		return strings.Contains(text(x.Blocks), "Completed by <@U0ALICE> via api")
+	})
+}

@@ -19,3 +19,6 @@ func HoldAnnouncer(a *Announcer) (release func()) {
 	a.mu.Lock()
 	return a.mu.Unlock
 }
+
+// SetRewriteTimeout shortens the announcer's deadline for one rewrite.
+func SetRewriteTimeout(a *Announcer, d time.Duration) { a.timeout = d }
