@@ -48,6 +48,8 @@ type stack struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	hc     *http.Client
+	// patience bounds waitPending; 20 minutes when zero.
+	patience time.Duration
 }
 
 func newStack(b *testing.B) *stack {
@@ -121,7 +123,11 @@ func (s *stack) pending() int {
 
 // waitPending waits until at most n notifications are pending.
 func (s *stack) waitPending(n int) {
-	deadline := time.Now().Add(20 * time.Minute)
+	patience := s.patience
+	if patience == 0 {
+		patience = 20 * time.Minute
+	}
+	deadline := time.Now().Add(patience)
 	for s.pending() > n {
 		if time.Now().After(deadline) {
 			s.b.Fatalf("outbox still has %d pending, want %d", s.pending(), n)
