@@ -180,23 +180,25 @@ func (a *Announcer) Sync(ctx context.Context, jobID, gateID string) error {
 	if err != nil {
 		return err
 	}
+	for range len(r.stale) - 1 { // a slot for each further message, before any call
+		if err := a.budget.Wait(ctx, "chat.update", ""); err != nil {
+			return err
+		}
+	}
 	// From here the calls run to Slack's answer even if ctx ends (the
 	// rewrite's deadline, an outbox delivery's): only shutdown and
-	// callTimeout cut them short. A call cut off on its way may already
-	// have changed the message in Slack without the announcer recording
-	// it, and the other path would then send it again (SlackResolve saw
-	// 10,002 updates for 10,000 gates that way).
+	// callTimeout cut them short, and none waits for the budget. A call
+	// cut off on its way may already have changed the message in Slack
+	// without the announcer recording it, and the other path would then
+	// send it again (SlackResolve saw 10,002 updates for 10,000 gates).
 	a.mu.Lock()
 	base := a.base
 	a.mu.Unlock()
 	calls, cancel := context.WithTimeout(base, callTimeout)
 	defer cancel()
-	for i, ref := range r.stale {
-		cctx := calls
-		if i == 0 {
-			cctx = ratelimit.Paced(calls) // its budget was waited for above
-		}
-		_, _, _, err := a.api.UpdateMessageContext(cctx, ref.Channel, ref.TS,
+	paced := ratelimit.Paced(calls) // the budget was waited for above
+	for _, ref := range r.stale {
+		_, _, _, err := a.api.UpdateMessageContext(paced, ref.Channel, ref.TS,
 			slack.MsgOptionText(r.text, false), slack.MsgOptionBlocks(r.blocks...))
 		if blockKitRefused(err) { // the announcement fell back to plain text: so does its rewrite
 			_, _, _, err = a.api.UpdateMessageContext(calls, ref.Channel, ref.TS, slack.MsgOptionText(r.plain, false))
