@@ -127,6 +127,19 @@ func (s *slackBurst) resolve() time.Duration {
 	return time.Since(start)
 }
 
+// timed runs one phase under the benchmark's timer: do, which returns how
+// long its own part took, then the wait until the outbox has delivered
+// everything. It returns do's time and the whole phase's.
+func (s *slackBurst) timed(do func() time.Duration) (took, drained time.Duration) {
+	s.b.ResetTimer()
+	start := time.Now()
+	took = do()
+	s.waitPending(0)
+	drained = time.Since(start)
+	s.b.StopTimer()
+	return took, drained
+}
+
 // calls counts the Web API calls the emulator saw, per method, and its
 // 429 answers.
 func (s *slackBurst) calls() (perMethod map[string]int, total, limited int) {
@@ -166,12 +179,7 @@ func (s *slackBurst) okCalls(method string) int {
 //	go test -run '^$' -bench 'SlackBurst$' -benchtime 1x -timeout 30m ./internal/perf
 func BenchmarkSlackBurst(b *testing.B) {
 	s := newSlackBurst(b, 1)
-	b.ResetTimer()
-	start := time.Now()
-	opened := s.open()
-	s.waitPending(0)
-	drained := time.Since(start)
-	b.StopTimer()
+	opened, drained := s.timed(s.open)
 
 	perMethod, total, limited := s.calls()
 	b.Logf("Web API calls by method: %v", perMethod)
@@ -235,12 +243,7 @@ func BenchmarkSlackResolve(b *testing.B) {
 	opening, openCalls, openLimited := s.calls()
 	require.Equal(b, burstGates, s.okCalls("chat.postMessage"), "every gate announced once")
 	s.emu.ResetCalls()
-	b.ResetTimer()
-	start := time.Now()
-	resolved := s.resolve()
-	s.waitPending(0)
-	drained := time.Since(start)
-	b.StopTimer()
+	resolved, drained := s.timed(s.resolve)
 
 	resolving, total, limited := s.calls()
 	b.Logf("Web API calls by method: opening %v, resolving %v", opening, resolving)
