@@ -57,7 +57,7 @@ func (db *DB) CreateJob(ctx context.Context, job *jobs.Job, fx jobs.Effects) err
 		if err := putAnnotations(ctx, tx, job.ID, fx.Annotations); err != nil {
 			return err
 		}
-		if _, err := appendLog(ctx, tx, job.ID, 0, fx.Log); err != nil {
+		if _, err := appendLog(ctx, tx, job.ID, 0, fx.Log, 0); err != nil {
 			return err
 		}
 		if err := enqueue(ctx, tx, fx.Notify); err != nil {
@@ -119,7 +119,7 @@ func (db *DB) UpdateJob(ctx context.Context, id string, fn func(*jobs.Job) (jobs
 		if err := putAnnotations(ctx, tx, id, fx.Annotations); err != nil {
 			return err
 		}
-		if added, err = appendLog(ctx, tx, id, seq, fx.Log); err != nil {
+		if added, err = appendLog(ctx, tx, id, seq, fx.Log, 0); err != nil {
 			return err
 		}
 		if err := enqueue(ctx, tx, fx.Notify); err != nil {

@@ -25,7 +25,7 @@ func (db *DB) AppendLog(ctx context.Context, jobID string, entries []jobs.LogEnt
 		if err != nil {
 			return fmt.Errorf("lock job %s: %w", jobID, err)
 		}
-		if added, err = appendLogWithin(ctx, tx, jobID, seq, entries, limit); err != nil {
+		if added, err = appendLog(ctx, tx, jobID, seq, entries, limit); err != nil {
 			return err
 		}
 		if len(added) == 0 {
@@ -40,14 +40,10 @@ func (db *DB) AppendLog(ctx context.Context, jobID string, entries []jobs.LogEnt
 }
 
 // appendLog writes entries after sequence seq (the job's row is locked by
-// the caller), skipping keys already seen, and moves the job's counter.
-func appendLog(ctx context.Context, tx pgx.Tx, jobID string, seq uint64, entries []jobs.LogEntry) ([]jobs.LogEntry, error) {
-	return appendLogWithin(ctx, tx, jobID, seq, entries, 0)
-}
-
-// appendLogWithin is appendLog refusing, before it writes anything, new
-// entries that would take the log past limit entries (0: no limit).
-func appendLogWithin(ctx context.Context, tx pgx.Tx, jobID string, seq uint64, entries []jobs.LogEntry, limit uint64) ([]jobs.LogEntry, error) {
+// the caller), skipping keys already seen, and moves the job's counter. It
+// refuses, before it writes anything, new entries that would take the log
+// past limit entries (0: no limit).
+func appendLog(ctx context.Context, tx pgx.Tx, jobID string, seq uint64, entries []jobs.LogEntry, limit uint64) ([]jobs.LogEntry, error) {
 	if len(entries) == 0 {
 		return nil, nil
 	}

@@ -252,6 +252,8 @@ func unindexHome(tx *bolt.Tx, h jobs.HomeView) error {
 	return nil
 }
 
+// pairKey is a + 0 + b: a key of b under a (a channel's message, a
+// job's log key).
 func pairKey(a, b string) []byte { return append(append([]byte(a), 0), b...) }
 
 // HomesFor returns the people whose unexpired home shows jobID or has any

@@ -53,7 +53,7 @@ func checkLogRoom(tx *bolt.Tx, jobID string, entries []jobs.LogEntry, limit uint
 	var n uint64
 	for _, e := range entries {
 		if e.Key != "" {
-			if seen[e.Key] || keys.Get(append(append([]byte(jobID), 0), e.Key...)) != nil {
+			if seen[e.Key] || keys.Get(pairKey(jobID, e.Key)) != nil {
 				continue
 			}
 			if seen == nil {
@@ -121,7 +121,7 @@ func appendLog(tx *bolt.Tx, jobID string, log encodedLog, now time.Time) ([]jobs
 	for i, e := range log.entries {
 		var dedupe []byte
 		if e.Key != "" {
-			dedupe = append(append([]byte(jobID), 0), e.Key...)
+			dedupe = pairKey(jobID, e.Key)
 			if keys.Get(dedupe) != nil {
 				continue
 			}

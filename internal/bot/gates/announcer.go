@@ -187,7 +187,8 @@ func (a *Announcer) Sync(ctx context.Context, jobID, gateID string) error {
 	}
 	// From here the calls run to Slack's answer even if ctx ends (the
 	// rewrite's deadline, an outbox delivery's): only shutdown and
-	// callTimeout cut them short, and none waits for the budget. A call
+	// callTimeout cut them short, and none waits for the budget (but a
+	// plain-text retry of an announcement Slack refused as blocks). A call
 	// cut off on its way may already have changed the message in Slack
 	// without the announcer recording it, and the other path would then
 	// send it again (SlackResolve saw 10,002 updates for 10,000 gates).
